@@ -1,0 +1,32 @@
+//! Whisper's business: accounts, rooms and messages, their rules, and the ports through
+//! which they reach storage, mail and the network. Free of any framework.
+
+pub mod clock;
+pub mod email;
+pub mod error;
+pub mod id;
+pub mod message;
+pub mod ports;
+pub mod room;
+pub mod secret;
+pub mod tokens;
+pub mod totp;
+pub mod user;
+pub mod username;
+pub mod verification;
+
+pub use clock::{Clock, SystemClock};
+pub use email::Email;
+pub use error::{DomainError, DomainResult};
+pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
+pub use message::{
+    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
+    ReplyPreview,
+};
+pub use room::{Room, RoomName};
+pub use secret::SecretDigest;
+pub use tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
+pub use totp::{TotpDevice, TotpSecret};
+pub use user::User;
+pub use username::Username;
+pub use verification::VerificationCode;

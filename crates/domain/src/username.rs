@@ -1,0 +1,86 @@
+//! Usernames, the name people see in rooms.
+
+use crate::error::DomainError;
+
+/// A username: 3 to 30 characters of letters, digits, `.`, `_` or `-`, starting with a letter or digit.
+/// Case is kept for display; uniqueness ignores case.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+/// The shortest allowed username.
+pub const USERNAME_MIN: usize = 3;
+/// The longest allowed username.
+pub const USERNAME_MAX: usize = 30;
+
+impl Username {
+    /// Accepts a username that follows the rules, trimming surrounding spaces.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let candidate = raw.trim();
+        let length = candidate.chars().count();
+        if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
+            return Err(DomainError::invalid(
+                "username",
+                format!("A username has {USERNAME_MIN} to {USERNAME_MAX} characters."),
+            ));
+        }
+        let starts_well = candidate
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let allowed = candidate
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !starts_well || !allowed {
+            return Err(DomainError::invalid(
+                "username",
+                "Use letters, digits, '.', '_' or '-', starting with a letter or digit.",
+            ));
+        }
+        Ok(Self(candidate.to_owned()))
+    }
+
+    /// The username as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Username({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_keep_their_case_and_lose_surrounding_spaces() {
+        assert_eq!(
+            Username::parse(" Ada_Lovelace-1.0 ").map(|u| u.to_string()),
+            Ok("Ada_Lovelace-1.0".to_owned())
+        );
+    }
+
+    #[test]
+    fn usernames_outside_the_length_bounds_are_refused() {
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(31)).is_err());
+        assert!(Username::parse(&"a".repeat(30)).is_ok());
+        assert!(Username::parse("abc").is_ok());
+    }
+
+    #[test]
+    fn usernames_with_other_characters_are_refused() {
+        for raw in ["_ada", "-ada", "ada lovelace", "ada@home", "adä", "ada/1"] {
+            assert!(Username::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The connection pool, database creation and embedded migrations.
+
+use std::time::Duration;
+
+use diesel::{Connection, sql_query};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use url::Url;
+use whisper_domain::DomainError;
+
+use crate::errors::StorageError;
+
+/// Every migration of `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// How long a caller waits for a connection, or for a new one to be established.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A pool of connections to Whisper's PostgreSQL database; cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl Database {
+    /// A pool of at most `max_connections` to `url`. Connects lazily: building never fails
+    /// because PostgreSQL is down, and the pool recovers by itself when it comes back.
+    pub fn connect(url: &str, max_connections: usize) -> Result<Self, StorageError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(max_connections)
+            .wait_timeout(Some(ACQUIRE_TIMEOUT))
+            .create_timeout(Some(ACQUIRE_TIMEOUT))
+            .recycle_timeout(Some(ACQUIRE_TIMEOUT))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StorageError::Setup(format!("connection pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// A connection from the pool, or `Unavailable` when PostgreSQL does not answer in time.
+    pub async fn connection(&self) -> Result<Object<AsyncPgConnection>, DomainError> {
+        self.pool.get().await.map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            DomainError::Unavailable {
+                service: "database",
+            }
+        })
+    }
+
+    /// Whether PostgreSQL answers a trivial query now.
+    pub async fn ping(&self) -> Result<(), DomainError> {
+        let mut conn = self.connection().await?;
+        let query = sql_query("SELECT 1").execute(&mut conn);
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, query).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "database ping failed");
+                Err(DomainError::Unavailable {
+                    service: "database",
+                })
+            }
+            Err(_) => Err(DomainError::Unavailable {
+                service: "database",
+            }),
+        }
+    }
+}
+
+/// Creates the database named in `url` when it does not exist, connecting to the server's
+/// `postgres` database to do so. Returns whether it was created.
+pub async fn ensure_database_exists(url: &str) -> Result<bool, StorageError> {
+    let (admin_url, name) = split_database_name(url)?;
+    let mut conn = AsyncPgConnection::establish(&admin_url)
+        .await
+        .map_err(|e| StorageError::Connect(e.to_string()))?;
+    let existing: Vec<DatabaseName> =
+        sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(&name)
+            .load(&mut conn)
+            .await
+            .map_err(StorageError::from)?;
+    if !existing.is_empty() {
+        return Ok(false);
+    }
+    let create = format!("CREATE DATABASE {}", quote_identifier(&name));
+    match sql_query(create).execute(&mut conn).await {
+        Ok(_) => Ok(true),
+        // Another instance created it between our check and our CREATE.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) if e.to_string().contains("already exists") => Ok(false),
+        Err(e) => Err(StorageError::from(e)),
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[allow(dead_code)]
+    datname: String,
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub async fn run_migrations(url: &str) -> Result<Vec<String>, StorageError> {
+    let url = url.to_owned();
+    // The wrapper blocks on its own runtime, so it must run off the async executor.
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
+            .map_err(|e| StorageError::Connect(e.to_string()))?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| StorageError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await
+    .map_err(|e| StorageError::Migration(format!("migration task failed: {e}")))?
+}
+
+/// Splits `postgres://…/name?…` into the same URL pointing at the `postgres` database, and `name`.
+pub fn split_database_name(url: &str) -> Result<(String, String), StorageError> {
+    let mut parsed =
+        Url::parse(url).map_err(|e| StorageError::Setup(format!("DATABASE_URL: {e}")))?;
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    if name.is_empty() {
+        return Err(StorageError::Setup(
+            "DATABASE_URL names no database (expected postgres://host:port/name)".into(),
+        ));
+    }
+    parsed.set_path("/postgres");
+    Ok((parsed.to_string(), name))
+}
+
+/// Quotes a PostgreSQL identifier so any name is safe inside SQL.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -1,0 +1,8 @@
+//! PostgreSQL adapters of Whisper's ports: diesel-async over a deadpool pool, with the
+//! schema's migrations embedded so no libpq is needed at run time.
+
+pub mod database;
+pub mod errors;
+
+pub use database::{Database, MIGRATIONS, ensure_database_exists, run_migrations};
+pub use errors::StorageError;
