@@ -6,3 +6,5 @@ pub mod errors;
 
 pub use database::{Database, MIGRATIONS, ensure_database_exists, run_migrations};
 pub use errors::StorageError;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,176 @@
+//! Throwaway databases for tests: each test gets its own database, cloned from a template
+//! that was migrated once, and dropped when the test ends, so tests run in parallel.
+//!
+//! The server is found through `DATABASE_URL` (its database name is ignored), defaulting
+//! to `postgres://postgres@127.0.0.1:5432`.
+
+use diesel::sql_query;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use url::Url;
+
+use crate::database::{Database, quote_identifier, run_migrations};
+
+const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// A database that exists for one test and is dropped with it.
+pub struct TestDatabase {
+    /// The URL of this test's database.
+    pub url: String,
+    name: String,
+    admin_url: String,
+    /// A pool connected to it.
+    pub database: Database,
+}
+
+impl TestDatabase {
+    /// A fresh, fully migrated database of its own.
+    pub async fn create() -> Self {
+        let server = server_url();
+        let admin_url = with_database(&server, "postgres");
+        let mut admin = AsyncPgConnection::establish(&admin_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL does not answer at {admin_url}: {e}\n\
+                 Start it (e.g. `pg_ctlcluster 15 main start`) or point DATABASE_URL at one \
+                 (postgres://user@host:port, a user allowed to create databases)."
+                )
+            });
+        let template = ensure_template(&server, &mut admin).await;
+        let name = format!("whisper_test_{}", nanoid::nanoid!(12, &LOWER_ALPHANUMERIC));
+        let create = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_identifier(&name),
+            quote_identifier(&template)
+        );
+        sql_query(create)
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let url = with_database(&server, &name);
+        let database = Database::connect(&url, 8).unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            url,
+            name,
+            admin_url,
+            database,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_identifier(&self.name)
+        );
+        // Drop runs outside any async context we could borrow, so use a runtime of our own.
+        let outcome = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&admin_url).await?;
+                sql_query(drop).execute(&mut admin).await?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = outcome {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+const LOWER_ALPHANUMERIC: [char; 36] = [
+    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's',
+    't', 'u', 'v', 'w', 'x', 'y', 'z', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+];
+
+/// The server URL from `DATABASE_URL`, without a database name.
+pub fn server_url() -> String {
+    let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned());
+    with_database(&raw, "")
+}
+
+/// `server` pointing at database `name`.
+pub fn with_database(server: &str, name: &str) -> String {
+    let mut url = Url::parse(server).unwrap_or_else(|e| panic!("DATABASE_URL {server:?}: {e}"));
+    url.set_path(&format!("/{name}"));
+    url.to_string().trim_end_matches('/').to_owned()
+}
+
+/// The template database for the current migrations, migrating it once. The name carries a
+/// hash of the migrations, so a changed migration gets a new template. Test processes
+/// serialize on an advisory lock so only one of them builds it.
+async fn ensure_template(server: &str, admin: &mut AsyncPgConnection) -> String {
+    let template = format!("whisper_template_{}", env!("WHISPER_MIGRATIONS_HASH"));
+
+    sql_query("SELECT pg_advisory_lock(727274)")
+        .execute(admin)
+        .await
+        .unwrap_or_else(|e| panic!("advisory lock: {e}"));
+    let exists = sql_query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(&template)
+        .execute(admin)
+        .await
+        .unwrap_or_else(|e| panic!("looking up the template: {e}"))
+        > 0;
+    if !exists {
+        drop_stale_templates(admin).await;
+        let building = format!("{template}_building");
+        for statement in [
+            format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_identifier(&building)
+            ),
+            format!("CREATE DATABASE {}", quote_identifier(&building)),
+        ] {
+            sql_query(statement)
+                .execute(admin)
+                .await
+                .unwrap_or_else(|e| panic!("preparing the template: {e}"));
+        }
+        run_migrations(&with_database(server, &building))
+            .await
+            .unwrap_or_else(|e| panic!("migrating the template: {e}"));
+        // Renamed only once complete, so a half-built template is never cloned.
+        let rename = format!(
+            "ALTER DATABASE {} RENAME TO {}",
+            quote_identifier(&building),
+            quote_identifier(&template)
+        );
+        sql_query(rename)
+            .execute(admin)
+            .await
+            .unwrap_or_else(|e| panic!("publishing the template: {e}"));
+    }
+    sql_query("SELECT pg_advisory_unlock(727274)")
+        .execute(admin)
+        .await
+        .unwrap_or_else(|e| panic!("advisory unlock: {e}"));
+    template
+}
+
+#[derive(diesel::QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    datname: String,
+}
+
+/// Templates of older migrations are dead weight on a developer's server.
+async fn drop_stale_templates(admin: &mut AsyncPgConnection) {
+    let stale: Vec<DatabaseName> =
+        sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'whisper\\_template\\_%'")
+            .load(admin)
+            .await
+            .unwrap_or_default();
+    for DatabaseName { datname } in stale {
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_identifier(&datname)
+        );
+        let _ = sql_query(drop).execute(admin).await;
+    }
+}
