@@ -2,13 +2,16 @@
 //! which they reach storage, mail and the network. Free of any framework.
 
 pub mod clock;
+pub mod delivery;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod mail;
 pub mod message;
 pub mod ports;
 pub mod room;
 pub mod secret;
+pub mod session;
 pub mod tokens;
 pub mod totp;
 pub mod user;
@@ -16,7 +19,9 @@ pub mod username;
 pub mod verification;
 
 pub use clock::{Clock, SystemClock};
+pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;
+pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 pub use error::{DomainError, DomainResult};
 pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 pub use message::{
@@ -25,6 +30,7 @@ pub use message::{
 };
 pub use room::{Room, RoomName};
 pub use secret::SecretDigest;
+pub use session::{Session, TokenClaims, TokenKind};
 pub use tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
 pub use totp::{TotpDevice, TotpSecret};
 pub use user::User;

@@ -5,17 +5,20 @@
 //! reached and [`DomainError::Internal`] for failures that are nobody's input.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::email::Email;
 #[cfg(doc)]
 use crate::error::DomainError;
 use crate::error::DomainResult;
+use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 use crate::message::{Message, MessageCursor, NewMessage};
 use crate::room::Room;
+use crate::session::TokenClaims;
 use crate::secret::SecretDigest;
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
-use crate::totp::TotpDevice;
+use crate::totp::{TotpDevice, TotpSecret};
 use crate::user::User;
 use crate::username::Username;
 use crate::verification::VerificationCode;
@@ -136,4 +139,96 @@ pub trait MessageRepository: Send + Sync {
         before: Option<MessageCursor>,
         limit: u32,
     ) -> DomainResult<Vec<Message>>;
+}
+
+/// Emails queued for delivery. Queuing happens inside the repository operation that
+/// produces the email (e.g. issuing a verification code), so both commit together.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MailOutbox: Send + Sync {
+    /// Reserves up to `limit` emails due at `now` until `lease_until`, oldest first; an email
+    /// reserved by another deliverer is skipped until its lease ends.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> DomainResult<Vec<OutboxItem>>;
+    /// Removes a delivered email from the queue.
+    async fn mark_sent(&self, id: i64) -> DomainResult<()>;
+    /// Records a failed attempt and when to try again.
+    async fn reschedule(
+        &self,
+        id: i64,
+        retry_at: DateTime<Utc>,
+        failed_attempts: u32,
+        reason: &str,
+    ) -> DomainResult<()>;
+    /// Stops trying an email the mail server refused for good, keeping it for operators.
+    async fn abandon(&self, id: i64, reason: &str) -> DomainResult<()>;
+}
+
+/// Hands emails to a mail server.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one email, saying whether a failure is worth retrying.
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), DeliveryFailure>;
+}
+
+/// Failed second-factor attempts, for locking out guessers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TotpAttempts: Send + Sync {
+    /// Records a failed attempt by `user_id` at `at`.
+    async fn record_failure(&self, user_id: &UserId, at: DateTime<Utc>) -> DomainResult<()>;
+    /// The user's failed attempts at or after `since`, oldest first.
+    async fn failures_since(
+        &self,
+        user_id: &UserId,
+        since: DateTime<Utc>,
+    ) -> DomainResult<Vec<DateTime<Utc>>>;
+    /// Forgets the user's failed attempts (after a success).
+    async fn clear(&self, user_id: &UserId) -> DomainResult<()>;
+}
+
+/// Signed one-time tokens for emailed links.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait LinkTokens: Send + Sync {
+    /// A fresh token for `user_id`, to put in a link, and the digest to store instead of it.
+    fn issue(&self, user_id: &UserId) -> (String, SecretDigest);
+    /// The user a genuine token was issued for, and its digest; `None` for a forged or
+    /// malformed token.
+    fn verify(&self, token: &str) -> Option<(UserId, SecretDigest)>;
+}
+
+/// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30-second steps).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TotpAlgorithm: Send + Sync {
+    /// A new random 160-bit secret.
+    fn generate_secret(&self) -> TotpSecret;
+    /// The time step, among the one at `now` and one either side, whose code is `code`.
+    fn matching_step(&self, secret: &TotpSecret, code: &str, now: DateTime<Utc>) -> Option<u64>;
+    /// The `otpauth://` URI an authenticator app reads, labelled with `account`.
+    fn provisioning_uri(&self, secret: &TotpSecret, account: &Email) -> String;
+}
+
+/// Signs and reads session tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenCodec: Send + Sync {
+    /// The signed token carrying `claims`.
+    fn encode(&self, claims: &TokenClaims) -> DomainResult<String>;
+    /// The claims of a token whose signature is genuine, expired or not; `None` otherwise.
+    /// Expiry is judged by the caller against its clock.
+    fn decode(&self, token: &str) -> Option<TokenClaims>;
+}
+
+/// Encrypts small secrets (TOTP seeds) before they are stored, so a leaked table is useless.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretSealer: Send + Sync {
+    /// The sealed (encrypted and authenticated) form of `plaintext`.
+    fn seal(&self, plaintext: &[u8]) -> Vec<u8>;
+    /// The plaintext of something `seal` produced; `Internal` if it was tampered with or
+    /// sealed under another key.
+    fn open(&self, sealed: &[u8]) -> DomainResult<Vec<u8>>;
 }
