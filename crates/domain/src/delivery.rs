@@ -162,7 +162,11 @@ mod tests {
         outbox
             .expect_claim_due()
             .returning(|_, _, _| Ok(vec![item(1, 0)]));
-        outbox.expect_mark_sent().with(eq(1)).times(1).returning(|_| Ok(()));
+        outbox
+            .expect_mark_sent()
+            .with(eq(1))
+            .times(1)
+            .returning(|_| Ok(()));
         let mut mailer = MockMailer::new();
         mailer.expect_send().times(1).returning(|_| Ok(()));
         let delivery = MailDelivery::new(
@@ -185,7 +189,10 @@ mod tests {
         outbox
             .expect_reschedule()
             .withf(move |id, at, failed, reason| {
-                *id == 7 && *at == now + Duration::seconds(8) && *failed == 3 && reason.contains("down")
+                *id == 7
+                    && *at == now + Duration::seconds(8)
+                    && *failed == 3
+                    && reason.contains("down")
             })
             .times(1)
             .returning(|_, _, _, _| Ok(()));
@@ -211,7 +218,11 @@ mod tests {
         outbox
             .expect_claim_due()
             .returning(|_, _, _| Ok(vec![item(3, 0)]));
-        outbox.expect_abandon().with(eq(3), eq("no such mailbox")).times(1).returning(|_, _| Ok(()));
+        outbox
+            .expect_abandon()
+            .with(eq(3), eq("no such mailbox"))
+            .times(1)
+            .returning(|_, _| Ok(()));
         outbox.expect_reschedule().never();
         let mut mailer = MockMailer::new();
         mailer
@@ -243,6 +254,9 @@ mod tests {
             fixed_clock(now),
             RetryPolicy::default(),
         );
-        assert_eq!(block_on(delivery.deliver_due()).unwrap(), DeliveryReport::default());
+        assert_eq!(
+            block_on(delivery.deliver_due()).unwrap(),
+            DeliveryReport::default()
+        );
     }
 }

@@ -12,8 +12,8 @@ pub enum DomainError {
     #[error("{reason}")]
     Rejected { code: &'static str, reason: String },
     /// The thing asked for does not exist.
-    #[error("{entity} not found")]
-    NotFound { entity: &'static str },
+    #[error("{reason}")]
+    NotFound { code: &'static str, reason: String },
     /// The request clashes with existing state, e.g. an email already registered.
     #[error("{reason}")]
     Conflict { code: &'static str, reason: String },
@@ -46,6 +46,14 @@ impl DomainError {
     /// A refusal with a stable `code`.
     pub fn rejected(code: &'static str, reason: impl Into<String>) -> Self {
         Self::Rejected {
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    /// A missing thing, with a stable `code` (usually `not_found`).
+    pub fn not_found(code: &'static str, reason: impl Into<String>) -> Self {
+        Self::NotFound {
             code,
             reason: reason.into(),
         }

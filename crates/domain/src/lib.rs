@@ -1,6 +1,7 @@
 //! Whisper's business: accounts, rooms and messages, their rules, and the ports through
 //! which they reach storage, mail and the network. Free of any framework.
 
+pub mod accounts;
 pub mod clock;
 pub mod delivery;
 pub mod email;
@@ -18,12 +19,13 @@ pub mod user;
 pub mod username;
 pub mod verification;
 
+pub use accounts::{Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;
-pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 pub use error::{DomainError, DomainResult};
 pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
+pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 pub use message::{
     MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
     ReplyPreview,

@@ -11,12 +11,12 @@ use crate::email::Email;
 #[cfg(doc)]
 use crate::error::DomainError;
 use crate::error::DomainResult;
-use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
+use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::message::{Message, MessageCursor, NewMessage};
 use crate::room::Room;
-use crate::session::TokenClaims;
 use crate::secret::SecretDigest;
+use crate::session::TokenClaims;
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
 use crate::totp::{TotpDevice, TotpSecret};
 use crate::user::User;
@@ -53,8 +53,9 @@ pub trait UserRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait VerificationCodes: Send + Sync {
-    /// Stores `code` as the user's only code, replacing any earlier one.
-    async fn replace(&self, code: &VerificationCode) -> DomainResult<()>;
+    /// In one transaction: stores `code` as the user's only code, replacing any earlier
+    /// one, and queues `email` (which carries its link) in the mail outbox.
+    async fn issue(&self, code: &VerificationCode, email: &OutgoingEmail) -> DomainResult<()>;
     /// The user's code, if any.
     async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>>;
     /// The code whose token has this digest, if any.

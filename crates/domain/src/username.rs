@@ -39,6 +39,26 @@ impl Username {
         Ok(Self(candidate.to_owned()))
     }
 
+    /// A random readable name such as `calm-otter-4821`, for accounts that chose none.
+    pub fn generate_readable() -> Self {
+        const ADJECTIVES: [&str; 16] = [
+            "amber", "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "kind",
+            "lucky", "merry", "quiet", "rapid", "sunny", "swift", "witty",
+        ];
+        const ANIMALS: [&str; 16] = [
+            "badger", "crane", "dolphin", "falcon", "fox", "heron", "koala", "lynx", "otter",
+            "panda", "puffin", "raven", "seal", "tiger", "walrus", "wren",
+        ];
+        let random = nanoid::rngs::default(4);
+        let pick = |i: usize| usize::from(random.get(i).copied().unwrap_or_default());
+        let number = (pick(2) << 8 | pick(3)) % 10_000;
+        Self(format!(
+            "{}-{}-{number:04}",
+            ADJECTIVES[pick(0) % ADJECTIVES.len()],
+            ANIMALS[pick(1) % ANIMALS.len()]
+        ))
+    }
+
     /// The username as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -75,6 +95,14 @@ mod tests {
         assert!(Username::parse(&"a".repeat(31)).is_err());
         assert!(Username::parse(&"a".repeat(30)).is_ok());
         assert!(Username::parse("abc").is_ok());
+    }
+
+    #[test]
+    fn generated_usernames_follow_the_rules() {
+        for _ in 0..100 {
+            let generated = Username::generate_readable();
+            assert_eq!(Username::parse(generated.as_str()), Ok(generated));
+        }
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! Mocked ports for unit tests of the accounts rules.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Accounts, AccountsPolicy, AccountsPorts};
+use crate::email::Email;
+use crate::ports::{
+    MockClock, MockLinkTokens, MockTokenCodec, MockTokenStore, MockTotpAlgorithm, MockTotpAttempts,
+    MockTotpDevices, MockUserRepository, MockVerificationCodes,
+};
+use crate::totp::{TotpDevice, TotpSecret};
+use crate::user::User;
+use crate::username::Username;
+
+/// Every port of `Accounts` as a mock, to be given expectations and then built.
+pub struct Harness {
+    pub users: MockUserRepository,
+    pub codes: MockVerificationCodes,
+    pub devices: MockTotpDevices,
+    pub attempts: MockTotpAttempts,
+    pub tokens: MockTokenStore,
+    pub link_tokens: MockLinkTokens,
+    pub totp: MockTotpAlgorithm,
+    pub codec: MockTokenCodec,
+    pub now: DateTime<Utc>,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self {
+            users: MockUserRepository::new(),
+            codes: MockVerificationCodes::new(),
+            devices: MockTotpDevices::new(),
+            attempts: MockTotpAttempts::new(),
+            tokens: MockTokenStore::new(),
+            link_tokens: MockLinkTokens::new(),
+            totp: MockTotpAlgorithm::new(),
+            codec: MockTokenCodec::new(),
+            now: Utc::now(),
+        }
+    }
+
+    pub fn build(self) -> Accounts {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(self.now);
+        let ports = AccountsPorts {
+            users: Arc::new(self.users),
+            codes: Arc::new(self.codes),
+            devices: Arc::new(self.devices),
+            attempts: Arc::new(self.attempts),
+            tokens: Arc::new(self.tokens),
+            link_tokens: Arc::new(self.link_tokens),
+            totp: Arc::new(self.totp),
+            codec: Arc::new(self.codec),
+            clock: Arc::new(clock),
+        };
+        let policy = AccountsPolicy {
+            public_url: "https://chat.example.org/".into(),
+            ..AccountsPolicy::default()
+        };
+        Accounts::new(ports, policy)
+    }
+}
+
+pub fn email() -> Email {
+    Email::parse("ada@example.org").unwrap()
+}
+
+pub fn user(verified: bool) -> User {
+    let mut user = User::register(email(), Username::parse("ada").unwrap(), true, Utc::now());
+    user.is_email_verified = verified;
+    user
+}
+
+pub fn device(user: &User, confirmed: bool, last_accepted_step: Option<u64>) -> TotpDevice {
+    let mut device = TotpDevice::enroll(
+        user.id.clone(),
+        TotpSecret::from_bytes(vec![9; 20]),
+        Utc::now(),
+    );
+    device.confirmed = confirmed;
+    device.last_accepted_step = last_accepted_step;
+    device
+}

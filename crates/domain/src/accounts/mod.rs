@@ -1,0 +1,97 @@
+//! The accounts use case: passwordless registration, email verification, TOTP two-factor
+//! authentication and token sessions.
+
+mod lockout;
+mod profile;
+mod registration;
+mod sessions;
+mod two_factor;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod registration_tests;
+#[cfg(test)]
+mod sessions_tests;
+#[cfg(test)]
+mod two_factor_tests;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+pub use lockout::LockoutPolicy;
+
+use crate::ports::{
+    Clock, LinkTokens, TokenCodec, TokenStore, TotpAlgorithm, TotpAttempts, TotpDevices,
+    UserRepository, VerificationCodes,
+};
+
+/// Lifetimes and limits of the accounts rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountsPolicy {
+    /// How long an emailed verification link works.
+    pub verification_lifetime: Duration,
+    /// How long an access token works.
+    pub access_lifetime: Duration,
+    /// How long a refresh family lives after login.
+    pub refresh_lifetime: Duration,
+    /// When second-factor guessing is locked out.
+    pub lockout: LockoutPolicy,
+    /// The public base URL links in emails point to, without a trailing slash.
+    pub public_url: String,
+}
+
+impl Default for AccountsPolicy {
+    fn default() -> Self {
+        Self {
+            verification_lifetime: Duration::minutes(10),
+            access_lifetime: Duration::minutes(15),
+            refresh_lifetime: Duration::days(14),
+            lockout: LockoutPolicy::default(),
+            public_url: "http://127.0.0.1:8000".to_owned(),
+        }
+    }
+}
+
+/// The ports the accounts use case needs.
+#[derive(Clone)]
+pub struct AccountsPorts {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Email verification codes (and their outgoing emails).
+    pub codes: Arc<dyn VerificationCodes>,
+    /// Authenticator devices.
+    pub devices: Arc<dyn TotpDevices>,
+    /// Failed second-factor attempts.
+    pub attempts: Arc<dyn TotpAttempts>,
+    /// Issued tokens.
+    pub tokens: Arc<dyn TokenStore>,
+    /// Signed link tokens.
+    pub link_tokens: Arc<dyn LinkTokens>,
+    /// One-time password maths.
+    pub totp: Arc<dyn TotpAlgorithm>,
+    /// Session token signing.
+    pub codec: Arc<dyn TokenCodec>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Registration, verification, two-factor setup, sign-in and sessions.
+pub struct Accounts {
+    ports: AccountsPorts,
+    policy: AccountsPolicy,
+}
+
+impl Accounts {
+    /// The use case over `ports`, following `policy`.
+    pub fn new(ports: AccountsPorts, mut policy: AccountsPolicy) -> Self {
+        policy.public_url = policy.public_url.trim_end_matches('/').to_owned();
+        Self { ports, policy }
+    }
+
+    /// The rules in force.
+    pub fn policy(&self) -> &AccountsPolicy {
+        &self.policy
+    }
+}

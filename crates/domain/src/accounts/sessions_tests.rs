@@ -1,0 +1,320 @@
+use chrono::Duration;
+use futures_executor::block_on;
+
+use super::fixtures::{Harness, device, email, user};
+use crate::error::DomainError;
+use crate::id::{TokenFamilyId, TokenId};
+use crate::session::{TokenClaims, TokenKind};
+use crate::tokens::{AccessTokenRecord, RefreshFamily};
+use crate::user::User;
+use crate::username::Username;
+
+fn claims(account: &User, kind: TokenKind, jti: TokenId, family: &RefreshFamily) -> TokenClaims {
+    TokenClaims {
+        subject: account.id.clone(),
+        jti,
+        kind,
+        family: Some(family.id.clone()),
+        issued_at: family.created,
+        expires_at: family.expires_at,
+    }
+}
+
+fn encoding(harness: &mut Harness) {
+    harness
+        .codec
+        .expect_encode()
+        .returning(|claims| Ok(format!("{}:{}", claims.kind.as_str(), claims.jti)));
+}
+
+#[test]
+fn login_is_refused_without_a_confirmed_device() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let unconfirmed = device(&account, false, None);
+    harness
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(account.clone())));
+    harness
+        .devices
+        .expect_find()
+        .returning(move |_| Ok(Some(unconfirmed.clone())));
+    let outcome = block_on(harness.build().begin_login(&email()));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Forbidden {
+            code: "totp_setup_required",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn login_opens_a_session_and_renames_a_generated_name() {
+    let mut harness = Harness::new();
+    let mut account = user(true);
+    account.is_username_set = false;
+    let confirmed = device(&account, true, Some(1));
+    harness
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(account.clone())));
+    harness
+        .devices
+        .expect_find()
+        .returning(move |_| Ok(Some(confirmed.clone())));
+    harness
+        .attempts
+        .expect_failures_since()
+        .returning(|_, _| Ok(vec![]));
+    harness
+        .totp
+        .expect_matching_step()
+        .returning(|_, _, _| Some(2));
+    harness
+        .devices
+        .expect_accept_step()
+        .returning(|_, _, _| Ok(true));
+    harness.attempts.expect_clear().returning(|_| Ok(()));
+    harness
+        .users
+        .expect_rename()
+        .times(1)
+        .returning(|id, name, chosen| {
+            let mut renamed = user(true);
+            renamed.id = id.clone();
+            renamed.username = name.clone();
+            renamed.is_username_set = chosen;
+            Ok(renamed)
+        });
+    harness
+        .tokens
+        .expect_start_family()
+        .times(1)
+        .returning(|_| Ok(()));
+    harness
+        .tokens
+        .expect_record_access()
+        .times(1)
+        .returning(|_| Ok(()));
+    encoding(&mut harness);
+    let name = Username::parse("lovelace").unwrap();
+    let session = block_on(
+        harness
+            .build()
+            .complete_login(&email(), "123456", Some(name)),
+    )
+    .unwrap();
+    assert_eq!(session.user.username.as_str(), "lovelace");
+    assert!(session.access_token.starts_with("access:"));
+    assert!(session.refresh_token.starts_with("refresh:"));
+}
+
+#[test]
+fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let stale = claims(&account, TokenKind::Refresh, TokenId::generate(), &family);
+    let family_id = family.id.clone();
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(stale.clone()));
+    harness
+        .tokens
+        .expect_find_family()
+        .returning(move |_| Ok(Some(family.clone())));
+    harness.tokens.expect_rotate().never();
+    harness
+        .tokens
+        .expect_revoke_family()
+        .withf(move |id| *id == family_id)
+        .times(1)
+        .returning(|_| Ok(()));
+    let outcome = block_on(harness.build().refresh("stale"));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Unauthenticated {
+            code: "invalid_refresh",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn losing_a_concurrent_rotation_counts_as_reuse() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let current = claims(
+        &account,
+        TokenKind::Refresh,
+        family.current_jti.clone(),
+        &family,
+    );
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(current.clone()));
+    harness
+        .tokens
+        .expect_find_family()
+        .returning(move |_| Ok(Some(family.clone())));
+    harness
+        .tokens
+        .expect_rotate()
+        .returning(|_, _, _| Ok(false));
+    harness
+        .tokens
+        .expect_revoke_family()
+        .times(1)
+        .returning(|_| Ok(()));
+    assert!(block_on(harness.build().refresh("current")).is_err());
+}
+
+#[test]
+fn the_current_refresh_token_rotates_into_new_tokens() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let current = claims(
+        &account,
+        TokenKind::Refresh,
+        family.current_jti.clone(),
+        &family,
+    );
+    let old_jti = family.current_jti.clone();
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(current.clone()));
+    harness
+        .tokens
+        .expect_find_family()
+        .returning(move |_| Ok(Some(family.clone())));
+    harness
+        .tokens
+        .expect_rotate()
+        .withf(move |_, from, to| *from == old_jti && *to != old_jti)
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    harness
+        .users
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(account.clone())));
+    harness
+        .tokens
+        .expect_record_access()
+        .times(1)
+        .returning(|_| Ok(()));
+    encoding(&mut harness);
+    let session = block_on(harness.build().refresh("current")).unwrap();
+    assert!(session.refresh_token.starts_with("refresh:"));
+}
+
+#[test]
+fn an_access_token_is_not_a_refresh_token() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let access = claims(
+        &account,
+        TokenKind::Access,
+        family.current_jti.clone(),
+        &family,
+    );
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(access.clone()));
+    harness.tokens.expect_find_family().never();
+    assert!(block_on(harness.build().refresh("access")).is_err());
+}
+
+#[test]
+fn revoked_or_unrecorded_access_tokens_do_not_authenticate() {
+    for record_state in ["revoked", "unrecorded"] {
+        let mut harness = Harness::new();
+        let account = user(true);
+        let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+        let mut record = AccessTokenRecord::issue(
+            account.id.clone(),
+            Some(TokenFamilyId::generate()),
+            harness.now,
+            Duration::minutes(15),
+        );
+        record.revoked = true;
+        let presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
+        harness
+            .codec
+            .expect_decode()
+            .returning(move |_| Some(presented.clone()));
+        let stored = (record_state == "revoked").then_some(record);
+        harness
+            .tokens
+            .expect_find_access()
+            .returning(move |_| Ok(stored.clone()));
+        harness.users.expect_find_by_id().never();
+        let outcome = block_on(harness.build().authenticate("token"));
+        assert!(
+            matches!(
+                outcome,
+                Err(DomainError::Unauthenticated {
+                    code: "invalid_token",
+                    ..
+                })
+            ),
+            "{record_state} token authenticated"
+        );
+    }
+}
+
+#[test]
+fn expired_access_tokens_do_not_authenticate() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let mut expired = claims(&account, TokenKind::Access, TokenId::generate(), &family);
+    expired.expires_at = harness.now - Duration::seconds(1);
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(expired.clone()));
+    harness.tokens.expect_find_access().never();
+    assert!(block_on(harness.build().authenticate("token")).is_err());
+}
+
+#[test]
+fn logout_revokes_the_access_token_and_its_family() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let record = AccessTokenRecord::issue(
+        account.id.clone(),
+        Some(family.id.clone()),
+        harness.now,
+        Duration::minutes(15),
+    );
+    let presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(presented.clone()));
+    harness
+        .tokens
+        .expect_find_access()
+        .returning(move |_| Ok(Some(record.clone())));
+    harness
+        .tokens
+        .expect_revoke_access()
+        .times(1)
+        .returning(|_| Ok(()));
+    harness
+        .tokens
+        .expect_revoke_family()
+        .times(1)
+        .returning(|_| Ok(()));
+    assert_eq!(block_on(harness.build().logout("token")), Ok(()));
+}

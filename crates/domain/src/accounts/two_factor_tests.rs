@@ -1,0 +1,207 @@
+use chrono::Duration;
+use futures_executor::block_on;
+use mockall::predicate::eq;
+
+use super::fixtures::{Harness, device, email, user};
+use crate::error::DomainError;
+use crate::user::User;
+
+fn with_device(harness: &mut Harness, account: &User, last_step: Option<u64>) {
+    let known = account.clone();
+    harness
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(known.clone())));
+    let enrolled = device(account, false, last_step);
+    harness
+        .devices
+        .expect_find()
+        .returning(move |_| Ok(Some(enrolled.clone())));
+}
+
+fn no_failures(harness: &mut Harness) {
+    harness
+        .attempts
+        .expect_failures_since()
+        .returning(|_, _| Ok(vec![]));
+}
+
+#[test]
+fn a_device_is_only_created_for_a_verified_email() {
+    let mut harness = Harness::new();
+    harness
+        .users
+        .expect_find_by_email()
+        .returning(|_| Ok(Some(user(false))));
+    harness.devices.expect_enroll().never();
+    let outcome = block_on(harness.build().create_totp_device(&email()));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Forbidden {
+            code: "email_not_verified",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_flow_without_a_known_email_needs_a_session() {
+    let mut harness = Harness::new();
+    harness.users.expect_find_by_email().returning(|_| Ok(None));
+    let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Unauthenticated {
+            code: "session_required",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_confirmed_secret_is_never_shown_again() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    let known = account.clone();
+    harness
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(known.clone())));
+    let confirmed = device(&account, true, Some(5));
+    harness
+        .devices
+        .expect_find()
+        .returning(move |_| Ok(Some(confirmed.clone())));
+    harness.totp.expect_provisioning_uri().never();
+    let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Conflict {
+            code: "totp_already_confirmed",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_valid_code_confirms_the_device_and_spends_its_step() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    with_device(&mut harness, &account, None);
+    no_failures(&mut harness);
+    harness
+        .totp
+        .expect_matching_step()
+        .returning(|_, _, _| Some(1000));
+    harness
+        .devices
+        .expect_accept_step()
+        .with(eq(account.id.clone()), eq(1000), eq(true))
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    harness
+        .attempts
+        .expect_clear()
+        .times(1)
+        .returning(|_| Ok(()));
+    let (_, confirmed) = block_on(harness.build().confirm_totp_device(&email(), "123456")).unwrap();
+    assert!(confirmed.confirmed);
+}
+
+#[test]
+fn a_replayed_code_is_refused_and_counted() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    with_device(&mut harness, &account, Some(1000));
+    no_failures(&mut harness);
+    harness
+        .totp
+        .expect_matching_step()
+        .returning(|_, _, _| Some(1000));
+    harness.devices.expect_accept_step().never();
+    harness
+        .attempts
+        .expect_record_failure()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Rejected {
+            code: "invalid_otp",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_code_spent_by_a_concurrent_request_is_refused() {
+    let mut harness = Harness::new();
+    let account = user(true);
+    with_device(&mut harness, &account, Some(999));
+    no_failures(&mut harness);
+    harness
+        .totp
+        .expect_matching_step()
+        .returning(|_, _, _| Some(1000));
+    harness
+        .devices
+        .expect_accept_step()
+        .returning(|_, _, _| Ok(false));
+    harness
+        .attempts
+        .expect_record_failure()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    assert!(matches!(
+        outcome,
+        Err(DomainError::Rejected {
+            code: "invalid_otp",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn five_failures_lock_checks_and_say_when_to_retry() {
+    let mut harness = Harness::new();
+    let now = harness.now;
+    let account = user(true);
+    with_device(&mut harness, &account, None);
+    harness
+        .attempts
+        .expect_failures_since()
+        .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(5 - i)).collect()));
+    harness.totp.expect_matching_step().never();
+    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    // The fifth failure was a minute ago: fourteen minutes of lock remain.
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::RateLimited {
+            retry_after_secs: 14 * 60
+        })
+    );
+}
+
+#[test]
+fn codes_are_checked_again_once_the_lock_ends() {
+    let mut harness = Harness::new();
+    let now = harness.now;
+    let account = user(true);
+    with_device(&mut harness, &account, None);
+    harness
+        .attempts
+        .expect_failures_since()
+        .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(20 - i)).collect()));
+    harness
+        .totp
+        .expect_matching_step()
+        .returning(|_, _, _| Some(7));
+    harness
+        .devices
+        .expect_accept_step()
+        .returning(|_, _, _| Ok(true));
+    harness.attempts.expect_clear().returning(|_| Ok(()));
+    assert!(block_on(harness.build().confirm_totp_device(&email(), "123456")).is_ok());
+}
