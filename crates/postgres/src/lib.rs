@@ -8,3 +8,10 @@ pub use database::{Database, MIGRATIONS, ensure_database_exists, run_migrations}
 pub use errors::StorageError;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod repositories;
+pub mod schema;
+
+pub use repositories::{
+    PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
+    PgVerificationCodes,
+};

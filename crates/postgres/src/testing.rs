@@ -25,6 +25,15 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh, fully migrated database of its own.
     pub async fn create() -> Self {
+        Self::create_from(true).await
+    }
+
+    /// A fresh database with no schema at all, for testing the migrations themselves.
+    pub async fn create_empty() -> Self {
+        Self::create_from(false).await
+    }
+
+    async fn create_from(migrated: bool) -> Self {
         let server = server_url();
         let admin_url = with_database(&server, "postgres");
         let mut admin = AsyncPgConnection::establish(&admin_url)
@@ -36,13 +45,12 @@ impl TestDatabase {
                  (postgres://user@host:port, a user allowed to create databases)."
                 )
             });
-        let template = ensure_template(&server, &mut admin).await;
         let name = format!("whisper_test_{}", nanoid::nanoid!(12, &LOWER_ALPHANUMERIC));
-        let create = format!(
-            "CREATE DATABASE {} TEMPLATE {}",
-            quote_identifier(&name),
-            quote_identifier(&template)
-        );
+        let mut create = format!("CREATE DATABASE {}", quote_identifier(&name));
+        if migrated {
+            let template = ensure_template(&server, &mut admin).await;
+            create.push_str(&format!(" TEMPLATE {}", quote_identifier(&template)));
+        }
         sql_query(create)
             .execute(&mut admin)
             .await

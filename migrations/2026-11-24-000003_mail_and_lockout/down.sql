@@ -1,0 +1,2 @@
+DROP TABLE totp_failures;
+DROP TABLE mail_outbox;
