@@ -1,7 +1,8 @@
 -- Accounts, email verification, TOTP devices and session tokens.
 -- Ids are 21-character nanoids; timestamps are UTC with microseconds.
 
-CREATE DOMAIN nanoid AS varchar(21) CHECK (VALUE ~ '^[A-Za-z0-9_-]{21}$');
+-- Byte order (COLLATE "C"), so id tie-breaks sort the same on every server.
+CREATE DOMAIN nanoid AS varchar(21) COLLATE "C" CHECK (VALUE ~ '^[A-Za-z0-9_-]{21}$');
 
 CREATE TABLE users (
     id                nanoid PRIMARY KEY,

@@ -6,10 +6,10 @@ pub mod errors;
 
 pub use database::{Database, MIGRATIONS, ensure_database_exists, run_migrations};
 pub use errors::StorageError;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod repositories;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use repositories::{
     PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{ensure_database_exists, run_migrations};
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 //! Every migration applies, reverts and applies again, leaving the same schema.
 
 use diesel::{Connection, QueryableByName, RunQueryDsl, sql_query};
@@ -64,7 +65,10 @@ async fn each_migration_applies_reverts_and_applies_again_to_the_same_schema() {
 
         let full = schema_dump(&mut conn);
         conn.revert_all_migrations(MIGRATIONS).unwrap();
-        assert!(schema_dump(&mut conn).is_empty(), "reverting all left objects behind");
+        assert!(
+            schema_dump(&mut conn).is_empty(),
+            "reverting all left objects behind"
+        );
         conn.run_pending_migrations(MIGRATIONS).unwrap();
         assert_eq!(schema_dump(&mut conn), full);
     })

@@ -211,7 +211,9 @@ impl MessageRepository for PgMessages {
         match stored {
             Some(row) => row.into_domain(),
             None if message.reply_to.is_some() => Err(foreign_reply()),
-            None => Err(DomainError::internal("a stored message could not be read back")),
+            None => Err(DomainError::internal(
+                "a stored message could not be read back",
+            )),
         }
     }
 
@@ -243,11 +245,13 @@ impl MessageRepository for PgMessages {
             .bind::<BigInt, _>(i64::from(limit))
             .load(&mut conn)
             .await,
-            None => diesel::sql_query(format!("{SELECT_MESSAGE} WHERE m.room_id = $1 {order} $2"))
-                .bind::<Text, _>(room.as_str())
-                .bind::<BigInt, _>(i64::from(limit))
-                .load(&mut conn)
-                .await,
+            None => {
+                diesel::sql_query(format!("{SELECT_MESSAGE} WHERE m.room_id = $1 {order} $2"))
+                    .bind::<Text, _>(room.as_str())
+                    .bind::<BigInt, _>(i64::from(limit))
+                    .load(&mut conn)
+                    .await
+            }
         }
         .map_err(unexpected)?;
         rows.into_iter().map(MessageRow::into_domain).collect()

@@ -69,9 +69,10 @@ fn taken(error: diesel::result::Error) -> DomainError {
         Some("users_email_key") => {
             DomainError::conflict("email_taken", "A user with this email already exists.")
         }
-        Some("users_username_lower_key") => {
-            DomainError::conflict("username_taken", "A user with this username already exists.")
-        }
+        Some("users_username_lower_key") => DomainError::conflict(
+            "username_taken",
+            "A user with this username already exists.",
+        ),
         _ => unexpected(error),
     }
 }
@@ -181,7 +182,10 @@ impl UserRepository for PgUsers {
         let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
         users::table
             .filter(lower(users::username).like(pattern))
-            .order(lower(users::username))
+            // Byte order, the same on every server whatever its locale.
+            .order(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "lower(username) COLLATE \"C\"",
+            ))
             .limit(i64::from(limit))
             .select(UserRow::as_select())
             .load(&mut conn)

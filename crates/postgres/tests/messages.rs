@@ -1,0 +1,196 @@
+#![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
+mod common;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{code, now, stored_user};
+use whisper_domain::ports::{MessageRepository, RoomRepository};
+use whisper_domain::{
+    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText, NewMessage,
+    Room, RoomName, User,
+};
+use whisper_postgres::testing::TestDatabase;
+use whisper_postgres::{PgMessages, PgRooms};
+
+async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
+    let room = Room::open(
+        RoomName::parse(name).unwrap(),
+        members[0].id.clone(),
+        members.iter().map(|m| m.id.clone()),
+        now(),
+    );
+    PgRooms::new(db.database.clone())
+        .create(&room)
+        .await
+        .unwrap();
+    room
+}
+
+fn text(room: &Room, sender: &User, body: &str, created: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        room: room.id.clone(),
+        sender: sender.id.clone(),
+        content: MessageContent::Text(MessageText::parse(body).unwrap()),
+        reply_to: None,
+        created,
+    }
+}
+
+fn body(message: &Message) -> &str {
+    match &message.content {
+        MessageContent::Text(text) => text.as_str(),
+        MessageContent::Media(media) => media.kind.placeholder(),
+    }
+}
+
+#[tokio::test]
+async fn a_stored_message_comes_back_as_members_read_it() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let room = room_of(&db, "general", &[&ada]).await;
+    let new = text(&room, &ada, "hello", now());
+
+    let stored = messages.insert(&new).await.unwrap();
+    assert_eq!(
+        (stored.id.clone(), stored.sender_username.as_str()),
+        (new.id.clone(), "ada")
+    );
+    assert_eq!(
+        (
+            stored.content.clone(),
+            stored.created,
+            stored.reply_to.clone()
+        ),
+        (new.content, new.created, None)
+    );
+    assert_eq!(messages.find(&new.id).await.unwrap(), Some(stored));
+    assert_eq!(messages.find(&MessageId::generate()).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn replies_quote_text_or_a_media_placeholder() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let bob = stored_user(&db, "bob").await;
+    let room = room_of(&db, "general", &[&ada, &bob]).await;
+    let question = messages
+        .insert(&text(&room, &ada, "lunch?", now()))
+        .await
+        .unwrap();
+    let picture = messages
+        .insert(&NewMessage {
+            content: MessageContent::Media(MediaRef {
+                kind: MediaKind::Image,
+                key: MediaKey::generate(),
+                content_type: "image/png".into(),
+                size: 42,
+            }),
+            ..text(&room, &ada, "unused", now())
+        })
+        .await
+        .unwrap();
+
+    let mut answer = text(&room, &bob, "yes", now());
+    answer.reply_to = Some(question.id.clone());
+    let answer = messages.insert(&answer).await.unwrap();
+    let preview = answer.reply_to.unwrap();
+    assert_eq!(
+        (preview.message_id, preview.content.as_str(), preview.sender),
+        (question.id, "lunch?", ada.id.clone())
+    );
+
+    let mut comment = text(&room, &bob, "nice", now());
+    comment.reply_to = Some(picture.id.clone());
+    let comment = messages.insert(&comment).await.unwrap();
+    assert_eq!(comment.reply_to.unwrap().content, "IMAGE");
+    assert!(
+        matches!(picture.content, MessageContent::Media(ref m) if m.size == 42 && m.content_type == "image/png")
+    );
+}
+
+#[tokio::test]
+async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let here = room_of(&db, "here", &[&ada]).await;
+    let there = room_of(&db, "there", &[&ada]).await;
+    let elsewhere = messages
+        .insert(&text(&there, &ada, "over there", now()))
+        .await
+        .unwrap();
+
+    for target in [elsewhere.id.clone(), MessageId::generate()] {
+        let mut reply = text(&here, &ada, "re", now());
+        reply.reply_to = Some(target);
+        let id = reply.id.clone();
+        assert_eq!(
+            code(messages.insert(&reply).await.unwrap_err()),
+            "invalid previous_message_id"
+        );
+        assert_eq!(messages.find(&id).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arrivals() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let room = room_of(&db, "busy", &[&ada]).await;
+    let other = room_of(&db, "other", &[&ada]).await;
+    let start = now() - Duration::hours(1);
+    let mut expected = HashSet::new();
+    for i in 0..250 {
+        // Runs of ten messages share a timestamp: ordering ties are broken by id.
+        let created = start + Duration::milliseconds(i / 10);
+        expected.insert(
+            messages
+                .insert(&text(&room, &ada, &format!("m{i}"), created))
+                .await
+                .unwrap()
+                .id,
+        );
+        messages
+            .insert(&text(&other, &ada, "elsewhere", created))
+            .await
+            .unwrap();
+    }
+
+    let mut seen: Vec<Message> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = messages.page(&room.id, cursor.clone(), 17).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 17);
+        cursor = page.last().map(Message::cursor);
+        seen.extend(page);
+        // Newer messages keep arriving during the walk; they are not part of it.
+        messages
+            .insert(&text(&room, &ada, "late", now()))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(seen.len(), 250);
+    assert!(seen.iter().all(|m| body(m) != "late" && m.room == room.id));
+    assert_eq!(
+        seen.iter().map(|m| m.id.clone()).collect::<HashSet<_>>(),
+        expected
+    );
+    for pair in seen.windows(2) {
+        let (newer, older) = (&pair[0], &pair[1]);
+        assert!(
+            (newer.created, newer.id.as_str()) > (older.created, older.id.as_str()),
+            "{:?} is not older than {:?}",
+            older.cursor(),
+            newer.cursor()
+        );
+    }
+}

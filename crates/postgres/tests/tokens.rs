@@ -1,0 +1,156 @@
+#![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
+mod common;
+
+use chrono::Duration;
+use common::{now, stored_user};
+use whisper_domain::ports::TokenStore;
+use whisper_domain::{AccessTokenRecord, RefreshFamily, TokenFamilyId, TokenId};
+use whisper_postgres::PgTokens;
+use whisper_postgres::testing::TestDatabase;
+
+#[tokio::test]
+async fn access_tokens_are_recorded_found_and_revoked() {
+    let db = TestDatabase::create().await;
+    let tokens = PgTokens::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let token = AccessTokenRecord::issue(ada.id.clone(), None, now(), Duration::minutes(15));
+    tokens.record_access(&token).await.unwrap();
+    assert_eq!(
+        tokens.find_access(&token.jti).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(
+        tokens.find_access(&TokenId::generate()).await.unwrap(),
+        None
+    );
+
+    tokens.revoke_access(&token.jti).await.unwrap();
+    tokens.revoke_access(&token.jti).await.unwrap();
+    assert!(
+        tokens
+            .find_access(&token.jti)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+}
+
+#[tokio::test]
+async fn rotation_moves_the_current_token_once() {
+    let db = TestDatabase::create().await;
+    let tokens = PgTokens::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
+    tokens.start_family(&family).await.unwrap();
+    assert_eq!(
+        tokens.find_family(&family.id).await.unwrap(),
+        Some(family.clone())
+    );
+    assert_eq!(
+        tokens
+            .find_family(&TokenFamilyId::generate())
+            .await
+            .unwrap(),
+        None
+    );
+
+    let next = TokenId::generate();
+    assert!(
+        tokens
+            .rotate(&family.id, &family.current_jti, &next)
+            .await
+            .unwrap()
+    );
+    // The old token lost: a second rotation from it fails.
+    assert!(
+        !tokens
+            .rotate(&family.id, &family.current_jti, &TokenId::generate())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        tokens
+            .find_family(&family.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .current_jti,
+        next
+    );
+}
+
+#[tokio::test]
+async fn concurrent_rotations_of_one_token_have_one_winner() {
+    let db = TestDatabase::create().await;
+    let tokens = PgTokens::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
+    tokens.start_family(&family).await.unwrap();
+    let rotations = (0..8).map(|_| {
+        let tokens = tokens.clone();
+        let (id, from) = (family.id.clone(), family.current_jti.clone());
+        tokio::spawn(async move {
+            tokens
+                .rotate(&id, &from, &TokenId::generate())
+                .await
+                .unwrap()
+        })
+    });
+    let mut winners = 0;
+    for rotation in rotations {
+        winners += usize::from(rotation.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+#[tokio::test]
+async fn revoking_a_family_revokes_its_access_tokens_and_stops_rotation() {
+    let db = TestDatabase::create().await;
+    let tokens = PgTokens::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
+    tokens.start_family(&family).await.unwrap();
+    let issued = AccessTokenRecord::issue(
+        ada.id.clone(),
+        Some(family.id.clone()),
+        now(),
+        Duration::minutes(15),
+    );
+    let unrelated = AccessTokenRecord::issue(ada.id.clone(), None, now(), Duration::minutes(15));
+    tokens.record_access(&issued).await.unwrap();
+    tokens.record_access(&unrelated).await.unwrap();
+
+    tokens.revoke_family(&family.id).await.unwrap();
+
+    assert!(
+        tokens
+            .find_family(&family.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        tokens
+            .find_access(&issued.jti)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !tokens
+            .find_access(&unrelated.jti)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !tokens
+            .rotate(&family.id, &family.current_jti, &TokenId::generate())
+            .await
+            .unwrap()
+    );
+}
