@@ -1,1 +1,87 @@
-fn main() {}
+//! `whisper serve` runs the server; `whisper migrate` prepares the database.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use whisper_app::schema;
+use whisper_app::settings::{KeyOrigin, Settings, config_dir};
+use whisper_app::startup::Application;
+use whisper_app::telemetry;
+
+#[derive(Parser)]
+#[command(name = "whisper", version, about = "The Whisper chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (creating and migrating the database first, unless disabled).
+    Serve,
+    /// Create the database if missing and apply pending migrations, then exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("whisper: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_settings() -> anyhow::Result<Settings> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let work_dir = std::env::current_dir()?;
+    let dir = config_dir(&env, &work_dir)?;
+    Ok(Settings::load_in(&env, dir.as_deref(), &work_dir)?)
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let settings = load_settings()?;
+    telemetry::init(&settings.log, std::env::var("RUST_LOG").ok().as_deref())?;
+    if let KeyOrigin::DevelopmentFile { path, created } = &settings.secret_key_origin {
+        tracing::warn!(
+            path = %path.display(),
+            created,
+            "WHISPER_SECRET_KEY is not set; using a development key kept in a file (never do this in production)"
+        );
+    }
+    let application = Application::build(&settings).await?;
+    tracing::info!(
+        url = %application.local_url(),
+        environment = settings.environment.as_str(),
+        database = %settings.database.url,
+        mail = %settings.mail.transport,
+        "whisper is serving"
+    );
+    application.run_until_stopped().await?;
+    tracing::info!("whisper stopped");
+    Ok(())
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let settings = load_settings()?;
+    telemetry::init(&settings.log, std::env::var("RUST_LOG").ok().as_deref())?;
+    let prepared = schema::prepare(&settings.database.url).await?;
+    if prepared.created {
+        println!("created database {}", settings.database.url);
+    }
+    if prepared.applied.is_empty() {
+        println!("no pending migrations");
+    }
+    for version in &prepared.applied {
+        println!("applied {version}");
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The `whisper` server: configuration, wiring of the adapters, the CLI and graceful
+//! shutdown. A library too, so tests can build the same [`startup::Application`].
+
+pub mod schema;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod tls;

@@ -1,0 +1,128 @@
+//! Wiring: the database pool, readiness, the REST routes and the HTTP(S) listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use async_trait::async_trait;
+use tracing_actix_web::TracingLogger;
+use whisper_domain::DomainError;
+use whisper_postgres::Database;
+use whisper_rest::{Readiness, ReadinessProbe};
+
+use crate::schema;
+use crate::settings::Settings;
+use crate::tls;
+
+/// A built server, bound to its port, not yet serving.
+pub struct Application {
+    port: u16,
+    https: bool,
+    server: Server,
+    database: Database,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one), builds the lazy connection pool and
+    /// the HTTP server. When `database.migrate_on_start`, a background task creates and
+    /// migrates the database, retrying until PostgreSQL answers; until then the server is
+    /// live but not ready. Must be called inside a Tokio runtime.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let database =
+            Database::connect(settings.database.url.expose(), settings.database.pool_size)
+                .context("DATABASE_URL")?;
+        let schema_ready = Arc::new(AtomicBool::new(!settings.database.migrate_on_start));
+        if settings.database.migrate_on_start {
+            tokio::spawn(schema::prepare_until_done(
+                settings.database.url.clone(),
+                schema_ready.clone(),
+            ));
+        }
+        let readiness = web::Data::new(Readiness::new(vec![Arc::new(DatabaseProbe {
+            database: database.clone(),
+            schema_ready,
+        })]));
+
+        let listener = TcpListener::bind(settings.server.addr)
+            .with_context(|| format!("WHISPER_ADDR: cannot listen on {}", settings.server.addr))?;
+        let port = listener.local_addr()?.port();
+
+        let server = HttpServer::new(move || {
+            let readiness = readiness.clone();
+            App::new()
+                .wrap(whisper_rest::fallback::json_errors())
+                .wrap(TracingLogger::default())
+                .configure(move |cfg| whisper_rest::configure(cfg, readiness))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout.as_secs());
+        let server = match &settings.server.tls {
+            Some(paths) => server.listen_rustls_0_23(listener, tls::server_config(paths)?)?,
+            None => server.listen(listener)?,
+        }
+        .run();
+
+        Ok(Self {
+            port,
+            https: settings.server.tls.is_some(),
+            server,
+            database,
+        })
+    }
+
+    /// The port actually listened on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http(s)://127.0.0.1:<port>`, for tests and logs.
+    pub fn local_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The connection pool the server uses.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// A handle to stop the server gracefully from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`]; open requests are drained.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Ready when PostgreSQL answers and the schema is in place.
+struct DatabaseProbe {
+    database: Database,
+    schema_ready: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl ReadinessProbe for DatabaseProbe {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn check(&self) -> Result<(), DomainError> {
+        if !self.schema_ready.load(Ordering::Acquire) {
+            return Err(DomainError::Unavailable {
+                service: "database",
+            });
+        }
+        self.database.ping().await
+    }
+}
+
+/// How long to wait before retry number `attempt` (1-based): doubling from 1 s up to 30 s.
+pub fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(5)).min(Duration::from_secs(30))
+}
