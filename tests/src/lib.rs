@@ -2,6 +2,7 @@
 //! database, driven over HTTP. Helpers panic on failure: they only ever run in tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod accounts;
 pub mod proxy;
 
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 //! shutdown. A library too, so tests can build the same [`startup::Application`].
 
 pub mod schema;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -9,12 +9,16 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait::async_trait;
+use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 use whisper_domain::DomainError;
 use whisper_postgres::Database;
+use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
+use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
 
 use crate::schema;
+use crate::services::{self, MailWorker};
 use crate::settings::Settings;
 use crate::tls;
 
@@ -24,6 +28,7 @@ pub struct Application {
     https: bool,
     server: Server,
     database: Database,
+    mail_worker: MailWorker,
 }
 
 impl Application {
@@ -42,6 +47,18 @@ impl Application {
                 schema_ready.clone(),
             ));
         }
+        let mail_queued = Arc::new(Notify::new());
+        let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
+        let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
+        let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
+            enabled: settings.server.rate_limits,
+            ..RateLimitSettings::default()
+        }));
+        let session_key = settings.secret_key.master_key().session_cookie_key();
+        let secure_cookies = settings.server.public_url.scheme() == "https";
+        let session_days =
+            i64::try_from(settings.lifetimes.refresh_token.as_secs().div_ceil(86_400))
+                .unwrap_or(14);
         let readiness = web::Data::new(Readiness::new(vec![Arc::new(DatabaseProbe {
             database: database.clone(),
             schema_ready,
@@ -54,6 +71,13 @@ impl Application {
         let server = HttpServer::new(move || {
             let readiness = readiness.clone();
             App::new()
+                .app_data(accounts.clone())
+                .app_data(rate_limits.clone())
+                .wrap(session_middleware(
+                    &session_key,
+                    secure_cookies,
+                    session_days,
+                ))
                 .wrap(whisper_rest::fallback::json_errors())
                 .wrap(TracingLogger::default())
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
@@ -70,6 +94,7 @@ impl Application {
             https: settings.server.tls.is_some(),
             server,
             database,
+            mail_worker,
         })
     }
 
@@ -96,7 +121,9 @@ impl Application {
 
     /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`]; open requests are drained.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.mail_worker.stop().await;
+        served
     }
 }
 

@@ -9,10 +9,16 @@
 //!     .configure(|cfg| whisper_rest::configure(cfg, readiness.clone()))
 //! ```
 
+pub mod accounts;
+pub mod auth;
 pub mod errors;
 pub mod fallback;
 pub mod health;
 pub mod input;
+pub mod pages;
+pub mod qr_code;
+pub mod rate_limit;
+pub mod session;
 
 use actix_web::web;
 
@@ -20,12 +26,15 @@ pub use errors::{ApiError, ErrorBody, error_response};
 pub use health::{Readiness, ReadinessProbe};
 
 /// Mounts every route, the extractor configuration and the JSON 404 default service.
+/// The accounts routes need `web::Data<whisper_domain::Accounts>` and
+/// `web::Data<rate_limit::RateLimits>` in the app, and [`session::session_middleware`].
 pub fn configure(cfg: &mut web::ServiceConfig, readiness: web::Data<Readiness>) {
     cfg.app_data(readiness)
         .app_data(input::json_config())
         .app_data(input::path_config())
         .app_data(input::query_config())
         .configure(health::configure)
+        .configure(accounts::configure)
         .default_service(web::to(fallback::not_found));
 }
 

@@ -1,0 +1,142 @@
+//! The domain services built from their adapters, and the background mail deliverer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use whisper_crypto::CryptoSuite;
+use whisper_domain::ports::{Clock, VerificationCodes};
+use whisper_domain::{
+    Accounts, AccountsPolicy, AccountsPorts, DomainResult, LockoutPolicy, MailDelivery,
+    OutgoingEmail, RetryPolicy, SecretDigest, SystemClock, UserId, VerificationCode,
+};
+use whisper_postgres::{
+    Database, PgMailOutbox, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers, PgVerificationCodes,
+};
+use whisper_smtp::SmtpMailer;
+
+use crate::settings::Settings;
+
+/// How often the deliverer looks for emails whose retry time came, when nobody wakes it.
+const OUTBOX_POLL: Duration = Duration::from_secs(2);
+
+/// The accounts use case, wired to PostgreSQL and the crypto adapters.
+pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notify>) -> Accounts {
+    let crypto = CryptoSuite::new(settings.secret_key.master_key());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ports = AccountsPorts {
+        users: Arc::new(PgUsers::new(database.clone())),
+        codes: Arc::new(WakingCodes {
+            inner: PgVerificationCodes::new(database.clone()),
+            mail_queued,
+        }),
+        devices: Arc::new(PgTotpDevices::new(
+            database.clone(),
+            Arc::new(crypto.sealer),
+        )),
+        attempts: Arc::new(PgTotpAttempts::new(database.clone())),
+        tokens: Arc::new(PgTokens::new(database.clone())),
+        link_tokens: Arc::new(crypto.link_tokens),
+        totp: Arc::new(crypto.totp),
+        codec: Arc::new(crypto.jwt),
+        clock,
+    };
+    let lifetimes = &settings.lifetimes;
+    let policy = AccountsPolicy {
+        verification_lifetime: chrono_duration(lifetimes.verification_link),
+        access_lifetime: chrono_duration(lifetimes.access_token),
+        refresh_lifetime: chrono_duration(lifetimes.refresh_token),
+        lockout: LockoutPolicy::default(),
+        public_url: settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
+    };
+    Accounts::new(ports, policy)
+}
+
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Verification codes that wake the mail deliverer once their email is committed, so
+/// mail leaves at once instead of at the next poll.
+struct WakingCodes {
+    inner: PgVerificationCodes,
+    mail_queued: Arc<Notify>,
+}
+
+#[async_trait]
+impl VerificationCodes for WakingCodes {
+    async fn issue(&self, code: &VerificationCode, email: &OutgoingEmail) -> DomainResult<()> {
+        self.inner.issue(code, email).await?;
+        self.mail_queued.notify_one();
+        Ok(())
+    }
+
+    async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>> {
+        self.inner.find_for_user(user_id).await
+    }
+
+    async fn find_by_digest(
+        &self,
+        digest: &SecretDigest,
+    ) -> DomainResult<Option<VerificationCode>> {
+        self.inner.find_by_digest(digest).await
+    }
+
+    async fn consume(&self, digest: &SecretDigest) -> DomainResult<whisper_domain::User> {
+        self.inner.consume(digest).await
+    }
+
+    async fn discard(&self, user_id: &UserId) -> DomainResult<()> {
+        self.inner.discard(user_id).await
+    }
+}
+
+/// The running mail deliverer; stop it with [`MailWorker::stop`].
+pub struct MailWorker {
+    stop: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+impl MailWorker {
+    /// Starts delivering the outbox of `database` through the configured transport.
+    /// Must run inside the Tokio runtime (the SMTP pool is bound to it).
+    pub fn start(
+        settings: &Settings,
+        database: &Database,
+        mail_queued: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        let mailer = SmtpMailer::new(&settings.mail.transport, &settings.mail.sender)
+            .context("WHISPER_MAIL")?;
+        let delivery = Arc::new(MailDelivery::new(
+            Arc::new(PgMailOutbox::new(database.clone())),
+            Arc::new(mailer),
+            Arc::new(SystemClock),
+            RetryPolicy::default(),
+        ));
+        let stop = Arc::new(Notify::new());
+        let stopped = stop.clone();
+        let task = tokio::spawn(whisper_smtp::run_outbox_delivery(
+            delivery,
+            OUTBOX_POLL,
+            mail_queued,
+            async move { stopped.notified().await },
+        ));
+        Ok(Self { stop, task })
+    }
+
+    /// Lets a delivery pass in progress finish, then stops.
+    pub async fn stop(self) {
+        self.stop.notify_one();
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "mail delivery task failed");
+        }
+    }
+}

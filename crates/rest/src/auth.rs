@@ -1,0 +1,90 @@
+//! Who is calling: the `AuthenticatedUser` extractor checks the Bearer access token on
+//! every request (signature, expiry, and the server-side record) and the account's rate limit.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use whisper_domain::{Accounts, DomainError, User};
+
+use crate::errors::ApiError;
+use crate::rate_limit::RateLimits;
+
+/// The account behind a valid Bearer access token.
+pub struct AuthenticatedUser {
+    /// The account.
+    pub user: User,
+    /// The access token it presented (logout revokes it).
+    pub access_token: String,
+}
+
+fn not_authenticated() -> DomainError {
+    DomainError::unauthenticated(
+        "not_authenticated",
+        "Authentication credentials were not provided (Authorization: Bearer <access>).",
+    )
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+pub fn bearer_token(request: &HttpRequest) -> Option<String> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(request);
+        let accounts = request.app_data::<web::Data<Accounts>>().cloned();
+        let limits = request.app_data::<web::Data<RateLimits>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or_else(not_authenticated)?;
+            let accounts =
+                accounts.ok_or_else(|| DomainError::internal("accounts service not configured"))?;
+            let user = accounts.authenticate(&token).await?;
+            if let Some(limits) = limits {
+                limits.check_user(user.id.as_str())?;
+            }
+            Ok(Self {
+                user,
+                access_token: token,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::bearer_token;
+
+    #[test]
+    fn only_a_non_empty_bearer_token_counts() {
+        let with = |value: &str| {
+            bearer_token(
+                &TestRequest::default()
+                    .insert_header(("Authorization", value))
+                    .to_http_request(),
+            )
+        };
+        assert_eq!(with("Bearer abc.def"), Some("abc.def".to_owned()));
+        assert_eq!(with("bearer  abc "), Some("abc".to_owned()));
+        assert_eq!(with("Basic abc"), None);
+        assert_eq!(with("Bearer "), None);
+        assert_eq!(
+            bearer_token(&TestRequest::default().to_http_request()),
+            None
+        );
+    }
+}
