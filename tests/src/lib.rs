@@ -91,7 +91,8 @@ impl TestApp {
         let work = TempDir::new("e2e");
         let mut env = test_env(database_url, &work);
         adjust(&mut env);
-        let settings = Settings::load_in(&env, None, &work.0).unwrap();
+        let config_dir = whisper_app::settings::config_dir(&env, &work.0).unwrap();
+        let settings = Settings::load_in(&env, config_dir.as_deref(), &work.0).unwrap();
         let application = Application::build(&settings).await.unwrap();
         let address = application.local_url();
         let server = application.handle();

@@ -1,0 +1,69 @@
+//! Request rate limits: 50/min per IP for anonymous calls, 100/min per user otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+use reqwest::StatusCode;
+use reqwest::header::RETRY_AFTER;
+use serde_json::Value;
+use whisper_e2e::TestApp;
+use whisper_e2e::accounts::app_with_sink;
+use whisper_postgres::testing::TestDatabase;
+
+const ANONYMOUS: &str = "/api/v1/user/totp/verify/";
+
+async fn statuses(
+    app: &TestApp,
+    path: &str,
+    access: Option<&str>,
+    count: usize,
+) -> Vec<StatusCode> {
+    let mut seen = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut request = app.client.get(format!("{}{path}", app.address));
+        if let Some(access) = access {
+            request = request.bearer_auth(access);
+        }
+        seen.push(request.send().await.unwrap().status());
+    }
+    seen
+}
+
+#[tokio::test]
+async fn anonymous_calls_are_limited_per_ip_with_retry_after() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    let seen = statuses(&app, ANONYMOUS, None, 50).await;
+    assert!(seen.iter().all(|s| *s == StatusCode::OK), "{seen:?}");
+    let limited = app.get(ANONYMOUS).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+}
+
+#[tokio::test]
+async fn authenticated_calls_are_limited_per_user() {
+    let db = TestDatabase::create().await;
+    let (app, sink) = app_with_sink(&db.url).await;
+    let ada = app.signed_in(&sink, "ada@example.org").await;
+    let seen = statuses(&app, "/api/v1/user/me/", Some(&ada.access), 100).await;
+    assert!(seen.iter().all(|s| *s == StatusCode::OK), "{seen:?}");
+    let limited = statuses(&app, "/api/v1/user/me/", Some(&ada.access), 1).await;
+    assert_eq!(limited, [StatusCode::TOO_MANY_REQUESTS]);
+}
+
+#[tokio::test]
+async fn limits_can_be_turned_off() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn_with(&db.url, |env| {
+        env.insert("WHISPER_RATE_LIMITS".into(), "off".into());
+    })
+    .await;
+    let seen = statuses(&app, ANONYMOUS, None, 80).await;
+    assert!(seen.iter().all(|s| *s == StatusCode::OK), "{seen:?}");
+}
