@@ -1,6 +1,7 @@
 //! The `whisper` server: configuration, wiring of the adapters, the CLI and graceful
 //! shutdown. A library too, so tests can build the same [`startup::Application`].
 
+pub mod request_log;
 pub mod schema;
 pub mod services;
 pub mod settings;

@@ -10,13 +10,13 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait::async_trait;
 use tokio::sync::Notify;
-use tracing_actix_web::TracingLogger;
 use whisper_domain::DomainError;
 use whisper_postgres::Database;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
 
+use crate::request_log::log_request;
 use crate::schema;
 use crate::services::{self, MailWorker};
 use crate::settings::Settings;
@@ -79,7 +79,7 @@ impl Application {
                     session_days,
                 ))
                 .wrap(whisper_rest::fallback::json_errors())
-                .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(log_request))
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs());
