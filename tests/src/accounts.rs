@@ -68,6 +68,19 @@ impl Authenticator {
             / 30
     }
 
+    /// The current time step, waiting for the next one when this one ends within 3 s, so
+    /// that codes of the returned step and the one before stay valid for a while.
+    pub async fn settled_step() -> u64 {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let into_step = now.as_secs() % 30;
+        if into_step >= 27 {
+            let left = Duration::from_secs(30 - into_step)
+                - Duration::from_nanos(u64::from(now.subsec_nanos()));
+            tokio::time::sleep(left + Duration::from_millis(50)).await;
+        }
+        Self::current_step()
+    }
+
     /// The code of time step `step`.
     pub fn code_at(&self, step: u64) -> String {
         self.totp.generate(step * 30).to_string()
@@ -86,11 +99,16 @@ pub struct SignedIn {
     pub refresh: String,
     /// The authenticator holding the account's secret.
     pub authenticator: Authenticator,
-    /// The last time step whose code was used.
+    /// The last time step whose code was used; the next one is usable at once.
     pub last_step: u64,
 }
 
 impl TestApp {
+    /// Continues with an empty cookie jar, like another browser.
+    pub fn forget_cookies(&mut self) {
+        self.client = fresh_client();
+    }
+
     /// `POST <path>` with a JSON body.
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
@@ -178,11 +196,13 @@ impl TestApp {
     pub async fn signed_in(&self, sink: &SmtpSink, email: &str) -> SignedIn {
         self.verified(sink, email).await;
         let authenticator = self.enrolled().await;
-        let step = Authenticator::current_step();
+        // The previous step confirms and the current one logs in, so the next step is free
+        // for the caller (codes are accepted one step either side).
+        let step = Authenticator::settled_step().await;
         let confirmed = self
             .post_json(
                 "/api/v1/user/totp-device/verify/",
-                &json!({ "otp_token": authenticator.code_at(step) }),
+                &json!({ "otp_token": authenticator.code_at(step - 1) }),
             )
             .await;
         assert_eq!(confirmed.status(), StatusCode::OK);
@@ -190,11 +210,10 @@ impl TestApp {
             .post_json("/api/v1/user/login/", &json!({ "email": email }))
             .await;
         assert_eq!(login.status(), StatusCode::SEE_OTHER);
-        // The confirmation spent this step; the next one is accepted (±1 step).
         let tokens = self
             .post_json(
                 "/api/v1/user/totp/verify/",
-                &json!({ "otp_token": authenticator.code_at(step + 1) }),
+                &json!({ "otp_token": authenticator.code_at(step) }),
             )
             .await;
         assert_eq!(tokens.status(), StatusCode::OK);
@@ -205,7 +224,7 @@ impl TestApp {
             access: tokens["access"].as_str().unwrap().to_owned(),
             refresh: tokens["refresh"].as_str().unwrap().to_owned(),
             authenticator,
-            last_step: step + 1,
+            last_step: step,
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod accounts;
+pub mod fake_google;
 pub mod proxy;
 
 use std::collections::HashMap;

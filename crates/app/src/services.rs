@@ -13,9 +13,11 @@ use whisper_domain::{
     Accounts, AccountsPolicy, AccountsPorts, DomainResult, LockoutPolicy, MailDelivery,
     OutgoingEmail, RetryPolicy, SecretDigest, SystemClock, UserId, VerificationCode,
 };
+use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_postgres::{
     Database, PgMailOutbox, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers, PgVerificationCodes,
 };
+use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
 
 use crate::settings::Settings;
@@ -58,6 +60,33 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
             .to_owned(),
     };
     Accounts::new(ports, policy)
+}
+
+/// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.
+pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> {
+    let google = &settings.google;
+    let Some(client_id) = google.client_id.clone() else {
+        return Ok(SocialProviders::default());
+    };
+    let redirect_url = settings
+        .server
+        .public_url
+        .join(&format!(
+            "/api/v1/user/social/complete/{}/",
+            whisper_google::BACKEND
+        ))
+        .context("WHISPER_PUBLIC_URL")?;
+    let adapter = GoogleSignIn::new(GoogleConfig {
+        client_id,
+        client_secret: google.client_secret.as_ref().map(|s| s.expose().to_owned()),
+        auth_url: google.auth_url.clone(),
+        token_url: google.token_url.clone(),
+        userinfo_url: google.userinfo_url.clone(),
+        redirect_url,
+        timeout: google.timeout,
+    })
+    .context("WHISPER_GOOGLE_CLIENT_ID")?;
+    Ok(SocialProviders::new(vec![Arc::new(adapter)]))
 }
 
 fn chrono_duration(duration: Duration) -> chrono::Duration {

@@ -50,6 +50,7 @@ impl Application {
         let mail_queued = Arc::new(Notify::new());
         let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
         let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
+        let social = web::Data::new(services::social_providers(settings)?);
         let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
             enabled: settings.server.rate_limits,
             ..RateLimitSettings::default()
@@ -73,6 +74,7 @@ impl Application {
             App::new()
                 .app_data(accounts.clone())
                 .app_data(rate_limits.clone())
+                .app_data(social.clone())
                 .wrap(session_middleware(
                     &session_key,
                     secure_cookies,

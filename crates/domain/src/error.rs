@@ -29,6 +29,12 @@ pub enum DomainError {
     /// A backing service (database, mail server) cannot be reached right now.
     #[error("{service} is unavailable")]
     Unavailable { service: &'static str },
+    /// An outside service we depend on (an identity provider) failed or timed out.
+    #[error("{service} failed: {reason}")]
+    Upstream {
+        service: &'static str,
+        reason: String,
+    },
     /// Something that should not happen did; the reason is for logs, never for clients.
     #[error("internal error: {reason}")]
     Internal { reason: String },

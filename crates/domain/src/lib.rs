@@ -13,13 +13,16 @@ pub mod ports;
 pub mod room;
 pub mod secret;
 pub mod session;
+pub mod social;
 pub mod tokens;
 pub mod totp;
 pub mod user;
 pub mod username;
 pub mod verification;
 
-pub use accounts::{Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy};
+pub use accounts::{
+    Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy, SocialNextStep, SocialSignIn,
+};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;
@@ -33,6 +36,7 @@ pub use message::{
 pub use room::{Room, RoomName};
 pub use secret::SecretDigest;
 pub use session::{Session, TokenClaims, TokenKind};
+pub use social::{SocialAuthorization, SocialIdentity, SocialIdentityProvider};
 pub use tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
 pub use totp::{TotpDevice, TotpSecret};
 pub use user::User;

@@ -47,6 +47,9 @@ pub trait UserRepository: Send + Sync {
     async fn set_online(&self, id: &UserId, online: bool) -> DomainResult<bool>;
     /// Up to `limit` accounts whose username starts with `prefix` (ignoring case), by username.
     async fn search_by_username(&self, prefix: &str, limit: u32) -> DomainResult<Vec<User>>;
+    /// Records that `backend`'s person `subject` signs in as `user`; recording it again is
+    /// harmless.
+    async fn link_identity(&self, user: &UserId, backend: &str, subject: &str) -> DomainResult<()>;
 }
 
 /// Email verification codes; at most one per user.

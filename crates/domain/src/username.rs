@@ -39,6 +39,25 @@ impl Username {
         Ok(Self(candidate.to_owned()))
     }
 
+    /// A username made from a display name (`Ada Lovelace` → `Ada_Lovelace`), if enough of
+    /// it is usable.
+    pub fn from_display_name(name: &str) -> Option<Self> {
+        let mut candidate = String::with_capacity(name.len());
+        for c in name.trim().chars() {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                candidate.push(c);
+            } else if c.is_whitespace() && !candidate.ends_with('_') {
+                candidate.push('_');
+            }
+        }
+        let trimmed: String = candidate
+            .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+            .chars()
+            .take(USERNAME_MAX)
+            .collect();
+        Self::parse(trimmed.trim_end_matches('_')).ok()
+    }
+
     /// A random readable name such as `calm-otter-4821`, for accounts that chose none.
     pub fn generate_readable() -> Self {
         const ADJECTIVES: [&str; 16] = [
@@ -80,6 +99,20 @@ impl std::fmt::Debug for Username {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_become_usernames_when_enough_survives() {
+        let from = |name: &str| Username::from_display_name(name).map(|u| u.as_str().to_owned());
+        assert_eq!(from("Ada Lovelace"), Some("Ada_Lovelace".to_owned()));
+        assert_eq!(
+            from("  Grace   B. Hopper "),
+            Some("Grace_B._Hopper".to_owned())
+        );
+        assert_eq!(from("_-Zoë Ünal"), Some("Zo_nal".to_owned()));
+        assert_eq!(from("李小龙"), None);
+        assert_eq!(from("Al"), None);
+        assert_eq!(from(&"x".repeat(40)).map(|u| u.len()), Some(USERNAME_MAX));
+    }
 
     #[test]
     fn usernames_keep_their_case_and_lose_surrounding_spaces() {

@@ -108,6 +108,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    social_identities (backend, subject) {
+        backend -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created -> Timestamptz,
+    }
+}
+
 diesel::joinable!(email_verification_codes -> users (user_id));
 diesel::joinable!(totp_devices -> users (user_id));
 diesel::joinable!(room_members -> rooms (room_id));
@@ -125,4 +134,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_members,
     messages,
     mail_outbox,
+    social_identities,
 );

@@ -122,3 +122,47 @@ async fn find_many_returns_only_existing_accounts() {
     assert_eq!(found, [ada, grace]);
     assert!(users.find_many(&[]).await.unwrap().is_empty());
 }
+
+#[derive(diesel::QueryableByName)]
+struct Link {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    user_id: String,
+}
+
+#[tokio::test]
+async fn an_identity_link_is_recorded_once_and_follows_the_latest_account() {
+    use diesel::sql_query;
+    use diesel_async::RunQueryDsl;
+
+    let db = TestDatabase::create().await;
+    let users = PgUsers::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let bob = stored_user(&db, "bob").await;
+    users
+        .link_identity(&ada.id, "google-oauth2", "sub-1")
+        .await
+        .unwrap();
+    users
+        .link_identity(&ada.id, "google-oauth2", "sub-1")
+        .await
+        .unwrap();
+    let links = |db: &TestDatabase| {
+        let database = db.database.clone();
+        async move {
+            let mut conn = database.connection().await.unwrap();
+            sql_query("SELECT user_id FROM social_identities")
+                .load::<Link>(&mut conn)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|link| link.user_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(links(&db).await, [ada.id.to_string()]);
+    users
+        .link_identity(&bob.id, "google-oauth2", "sub-1")
+        .await
+        .unwrap();
+    assert_eq!(links(&db).await, [bob.id.to_string()]);
+}

@@ -121,6 +121,9 @@ impl ResponseError for ApiError {
             Self::Domain(DomainError::Internal { reason }) => {
                 tracing::error!(reason = %reason, "internal error");
             }
+            Self::Domain(DomainError::Upstream { service, reason }) => {
+                tracing::warn!(service = %service, reason = %reason, "upstream failure");
+            }
             _ => {}
         }
         response.json(self.body())
@@ -136,6 +139,7 @@ fn domain_status(error: &DomainError) -> StatusCode {
         DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
         DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         DomainError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        DomainError::Upstream { .. } => StatusCode::BAD_GATEWAY,
         DomainError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -158,6 +162,10 @@ fn domain_body(error: &DomainError) -> ErrorBody {
         DomainError::Unavailable { service } => ErrorBody::new(
             "service_unavailable",
             format!("The {service} is unavailable right now; try again later."),
+        ),
+        DomainError::Upstream { service, .. } => ErrorBody::new(
+            "provider_error",
+            format!("The {service} did not answer properly; try again later."),
         ),
         DomainError::Internal { .. } => ErrorBody::new(
             "internal_error",
@@ -260,6 +268,15 @@ mod tests {
 
     #[actix_web::test]
     async fn unavailable_names_the_service() {
+        let (status, _, body) = answer(DomainError::Upstream {
+            service: "identity provider",
+            reason: "token endpoint said 500 with secret details".into(),
+        })
+        .await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(body["code"], "provider_error");
+        assert!(!body.to_string().contains("secret details"), "{body}");
+
         let (status, _, body) = answer(DomainError::Unavailable {
             service: "database",
         })

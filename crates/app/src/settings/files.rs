@@ -88,6 +88,7 @@ pub struct GoogleFile {
     pub auth_url: String,
     pub token_url: String,
     pub userinfo_url: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]

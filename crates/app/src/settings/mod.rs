@@ -156,6 +156,8 @@ pub struct GoogleSettings {
     pub token_url: Url,
     /// `WHISPER_GOOGLE_USERINFO_URL`.
     pub userinfo_url: Url,
+    /// How long each call to the provider may take (`google.timeout_secs`).
+    pub timeout: Duration,
 }
 
 /// How long tokens and links live.
@@ -418,6 +420,7 @@ impl Settings {
                     file.google.userinfo_url,
                 )
                 .parse(http_url)?,
+            timeout: lifetime("google.timeout_secs", file.google.timeout_secs)?,
         };
 
         let lifetimes = Lifetimes {

@@ -5,6 +5,7 @@ mod lockout;
 mod profile;
 mod registration;
 mod sessions;
+mod social;
 mod two_factor;
 
 #[cfg(test)]
@@ -14,6 +15,8 @@ mod registration_tests;
 #[cfg(test)]
 mod sessions_tests;
 #[cfg(test)]
+mod social_tests;
+#[cfg(test)]
 mod two_factor_tests;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 pub use lockout::LockoutPolicy;
+pub use social::{SocialNextStep, SocialSignIn};
 
 use crate::ports::{
     Clock, LinkTokens, TokenCodec, TokenStore, TotpAlgorithm, TotpAttempts, TotpDevices,

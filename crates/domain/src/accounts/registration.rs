@@ -23,19 +23,22 @@ impl Accounts {
                 self.ports.users.insert(&user).await?;
                 user
             }
-            None => self.register_with_generated_name(email, now).await?,
+            None => self.register_with_generated_name(email, now, false).await?,
         };
         self.send_verification(&user).await?;
         Ok(user)
     }
 
-    async fn register_with_generated_name(
+    /// Stores an account with a generated username, retrying when the name is taken.
+    pub(super) async fn register_with_generated_name(
         &self,
         email: Email,
         now: chrono::DateTime<chrono::Utc>,
+        email_verified: bool,
     ) -> DomainResult<User> {
         for _ in 0..GENERATED_NAME_ATTEMPTS {
-            let user = User::register(email.clone(), Username::generate_readable(), false, now);
+            let mut user = User::register(email.clone(), Username::generate_readable(), false, now);
+            user.is_email_verified = email_verified;
             match self.ports.users.insert(&user).await {
                 Ok(()) => return Ok(user),
                 Err(DomainError::Conflict {

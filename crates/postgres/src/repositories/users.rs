@@ -10,7 +10,7 @@ use whisper_domain::{DomainError, DomainResult, Email, User, UserId, Username};
 use super::corrupt;
 use crate::database::Database;
 use crate::errors::{unexpected, violated_unique_constraint};
-use crate::schema::users;
+use crate::schema::{social_identities, users};
 
 /// Accounts stored in the `users` table.
 #[derive(Clone)]
@@ -194,6 +194,25 @@ impl UserRepository for PgUsers {
             .into_iter()
             .map(UserRow::into_domain)
             .collect()
+    }
+
+    async fn link_identity(&self, user: &UserId, backend: &str, subject: &str) -> DomainResult<()> {
+        let mut conn = self.database.connection().await?;
+        // Accounts match by email: if the provider's person now has another account's
+        // email, the link follows the email.
+        diesel::insert_into(social_identities::table)
+            .values((
+                social_identities::backend.eq(backend),
+                social_identities::subject.eq(subject),
+                social_identities::user_id.eq(user.as_str()),
+            ))
+            .on_conflict((social_identities::backend, social_identities::subject))
+            .do_update()
+            .set(social_identities::user_id.eq(user.as_str()))
+            .execute(&mut conn)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
     }
 }
 

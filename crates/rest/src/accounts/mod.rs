@@ -6,6 +6,7 @@ pub mod flow;
 mod login;
 mod profile;
 mod registration;
+pub mod social;
 mod two_factor;
 
 use actix_web::http::Method;
@@ -64,6 +65,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(profile::me))
                     .route(web::patch().to(profile::rename))
                     .default_service(method_not_allowed(&[Method::GET, Method::PATCH])),
+            )
+            .service(
+                web::resource("/social/begin/{backend}/")
+                    .route(web::get().to(social::begin))
+                    .default_service(method_not_allowed(&[Method::GET])),
+            )
+            .service(
+                web::resource("/social/complete/{backend}/")
+                    .route(web::get().to(social::complete))
+                    .default_service(method_not_allowed(&[Method::GET])),
             )
             .service(
                 web::resource("/user-list/")
