@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod accounts;
+pub mod chat;
 pub mod fake_google;
 pub mod proxy;
 
@@ -74,6 +75,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The settings it runs with.
     pub settings: Settings,
+    /// The app's in-process event bus, to observe what it publishes.
+    pub events: whisper_app::events::LocalEventBus,
     server: ServerHandle,
     work: TempDir,
 }
@@ -97,6 +100,7 @@ impl TestApp {
         let application = Application::build(&settings).await.unwrap();
         let address = application.local_url();
         let server = application.handle();
+        let events = application.events().clone();
         tokio::spawn(application.run_until_stopped());
         Self {
             address,
@@ -106,6 +110,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             settings,
+            events,
             server,
             work,
         }

@@ -1,6 +1,8 @@
 //! The `whisper` server: configuration, wiring of the adapters, the CLI and graceful
 //! shutdown. A library too, so tests can build the same [`startup::Application`].
 
+pub mod events;
+pub mod media_store;
 pub mod request_log;
 pub mod schema;
 pub mod services;

@@ -8,18 +8,21 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use whisper_crypto::CryptoSuite;
-use whisper_domain::ports::{Clock, VerificationCodes};
+use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
 use whisper_domain::{
     Accounts, AccountsPolicy, AccountsPorts, DomainResult, LockoutPolicy, MailDelivery,
-    OutgoingEmail, RetryPolicy, SecretDigest, SystemClock, UserId, VerificationCode,
+    OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest, SystemClock, UserId,
+    VerificationCode,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_postgres::{
-    Database, PgMailOutbox, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers, PgVerificationCodes,
+    Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
+    PgVerificationCodes,
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
 
+use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
 
 /// How often the deliverer looks for emails whose retry time came, when nobody wakes it.
@@ -60,6 +63,18 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
             .to_owned(),
     };
     Accounts::new(ports, policy)
+}
+
+/// The rooms use case, wired to PostgreSQL, the media directory and the event bus.
+pub fn rooms(settings: &Settings, database: &Database, events: Arc<dyn EventBus>) -> Rooms {
+    Rooms::new(RoomsPorts {
+        users: Arc::new(PgUsers::new(database.clone())),
+        rooms: Arc::new(PgRooms::new(database.clone())),
+        messages: Arc::new(PgMessages::new(database.clone())),
+        media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
+        events,
+        clock: Arc::new(SystemClock),
+    })
 }
 
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.

@@ -10,12 +10,15 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait::async_trait;
 use tokio::sync::Notify;
+use whisper_crypto::SignedCursors;
 use whisper_domain::DomainError;
 use whisper_postgres::Database;
+use whisper_rest::chat::history::Cursors;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
-use whisper_rest::{Readiness, ReadinessProbe};
+use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
 
+use crate::events::LocalEventBus;
 use crate::request_log::log_request;
 use crate::schema;
 use crate::services::{self, MailWorker};
@@ -29,6 +32,7 @@ pub struct Application {
     server: Server,
     database: Database,
     mail_worker: MailWorker,
+    events: LocalEventBus,
 }
 
 impl Application {
@@ -51,6 +55,23 @@ impl Application {
         let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
         let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
         let social = web::Data::new(services::social_providers(settings)?);
+        let events = LocalEventBus::new();
+        let rooms = web::Data::new(services::rooms(
+            settings,
+            &database,
+            Arc::new(events.clone()),
+        ));
+        let cursors = web::Data::new(Cursors(Arc::new(SignedCursors::new(
+            settings.secret_key.master_key(),
+        ))));
+        let public_url = web::Data::new(PublicUrl(
+            settings
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+        ));
         let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
             enabled: settings.server.rate_limits,
             ..RateLimitSettings::default()
@@ -75,6 +96,9 @@ impl Application {
                 .app_data(accounts.clone())
                 .app_data(rate_limits.clone())
                 .app_data(social.clone())
+                .app_data(rooms.clone())
+                .app_data(cursors.clone())
+                .app_data(public_url.clone())
                 .wrap(session_middleware(
                     &session_key,
                     secure_cookies,
@@ -97,6 +121,7 @@ impl Application {
             server,
             database,
             mail_worker,
+            events,
         })
     }
 
@@ -114,6 +139,11 @@ impl Application {
     /// The connection pool the server uses.
     pub fn database(&self) -> &Database {
         &self.database
+    }
+
+    /// The in-process event bus (tests subscribe to see what was published).
+    pub fn events(&self) -> &LocalEventBus {
+        &self.events
     }
 
     /// A handle to stop the server gracefully from elsewhere.

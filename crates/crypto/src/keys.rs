@@ -12,6 +12,7 @@ pub(crate) const JWT_LABEL: &str = "whisper/jwt";
 pub(crate) const LINK_TOKENS_LABEL: &str = "whisper/link-tokens";
 pub(crate) const TOTP_SEAL_LABEL: &str = "whisper/totp-seal";
 pub(crate) const SESSION_COOKIE_LABEL: &str = "whisper/session-cookie";
+pub(crate) const CURSOR_LABEL: &str = "whisper/page-cursors";
 
 /// Why a master key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -12,12 +12,14 @@
 //! # Ok::<(), whisper_crypto::KeyError>(())
 //! ```
 
+pub mod cursors;
 pub mod jwt;
 pub mod keys;
 pub mod links;
 pub mod seal;
 pub mod totp;
 
+pub use cursors::SignedCursors;
 pub use jwt::JwtCodec;
 pub use keys::{KeyError, MIN_MASTER_KEY_BYTES, MasterKey};
 pub use links::SignedLinkTokens;
@@ -35,6 +37,8 @@ pub struct CryptoSuite {
     pub jwt: JwtCodec,
     /// XChaCha20-Poly1305 sealing of stored secrets ([`whisper_domain::ports::SecretSealer`]).
     pub sealer: AeadSealer,
+    /// Signed history cursors ([`whisper_domain::ports::PageCursors`]).
+    pub cursors: SignedCursors,
 }
 
 impl CryptoSuite {
@@ -45,6 +49,7 @@ impl CryptoSuite {
             totp: Rfc6238Totp::new(),
             jwt: JwtCodec::new(master),
             sealer: AeadSealer::new(master),
+            cursors: SignedCursors::new(master),
         }
     }
 }

@@ -6,11 +6,14 @@ pub mod clock;
 pub mod delivery;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod id;
 pub mod mail;
+pub mod media;
 pub mod message;
 pub mod ports;
 pub mod room;
+pub mod rooms;
 pub mod secret;
 pub mod session;
 pub mod social;
@@ -27,13 +30,16 @@ pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;
 pub use error::{DomainError, DomainResult};
+pub use events::RoomEvent;
 pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
+pub use media::MediaReader;
 pub use message::{
     MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
     ReplyPreview,
 };
 pub use room::{Room, RoomName};
+pub use rooms::{HistoryPage, MAX_PAGE_SIZE, Rooms, RoomsPorts};
 pub use secret::SecretDigest;
 pub use session::{Session, TokenClaims, TokenKind};
 pub use social::{SocialAuthorization, SocialIdentity, SocialIdentityProvider};

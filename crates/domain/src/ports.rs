@@ -11,9 +11,11 @@ use crate::email::Email;
 #[cfg(doc)]
 use crate::error::DomainError;
 use crate::error::DomainResult;
+use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
-use crate::message::{Message, MessageCursor, NewMessage};
+use crate::media::MediaReader;
+use crate::message::{MediaKey, Message, MessageCursor, NewMessage};
 use crate::room::Room;
 use crate::secret::SecretDigest;
 use crate::session::TokenClaims;
@@ -235,4 +237,30 @@ pub trait SecretSealer: Send + Sync {
     /// The plaintext of something `seal` produced; `Internal` if it was tampered with or
     /// sealed under another key.
     fn open(&self, sealed: &[u8]) -> DomainResult<Vec<u8>>;
+}
+
+/// Where room events go; the WebSocket hub (and, scaled out, Redis) listens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventBus: Send + Sync {
+    /// Announces `event` to the listeners of its room. Never blocks on slow listeners.
+    fn publish(&self, event: RoomEvent);
+}
+
+/// Media files, named by server-made keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Stores `bytes` under `key`, durably, before returning.
+    async fn put(&self, key: &MediaKey, bytes: &[u8]) -> DomainResult<()>;
+    /// A reader of the file under `key`, or `None` if there is none.
+    async fn open(&self, key: &MediaKey) -> DomainResult<Option<Box<dyn MediaReader>>>;
+}
+
+/// Opaque, tamper-proof page cursors for message history.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait PageCursors: Send + Sync {
+    /// The cursor text for a position in history.
+    fn encode(&self, cursor: &MessageCursor) -> String;
+    /// The position a genuine cursor stands for; `None` for a forged or damaged one.
+    fn decode(&self, text: &str) -> Option<MessageCursor>;
 }

@@ -1,9 +1,11 @@
 //! Who is calling: the `AuthenticatedUser` extractor checks the Bearer access token on
-//! every request (signature, expiry, and the server-side record) and the account's rate limit.
+//! every request (signature, expiry, and the server-side record) and the account's rate
+//! limit; `Viewer` also accepts the access token a browser keeps in its session cookie.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -19,6 +21,11 @@ pub struct AuthenticatedUser {
     /// The access token it presented (logout revokes it).
     pub access_token: String,
 }
+
+/// The account behind a Bearer token or, for browsers, the access token kept in the
+/// session cookie. Only for safe (GET) endpoints: the browser sends the cookie on its own,
+/// so it must never authorize a change.
+pub struct Viewer(pub AuthenticatedUser);
 
 fn not_authenticated() -> DomainError {
     DomainError::unauthenticated(
@@ -39,27 +46,45 @@ pub fn bearer_token(request: &HttpRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
+type Authenticating = Pin<Box<dyn Future<Output = Result<AuthenticatedUser, ApiError>>>>;
+
+/// Checks `token` and counts the request against its account's rate limit.
+fn authenticate(request: &HttpRequest, token: Option<String>) -> Authenticating {
+    let accounts = request.app_data::<web::Data<Accounts>>().cloned();
+    let limits = request.app_data::<web::Data<RateLimits>>().cloned();
+    Box::pin(async move {
+        let token = token.ok_or_else(not_authenticated)?;
+        let accounts =
+            accounts.ok_or_else(|| DomainError::internal("accounts service not configured"))?;
+        let user = accounts.authenticate(&token).await?;
+        if let Some(limits) = limits {
+            limits.check_user(user.id.as_str())?;
+        }
+        Ok(AuthenticatedUser {
+            user,
+            access_token: token,
+        })
+    })
+}
+
 impl FromRequest for AuthenticatedUser {
+    type Error = ApiError;
+    type Future = Authenticating;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        authenticate(request, bearer_token(request))
+    }
+}
+
+impl FromRequest for Viewer {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(request);
-        let accounts = request.app_data::<web::Data<Accounts>>().cloned();
-        let limits = request.app_data::<web::Data<RateLimits>>().cloned();
-        Box::pin(async move {
-            let token = token.ok_or_else(not_authenticated)?;
-            let accounts =
-                accounts.ok_or_else(|| DomainError::internal("accounts service not configured"))?;
-            let user = accounts.authenticate(&token).await?;
-            if let Some(limits) = limits {
-                limits.check_user(user.id.as_str())?;
-            }
-            Ok(Self {
-                user,
-                access_token: token,
-            })
-        })
+        let token = bearer_token(request)
+            .or_else(|| crate::accounts::flow::stored_access(&request.get_session()));
+        let authenticating = authenticate(request, token);
+        Box::pin(async move { authenticating.await.map(Viewer) })
     }
 }
 

@@ -11,14 +11,17 @@ use serde::{Deserialize, Serialize};
 use whisper_domain::DomainError;
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "email_taken", "detail": "A user with this email already exists."}))]
 pub struct ErrorBody {
     /// A stable snake_case identifier clients can match on.
+    #[schema(example = "email_taken")]
     pub code: String,
     /// A sentence for people.
     pub detail: String,
     /// Problems per input field, when the request had some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!({"email": ["not an email address"]}))]
     pub fields: Option<BTreeMap<String, Vec<String>>>,
 }
 
@@ -146,10 +149,14 @@ fn domain_status(error: &DomainError) -> StatusCode {
 
 fn domain_body(error: &DomainError) -> ErrorBody {
     match error {
-        DomainError::Invalid { field, reason } => {
-            ErrorBody::new("invalid_input", format!("Invalid {field}: {reason}"))
-                .with_field(*field, reason.clone())
-        }
+        // A reason of several lines lists several problems of the field (e.g. unknown ids).
+        DomainError::Invalid { field, reason } => reason.lines().fold(
+            ErrorBody::new(
+                "invalid_input",
+                format!("Invalid {field}: {}", reason.replace('\n', "; ")),
+            ),
+            |body, problem| body.with_field(*field, problem),
+        ),
         DomainError::Rejected { code, reason }
         | DomainError::NotFound { code, reason }
         | DomainError::Conflict { code, reason }

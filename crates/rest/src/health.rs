@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use whisper_domain::DomainError;
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::fallback::method_not_allowed;
 
 /// A backing service the server needs to do its work (PostgreSQL, Redis).
@@ -47,20 +47,53 @@ impl Readiness {
     }
 }
 
-#[derive(Serialize)]
-struct Status {
+/// The answer of a health probe.
+#[derive(Serialize, utoipa::ToSchema)]
+struct HealthStatus {
+    /// `ok` (live) or `ready` (ready).
+    #[schema(example = "ok")]
     status: &'static str,
 }
 
+/// The process is running. HEAD answers the same, without a body.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    operation_id = "health_live",
+    tag = "health",
+    summary = "Liveness",
+    description = "200 while the process runs. HEAD answers the same, without a body.",
+    responses(
+        (status = 200, description = "The process runs.", body = HealthStatus,
+            example = json!({"status": "ok"})),
+    ),
+)]
 async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(Status { status: "ok" })
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
-/// Not being ready is an answer, not a failure of this request: it is returned as a
-/// response so request logging does not report an error on every probe.
+/// Every backing service (PostgreSQL, and Redis when configured) answers. HEAD answers the
+/// same, without a body.
+// Not being ready is an answer, not a failure of this request: it is returned as a
+// response so request logging does not report an error on every probe.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "health_ready",
+    tag = "health",
+    summary = "Readiness",
+    description = "200 when PostgreSQL (and Redis, when configured) answer, else 503. HEAD \
+        answers the same, without a body.",
+    responses(
+        (status = 200, description = "Every backing service answers.", body = HealthStatus,
+            example = json!({"status": "ready"})),
+        (status = 503, description = "`service_unavailable`: the detail names the service \
+            that does not answer.", body = ErrorBody),
+    ),
+)]
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     match readiness.check().await {
-        Ok(()) => HttpResponse::Ok().json(Status { status: "ready" }),
+        Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ready" }),
         Err(error) => ApiError::from(error).error_response(),
     }
 }

@@ -11,10 +11,12 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod chat;
 pub mod errors;
 pub mod fallback;
 pub mod health;
 pub mod input;
+pub mod openapi;
 pub mod pages;
 pub mod qr_code;
 pub mod rate_limit;
@@ -24,6 +26,11 @@ use actix_web::web;
 
 pub use errors::{ApiError, ErrorBody, error_response};
 pub use health::{Readiness, ReadinessProbe};
+
+/// The address people reach the server at (`WHISPER_PUBLIC_URL`), without a trailing
+/// slash; absolute links (media, older pages) start with it.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
 
 /// Mounts every route, the extractor configuration and the JSON 404 default service.
 /// The accounts routes need `web::Data<whisper_domain::Accounts>` and
@@ -35,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, readiness: web::Data<Readiness>) 
         .app_data(input::query_config())
         .configure(health::configure)
         .configure(accounts::configure)
+        .configure(chat::configure)
+        .configure(openapi::configure)
         .default_service(web::to(fallback::not_found));
 }
 

@@ -5,10 +5,14 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use serde::Serialize;
 use tera::{Context, Tera};
-use whisper_domain::DomainError;
+use whisper_domain::{DomainError, Message, Room, User};
+
+use crate::chat::dto::MessageBody;
 
 const VERIFY_EMAIL: &str = "verify_email.html";
+const ROOM: &str = "room.html";
 
 static PAGES: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     let mut tera = Tera::default();
@@ -16,6 +20,11 @@ static PAGES: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     tera.add_raw_template(
         VERIFY_EMAIL,
         include_str!("../../../templates/pages/verify_email.html.tera"),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    tera.add_raw_template(
+        ROOM,
+        include_str!("../../../templates/pages/room.html.tera"),
     )
     .map_err(|e| format!("{e:?}"))?;
     Ok(tera)
@@ -48,35 +57,152 @@ pub fn verify_email_page(
             context.insert("detail", detail);
         }
     }
+    // The page carries a one-time token: `render` keeps it out of caches and frames.
+    render(VERIFY_EMAIL, &context, status)
+}
+
+fn render(
+    template: &str,
+    context: &Context,
+    status: StatusCode,
+) -> Result<HttpResponse, DomainError> {
     let pages = PAGES
         .as_ref()
         .map_err(|e| DomainError::internal(e.clone()))?;
     let html = pages
-        .render(VERIFY_EMAIL, &context)
-        .map_err(|e| DomainError::internal(format!("rendering {VERIFY_EMAIL}: {e:?}")))?;
+        .render(template, context)
+        .map_err(|e| DomainError::internal(format!("rendering {template}: {e:?}")))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        // The page carries a one-time token: keep it out of caches and other sites' frames.
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .body(html))
 }
 
-/// Whether the client prefers an HTML page to JSON (a browser following a link).
-pub fn prefers_html(request: &actix_web::HttpRequest) -> bool {
-    let accept = request
+/// What the room page shows.
+pub struct RoomPage<'a> {
+    /// The room.
+    pub room: &'a Room,
+    /// Its members' accounts.
+    pub members: &'a [User],
+    /// Who is looking.
+    pub viewer: &'a User,
+    /// The page of history, newest first (shown oldest first).
+    pub messages: &'a [Message],
+    /// `?cursor=…` of the older page, if any.
+    pub older_query: Option<&'a str>,
+    /// The public base URL, for media links.
+    pub public_url: &'a str,
+}
+
+#[derive(Serialize)]
+struct MemberView<'a> {
+    username: &'a str,
+    is_online: bool,
+}
+
+#[derive(Serialize)]
+struct MessageView {
+    id: String,
+    format: String,
+    text: Option<String>,
+    media_url: Option<String>,
+    username: String,
+    date: String,
+    time: String,
+    is_reply: bool,
+    previous_content: Option<String>,
+    mine: bool,
+}
+
+/// The room page: name, members, the latest messages oldest first, a link to older ones,
+/// and the composer the browser client drives.
+pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse, DomainError> {
+    let mut context = Context::new();
+    context.insert("room_id", page.room.id.as_str());
+    context.insert("room_name", page.room.name.as_str());
+    context.insert("viewer", page.viewer.username.as_str());
+    let members: Vec<MemberView<'_>> = page
+        .members
+        .iter()
+        .map(|user| MemberView {
+            username: user.username.as_str(),
+            is_online: user.is_online,
+        })
+        .collect();
+    context.insert("members", &members);
+    let messages: Vec<MessageView> = page
+        .messages
+        .iter()
+        .rev()
+        .map(|message| {
+            let body = MessageBody::new(message, page.public_url);
+            MessageView {
+                mine: message.sender == page.viewer.id,
+                id: body.id,
+                format: body.message_format,
+                text: body.text_content,
+                media_url: body.media_url,
+                username: body.username,
+                date: body.date,
+                time: body.time,
+                is_reply: body.is_reply,
+                previous_content: body.previous_message_content,
+            }
+        })
+        .collect();
+    context.insert("messages", &messages);
+    context.insert("older_link", &page.older_query);
+    render(ROOM, &context, status)
+}
+
+/// How much the `Accept` header wants `media`: its q-value (0 when not acceptable), then
+/// how specifically it was named (exact 3, `type/*` 2, `*/*` 1), which breaks ties.
+fn preference(accept: &str, media: &str) -> (f32, u8) {
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    let mut best: Option<(u8, f32)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';');
+        let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let specificity = if range == media {
+            3
+        } else if range == format!("{kind}/*") {
+            2
+        } else if range == "*/*" {
+            1
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, quality));
+        }
+    }
+    best.map_or((0.0, 0), |(specificity, quality)| (quality, specificity))
+}
+
+fn accept_header(request: &actix_web::HttpRequest) -> &str {
+    request
         .headers()
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
-        .unwrap_or("");
-    let html = accept.find("text/html");
-    let json = accept.find("application/json");
-    match (html, json) {
-        (Some(html), Some(json)) => html < json,
-        (Some(_), None) => true,
-        _ => false,
-    }
+        .unwrap_or("")
+}
+
+/// Whether the client prefers an HTML page to JSON (a browser following a link).
+pub fn prefers_html(request: &actix_web::HttpRequest) -> bool {
+    let accept = accept_header(request);
+    preference(accept, "text/html") > preference(accept, "application/json")
+}
+
+/// Whether the client prefers JSON to an HTML page (an API client).
+pub fn prefers_json(request: &actix_web::HttpRequest) -> bool {
+    let accept = accept_header(request);
+    preference(accept, "application/json") > preference(accept, "text/html")
 }
 
 #[cfg(test)]
@@ -127,6 +253,25 @@ mod tests {
         assert!(with("text/html,application/xhtml+xml,*/*;q=0.8"));
         assert!(!with("application/json"));
         assert!(!with("*/*"));
-        assert!(!with("application/json, text/html"));
+        assert!(with("application/json;q=0.5, text/html"));
+        assert!(!with("application/json, text/html;q=0.9"));
+    }
+
+    #[test]
+    fn api_clients_get_json_only_when_they_prefer_it() {
+        let with = |accept: &str| {
+            prefers_json(
+                &actix_web::test::TestRequest::default()
+                    .insert_header(("Accept", accept))
+                    .to_http_request(),
+            )
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json, text/plain, */*"));
+        assert!(!with(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(!with("*/*"));
+        assert!(!with(""));
     }
 }

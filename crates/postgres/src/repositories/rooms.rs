@@ -92,14 +92,17 @@ impl RoomRepository for PgRooms {
             creator: room.creator.to_string(),
             created: room.created,
         };
+        // Members join in the order given, the creator first, a microsecond apart, so
+        // listings keep that order.
         let members: Vec<_> = room
             .members
             .iter()
-            .map(|user| {
+            .zip(0..)
+            .map(|(user, order)| {
                 (
                     room_members::room_id.eq(room.id.as_str()),
                     room_members::user_id.eq(user.as_str()),
-                    room_members::joined.eq(room.created),
+                    room_members::joined.eq(room.created + chrono::Duration::microseconds(order)),
                 )
             })
             .collect();
@@ -171,12 +174,15 @@ impl RoomRepository for PgRooms {
         if distinct.is_empty() {
             return Ok(Vec::new());
         }
+        let now = chrono::Utc::now();
         let values: Vec<_> = distinct
             .iter()
-            .map(|user| {
+            .zip(0..)
+            .map(|(user, order)| {
                 (
                     room_members::room_id.eq(room.as_str()),
                     room_members::user_id.eq(user.as_str()),
+                    room_members::joined.eq(now + chrono::Duration::microseconds(order)),
                 )
             })
             .collect();

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{DomainError, DomainResult, Session, User};
 
 use crate::errors::{ApiError, ErrorBody};
@@ -20,7 +21,11 @@ pub fn both<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> Result<(A, B), ApiE
             let mut other = None;
             for error in [a.err(), b.err()].into_iter().flatten() {
                 match error {
-                    DomainError::Invalid { field, reason } => body = body.with_field(field, reason),
+                    DomainError::Invalid { field, reason } => {
+                        for problem in reason.lines() {
+                            body = body.with_field(field, problem);
+                        }
+                    }
                     error => other = Some(error),
                 }
             }
@@ -36,60 +41,83 @@ pub fn both<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> Result<(A, B), ApiE
 }
 
 /// `{"email", "username"?}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    /// The address the verification link goes to.
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
+    /// A chosen username; a random one is generated when absent.
     #[serde(default)]
+    #[schema(example = "ada")]
     pub username: Option<String>,
 }
 
 /// `{"email"}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailRequest {
+    /// The account's email address.
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
 }
 
 /// `{"otp_token", "username"?}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct OtpRequest {
+    /// The 6-digit code the authenticator app shows now.
+    #[schema(example = "123456")]
     pub otp_token: String,
+    /// `totp/verify/` only: renames an account whose username was generated.
     #[serde(default)]
+    #[schema(example = "ada")]
     pub username: Option<String>,
 }
 
 /// `{"refresh"}`, for clients without cookies.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    /// The refresh token from `totp/verify/` or the previous `refresh/`.
     pub refresh: String,
 }
 
 /// `{"username"}`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameRequest {
+    /// The new username.
+    #[schema(example = "ada")]
     pub username: String,
 }
 
 /// `?search=<prefix>`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Username prefix to match; empty or absent matches everyone (at most 50 results).
     #[serde(default)]
+    #[param(required = false, example = "ad")]
     pub search: String,
 }
 
 /// `{message}`
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageBody {
+    /// What happened, or what to do next.
     pub message: &'static str,
 }
 
 /// An account in the registration and verification flow.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AccountBody {
+    /// The account's id (nanoid).
+    #[schema(example = "V1StGXR8_Z5jdHi6B-myT")]
     pub id: String,
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
+    #[schema(example = "ada")]
     pub username: String,
     pub is_email_verified: bool,
+    /// True when the person chose the username, false when it was generated.
     pub is_username_set: bool,
+    /// What to do next.
     pub message: &'static str,
 }
 
@@ -107,30 +135,42 @@ impl AccountBody {
 }
 
 /// A TOTP device: `{user, name, confirmed, message?}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceBody {
+    /// The owner's user id.
+    #[schema(example = "V1StGXR8_Z5jdHi6B-myT")]
     pub user: String,
+    /// The device's name: the owner's email.
+    #[schema(example = "ada@example.com")]
     pub name: String,
     pub confirmed: bool,
+    /// Present once the device is confirmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'static str>,
 }
 
 /// `{message, next}` of the 303 to the TOTP step.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NextStepBody {
     pub message: &'static str,
+    /// Where to POST the code: the same as the `Location` header.
+    #[schema(example = "/api/v1/user/totp/verify/")]
     pub next: &'static str,
 }
 
 /// A signed-in session: `{id, email, username?, access, refresh}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokensBody {
+    #[schema(example = "V1StGXR8_Z5jdHi6B-myT")]
     pub id: String,
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
+    /// Present in the answer of `totp/verify/`, absent in that of `refresh/`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The access token (JWT, HS256) for `Authorization: Bearer`.
     pub access: String,
+    /// The refresh token for `refresh/`; it works once (rotation).
     pub refresh: String,
 }
 
@@ -147,13 +187,18 @@ impl TokensBody {
 }
 
 /// The caller's own account: `me/`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileBody {
+    #[schema(example = "V1StGXR8_Z5jdHi6B-myT")]
     pub id: String,
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
+    #[schema(example = "ada")]
     pub username: String,
     pub is_email_verified: bool,
     pub is_online: bool,
+    /// RFC 3339 UTC with microseconds.
+    #[schema(format = DateTime, example = "2023-10-18T12:00:00.123456Z")]
     pub created: String,
 }
 
@@ -171,9 +216,11 @@ impl From<&User> for ProfileBody {
 }
 
 /// Another account, as shown when picking room members.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummary {
+    #[schema(example = "V1StGXR8_Z5jdHi6B-myT")]
     pub id: String,
+    #[schema(example = "ada")]
     pub username: String,
     pub is_online: bool,
 }

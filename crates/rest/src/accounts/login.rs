@@ -8,7 +8,7 @@ use whisper_domain::{Accounts, DomainError, Email, Username};
 use super::dto::{EmailRequest, MessageBody, NextStepBody, OtpRequest, RefreshRequest, TokensBody};
 use super::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
 use crate::auth::AuthenticatedUser;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::rate_limit::AnonymousCaller;
 
 /// Where the second login step happens.
@@ -26,6 +26,30 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
 }
 
 /// POST `login/`: first step, by email.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/login/",
+    operation_id = "user_login",
+    tag = "users",
+    summary = "Log in, first step",
+    description = "Stores the email in the session cookie and sends the client to the TOTP \
+        step. Keep the cookie for `totp/verify/`.",
+    request_body = EmailRequest,
+    responses(
+        (status = 303, description = "See Other: POST the code to `totp/verify/`.",
+            body = NextStepBody,
+            headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
+        (status = 400, description = "`invalid_input` or `invalid_json`.", body = ErrorBody),
+        (status = 403, description = "`email_not_verified` or `totp_setup_required`.",
+            body = ErrorBody),
+        (status = 404, description = "`not_found`: no account has this email.",
+            body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn login(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -38,6 +62,17 @@ pub async fn login(
 }
 
 /// GET `totp/verify/`: says what to send.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/totp/verify/",
+    operation_id = "user_totp_instructions",
+    tag = "users",
+    summary = "What to send to log in",
+    responses(
+        (status = 200, description = "Says what to POST here.", body = MessageBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    ),
+)]
 pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
     HttpResponse::Ok().json(MessageBody {
         message: "POST {\"otp_token\": \"<6-digit code from your authenticator>\"} here to sign in.",
@@ -45,6 +80,34 @@ pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
 }
 
 /// POST `totp/verify/`: second step; opens a session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/totp/verify/",
+    operation_id = "user_totp_verify",
+    tag = "users",
+    summary = "Log in, second step",
+    description = "Checks the code for the session's email and opens a session: the refresh \
+        (and, for browsers, access) token is stored in the session cookie too. `username` \
+        renames a randomly named account. A code works once.",
+    security(("session" = [])),
+    request_body = OtpRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = TokensBody),
+        (status = 400, description = "`invalid_otp` (also a code already used), \
+            `invalid_input` (username) or `invalid_json`.", body = ErrorBody),
+        (status = 401, description = "`session_required`: start with `login/`.",
+            body = ErrorBody),
+        (status = 403, description = "`email_not_verified` or `totp_setup_required`.",
+            body = ErrorBody),
+        (status = 409, description = "`username_taken`.", body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, description = "`rate_limited`: too many requests, or 5 failed codes \
+            in 15 minutes; wait `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn verify_totp(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -69,6 +132,27 @@ fn invalid_refresh() -> ApiError {
 }
 
 /// POST `refresh/`: new tokens for the body's refresh token, else the session's.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/refresh/",
+    operation_id = "user_refresh",
+    tag = "users",
+    summary = "Renew the tokens",
+    description = "New tokens for the body's refresh token, else the session's. Rotation: the \
+        old refresh token stops working; reusing a rotated one revokes the whole family.",
+    security((), ("session" = [])),
+    request_body(content = Option<RefreshRequest>, content_type = "application/json",
+        description = "Optional: for clients without cookies."),
+    responses(
+        (status = 200, description = "New tokens (`username` absent).", body = TokensBody),
+        (status = 400, description = "`invalid_json`.", body = ErrorBody),
+        (status = 401, description = "`invalid_refresh`: unknown, expired, rotated or \
+            revoked.", body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn refresh(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -99,6 +183,23 @@ pub async fn refresh(
 }
 
 /// POST `logout/`: revokes the access token and its refresh family, clears the session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/logout/",
+    operation_id = "user_logout",
+    tag = "users",
+    summary = "Log out",
+    description = "Revokes the access token and its refresh family; clears the session cookie \
+        when one is sent. No body.",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
+            body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn logout(
     caller: AuthenticatedUser,
     accounts: web::Data<Accounts>,

@@ -3,11 +3,11 @@
 
 pub mod dto;
 pub mod flow;
-mod login;
-mod profile;
-mod registration;
+pub(crate) mod login;
+pub(crate) mod profile;
+pub(crate) mod registration;
 pub mod social;
-mod two_factor;
+pub(crate) mod two_factor;
 
 use actix_web::http::Method;
 use actix_web::{Resource, Route, web};

@@ -5,14 +5,50 @@ use whisper_domain::{Accounts, Username};
 
 use super::dto::{ProfileBody, RenameRequest, SearchQuery, UserSummary};
 use crate::auth::AuthenticatedUser;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 
 /// GET `me/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/me/",
+    operation_id = "user_me",
+    tag = "users",
+    summary = "The caller's account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account.", body = ProfileBody),
+        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
+            body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
     HttpResponse::Ok().json(ProfileBody::from(&caller.user))
 }
 
 /// PATCH `me/`: a new username, chosen by the person.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/user/me/",
+    operation_id = "user_me_update",
+    tag = "users",
+    summary = "Change the username",
+    security(("bearer" = [])),
+    request_body = RenameRequest,
+    responses(
+        (status = 200, description = "The renamed account (`is_username_set` becomes true).",
+            body = ProfileBody),
+        (status = 400, description = "`invalid_input` or `invalid_json`.", body = ErrorBody),
+        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
+            body = ErrorBody),
+        (status = 409, description = "`username_taken`.", body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn rename(
     caller: AuthenticatedUser,
     accounts: web::Data<Accounts>,
@@ -24,6 +60,26 @@ pub async fn rename(
 }
 
 /// GET `user-list/?search=<prefix>`: accounts whose username starts with the prefix.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/user-list/",
+    operation_id = "user_list",
+    tag = "users",
+    summary = "Find users",
+    description = "Every account whose username starts with `search`, the caller too, at most \
+        50, ordered by username (for picking room members).",
+    security(("bearer" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The matching users.", body = Vec<UserSummary>),
+        (status = 400, description = "`invalid_input`: the query string does not parse.",
+            body = ErrorBody),
+        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
+            body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn user_list(
     _: AuthenticatedUser,
     accounts: web::Data<Accounts>,

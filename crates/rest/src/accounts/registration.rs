@@ -7,11 +7,32 @@ use whisper_domain::{Accounts, DomainError, Email, Username};
 
 use super::dto::{AccountBody, EmailRequest, MessageBody, RegisterRequest, both};
 use super::flow::remember_email;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
 use crate::rate_limit::AnonymousCaller;
 
 /// POST `register/`: a new unverified account, and a verification email on its way.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/register/",
+    operation_id = "user_register",
+    tag = "users",
+    summary = "Create an account",
+    description = "Creates an unverified account and sends a verification email. Without \
+        `username`, a random one is generated (`is_username_set: false`).",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Created; a verification email is on its way.",
+            body = AccountBody),
+        (status = 400, description = "`invalid_input` (invalid email or username, listed in \
+            `fields`) or `invalid_json`.", body = ErrorBody),
+        (status = 409, description = "`email_taken` or `username_taken`.", body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn register(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -29,6 +50,28 @@ pub async fn register(
 }
 
 /// POST `verify-email/begin/`: a fresh verification link.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/verify-email/begin/",
+    operation_id = "user_verify_email_begin",
+    tag = "users",
+    summary = "Send a new verification email",
+    request_body = EmailRequest,
+    responses(
+        (status = 200, description = "A new verification email is on its way.",
+            body = MessageBody),
+        (status = 400, description = "`already_verified`, `invalid_input` or `invalid_json`.",
+            body = ErrorBody),
+        (status = 404, description = "`not_found`: no account has this email.",
+            body = ErrorBody),
+        (status = 409, description = "`verification_pending`: an unexpired link exists.",
+            body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn begin_verification(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -43,6 +86,32 @@ pub async fn begin_verification(
 
 /// POST `verify-email/complete/<token>/`: verifies the email and starts the 2FA flow.
 /// A browser (preferring HTML) gets a page saying how it went instead of JSON.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/verify-email/complete/{token}/",
+    operation_id = "user_verify_email_complete",
+    tag = "users",
+    summary = "Verify the email",
+    description = "Verifies the email of the link and stores it in the session cookie, for the \
+        TOTP setup that follows. A client whose `Accept` prefers `text/html` gets an HTML page \
+        saying how it went instead of JSON.",
+    params(("token" = String, Path, description = "The token of the emailed link.")),
+    responses(
+        (status = 200, description = "Verified; proceed to 2FA setup (`totp-device/create/`).",
+            content(
+                (AccountBody = "application/json"),
+                (String = "text/html"),
+            )),
+        (status = 400, description = "`invalid_token`, `expired_token` (the code is discarded \
+            so a new one can be requested) or `already_verified`.",
+            content(
+                (ErrorBody = "application/json"),
+                (String = "text/html"),
+            )),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn complete_verification(
     _: AnonymousCaller,
     request: HttpRequest,
@@ -74,6 +143,21 @@ pub async fn complete_verification(
 
 /// GET `verify-email/complete/<token>/`: a page whose button POSTs the link, so that mail
 /// scanners prefetching links consume nothing.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/verify-email/complete/{token}/",
+    operation_id = "user_verify_email_page",
+    tag = "users",
+    summary = "The page of the emailed link",
+    description = "An HTML page with a button that POSTs the same URL: link scanners that \
+        prefetch links consume no token.",
+    params(("token" = String, Path, description = "The token of the emailed link.")),
+    responses(
+        (status = 200, description = "The confirmation page.", body = String,
+            content_type = "text/html"),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    ),
+)]
 pub async fn verification_page(
     _: AnonymousCaller,
     request: HttpRequest,

@@ -8,11 +8,12 @@ use actix_session::Session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{Accounts, DomainError, SocialIdentityProvider, SocialNextStep, User};
 
 use super::flow::remember_email;
 use super::login::continue_with_totp;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::rate_limit::AnonymousCaller;
 
 const PENDING: &str = "social";
@@ -50,10 +51,14 @@ struct Pending {
 }
 
 /// The provider's redirect back: `?code=&state=`, or `?error=` when the person declined.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Callback {
+    /// The authorization code.
     code: Option<String>,
+    /// The `state` sent to the provider by `social/begin/`.
     state: Option<String>,
+    /// Set by the provider when the person declined.
     error: Option<String>,
 }
 
@@ -70,6 +75,23 @@ fn invalid_state() -> ApiError {
 }
 
 /// GET `social/begin/<backend>/`: 302 to the provider.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/social/begin/{backend}/",
+    operation_id = "user_social_begin",
+    tag = "users",
+    summary = "Sign in with a provider",
+    description = "Redirects the browser to the provider; the `state` and PKCE verifier are \
+        kept in the session cookie.",
+    params(("backend" = String, Path, description = "The provider.",
+        example = "google-oauth2")),
+    responses(
+        (status = 302, description = "Found: go to the provider.",
+            headers(("Location" = String, description = "The provider's authorization URL."))),
+        (status = 404, description = "`unknown_backend`.", body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    ),
+)]
 pub async fn begin(
     _: AnonymousCaller,
     providers: web::Data<SocialProviders>,
@@ -91,7 +113,7 @@ pub async fn begin(
 }
 
 /// The body of a 201 for an account created by social sign-in.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct NewAccountBody {
     id: String,
     email: String,
@@ -117,6 +139,37 @@ impl From<&User> for NewAccountBody {
 }
 
 /// GET `social/complete/<backend>/`: the provider sent the browser back.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/social/complete/{backend}/",
+    operation_id = "user_social_complete",
+    tag = "users",
+    summary = "The provider's redirect back",
+    description = "Finishes a social sign-in started by `social/begin/` (same session cookie). \
+        Accounts match by email. The email goes into the session in every case.",
+    params(
+        ("backend" = String, Path, description = "The provider.", example = "google-oauth2"),
+        Callback,
+    ),
+    responses(
+        (status = 201, description = "A new account: proceed to 2FA setup.",
+            body = NewAccountBody),
+        (status = 303, description = "See Other: an existing account with 2FA; POST the code \
+            to `totp/verify/`.", body = super::dto::NextStepBody,
+            headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
+        (status = 400, description = "`invalid_state` (missing, unknown or used state), \
+            `provider_denied` or `invalid_input` (no code).", body = ErrorBody),
+        (status = 401, description = "`totp_setup_required`: an existing account without 2FA; \
+            continue with `totp-device/create/`.", body = ErrorBody),
+        (status = 403, description = "`email_not_verified`: the provider says unverified, or \
+            the existing account never verified.", body = ErrorBody),
+        (status = 404, description = "`unknown_backend`.", body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 502, description = "`provider_error`: the provider failed or timed out.",
+            body = ErrorBody),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn complete(
     _: AnonymousCaller,
     providers: web::Data<SocialProviders>,

@@ -7,11 +7,34 @@ use whisper_domain::Accounts;
 
 use super::dto::{DeviceBody, OtpRequest};
 use super::flow::flow_email;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::qr_code::qr_png;
 use crate::rate_limit::AnonymousCaller;
 
 /// POST `totp-device/create/`: a new unconfirmed authenticator for the session's email.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/totp-device/create/",
+    operation_id = "user_totp_device_create",
+    tag = "users",
+    summary = "Create the TOTP device",
+    description = "Creates an unconfirmed authenticator for the email in the session (set by \
+        the verification link or `login/`); replaces an unconfirmed one. No body.",
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Created, unconfirmed.", body = DeviceBody,
+            example = json!({"user": "V1StGXR8_Z5jdHi6B-myT", "name": "ada@example.com",
+                "confirmed": false})),
+        (status = 401, description = "`session_required`: no email in the session.",
+            body = ErrorBody),
+        (status = 403, description = "`email_not_verified`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: the session's account no longer exists.",
+            body = ErrorBody),
+        (status = 409, description = "`totp_already_confirmed`.", body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn create_device(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -28,6 +51,28 @@ pub async fn create_device(
 }
 
 /// POST `qr-code/`: the unconfirmed authenticator's secret as a QR code for a phone app.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/qr-code/",
+    operation_id = "user_qr_code",
+    tag = "users",
+    summary = "The TOTP secret as a QR code",
+    description = "A PNG QR code of `otpauth://totp/Whisper:<email>?secret=…&issuer=Whisper` \
+        (SHA1, 6 digits, 30 s) for the unconfirmed device of the session's email. Never \
+        shown again once the device is confirmed. No body.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The QR code (`Cache-Control: no-store`).",
+            content(("image/png"))),
+        (status = 401, description = "`session_required`: no email in the session.",
+            body = ErrorBody),
+        (status = 404, description = "`no_totp_device`: create one first.", body = ErrorBody),
+        (status = 409, description = "`totp_already_confirmed`: the secret is never shown \
+            again.", body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn qr_code(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,
@@ -44,6 +89,32 @@ pub async fn qr_code(
 }
 
 /// POST `totp-device/verify/`: confirms the authenticator with a code it shows.
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/totp-device/verify/",
+    operation_id = "user_totp_device_verify",
+    tag = "users",
+    summary = "Confirm the TOTP device",
+    description = "Confirms the session's device with a code it shows (`username` is ignored \
+        here). The code is consumed.",
+    security(("session" = [])),
+    request_body = OtpRequest,
+    responses(
+        (status = 200, description = "Confirmed; proceed to login.", body = DeviceBody,
+            example = json!({"user": "V1StGXR8_Z5jdHi6B-myT", "name": "ada@example.com",
+                "confirmed": true,
+                "message": "TOTP Device verified successfully. Proceed to login."})),
+        (status = 400, description = "`invalid_otp` (also a code already used) or \
+            `invalid_json`.", body = ErrorBody),
+        (status = 401, description = "`session_required`: no email in the session.",
+            body = ErrorBody),
+        (status = 404, description = "`no_totp_device`.", body = ErrorBody),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
 pub async fn confirm_device(
     _: AnonymousCaller,
     accounts: web::Data<Accounts>,

@@ -1,0 +1,127 @@
+//! `home/<room_id>/`: a room's history, as cursor-paginated JSON for API clients or as the
+//! room page for browsers.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use whisper_domain::ports::PageCursors;
+use whisper_domain::{DomainError, HistoryPage, Rooms};
+
+use super::dto::MessageBody;
+use super::rooms::room_id;
+use crate::PublicUrl;
+use crate::auth::Viewer;
+use crate::errors::{ApiError, ErrorBody};
+use crate::pages::{RoomPage, prefers_json, room_page};
+
+/// Messages per page unless `page_size` says otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+
+/// The cursor codec, shared by the workers.
+#[derive(Clone)]
+pub struct Cursors(pub Arc<dyn PageCursors>);
+
+/// `?cursor=&page_size=`
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Where the previous page ended (from `previous_messages`); omit for the latest page.
+    cursor: Option<String>,
+    /// Messages per page: default 10, at most 100.
+    page_size: Option<u32>,
+}
+
+/// `{results, previous_messages}`
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryBody {
+    pub results: Vec<MessageBody>,
+    pub previous_messages: Option<String>,
+}
+
+/// GET `home/<room_id>/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/home/{room_id}/",
+    operation_id = "chat_home",
+    tag = "chat",
+    summary = "A room's history, or the room page",
+    description = "With `Accept` preferring `application/json`: a page of messages, newest \
+        first, and the absolute URL of the older page (keyset cursor over (created, id); stable \
+        while new messages arrive). Otherwise the HTML room page. Browsers may authenticate with \
+        the session cookie. Members only.",
+    security(("bearer" = []), ("session" = [])),
+    params(("room_id" = String, Path, description = "The room's id."), PageQuery),
+    responses(
+        (status = 200, description = "The page of history.", content(
+            (HistoryBody = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, description = "`invalid_input`: a tampered cursor or a bad page size.",
+            body = ErrorBody),
+        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_a_member`.", body = ErrorBody),
+        (status = 404, description = "`room_not_found`.", body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
+pub async fn home(
+    viewer: Viewer,
+    request: HttpRequest,
+    rooms: web::Data<Rooms>,
+    cursors: web::Data<Cursors>,
+    public_url: web::Data<PublicUrl>,
+    room: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = &viewer.0.user;
+    let room = room_id(&room)?;
+    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(text) => Some(cursors.0.decode(text).ok_or_else(|| {
+            DomainError::invalid("cursor", "This cursor is not one the server gave out.")
+        })?),
+        None => None,
+    };
+    let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page_size == 0 {
+        return Err(DomainError::invalid("page_size", "Ask for at least one message.").into());
+    }
+    let page = rooms.history(&caller.id, &room, before, page_size).await?;
+    let page_size = page_size.min(whisper_domain::MAX_PAGE_SIZE);
+    let older = older_query(&page, &cursors, page_size);
+
+    if prefers_json(&request) {
+        let base = &public_url.0;
+        return Ok(HttpResponse::Ok().json(HistoryBody {
+            results: page
+                .messages
+                .iter()
+                .map(|m| MessageBody::new(m, base))
+                .collect(),
+            previous_messages: older.map(|q| format!("{base}/api/v1/chat/home/{}/{q}", room)),
+        }));
+    }
+    let members = rooms.member_accounts(&page.room).await?;
+    Ok(room_page(
+        &RoomPage {
+            room: &page.room,
+            members: &members,
+            viewer: caller,
+            messages: &page.messages,
+            older_query: older.as_deref(),
+            public_url: &public_url.0,
+        },
+        StatusCode::OK,
+    )?)
+}
+
+/// `?cursor=…&page_size=…` of the page before this one, if there is one.
+fn older_query(page: &HistoryPage, cursors: &Cursors, page_size: u32) -> Option<String> {
+    let oldest = page.messages.last().filter(|_| page.has_older)?;
+    Some(format!(
+        "?cursor={}&page_size={page_size}",
+        cursors.0.encode(&oldest.cursor())
+    ))
+}

@@ -1,0 +1,65 @@
+//! `media/<message_id>/`: the bytes of a message's image, audio or video, streamed to
+//! members with their content type and length.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, web};
+use futures_util::stream;
+use whisper_domain::{DomainError, MessageId, Rooms};
+
+use crate::auth::Viewer;
+use crate::errors::{ApiError, ErrorBody};
+
+/// GET `media/<message_id>/`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/media/{message_id}/",
+    operation_id = "chat_media",
+    tag = "chat",
+    summary = "Download a message's media",
+    description = "The stored bytes with their content type and length. Members of the \
+        message's room only.",
+    security(("bearer" = []), ("session" = [])),
+    params(("message_id" = String, Path, description = "The message's id.")),
+    responses(
+        (status = 200, description = "The media bytes.", content(
+            (Vec<u8> = "application/octet-stream"),
+        ), headers(("Content-Length" = u64, description = "The size in bytes."))),
+        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        (status = 403, description = "`not_a_member`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such message, or it has no media.",
+            body = ErrorBody),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::ServiceUnavailable),
+    ),
+)]
+pub async fn download(
+    viewer: Viewer,
+    rooms: web::Data<Rooms>,
+    message: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let message = MessageId::parse(&message)
+        .map_err(|_| DomainError::not_found("not_found", "No such message."))?;
+    let (media, reader) = rooms.media(&viewer.0.user.id, &message).await?;
+    let chunks = stream::unfold(reader, |mut reader| async move {
+        match reader.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(web::Bytes::from(chunk)), reader)),
+            Ok(None) => None,
+            Err(error) => Some((Err(ApiError::from(error)), reader)),
+        }
+    });
+    let content_type = HeaderValue::from_str(&media.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        // The type was checked against the bytes on upload; browsers must not guess.
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=86400"),
+        ))
+        .no_chunking(media.size)
+        .streaming(chunks))
+}
