@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod chat;
 pub mod fake_google;
 pub mod proxy;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -27,6 +27,7 @@ fn text(room: &RoomId, sender: &UserId, body: &str, created: DateTime<Utc>) -> N
         content: MessageContent::Text(MessageText::parse(body).unwrap()),
         reply_to: None,
         created,
+        client_id: None,
     }
 }
 

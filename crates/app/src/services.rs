@@ -10,9 +10,9 @@ use tokio::task::JoinHandle;
 use whisper_crypto::CryptoSuite;
 use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
 use whisper_domain::{
-    Accounts, AccountsPolicy, AccountsPorts, DomainResult, LockoutPolicy, MailDelivery,
-    OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest, SystemClock, UserId,
-    VerificationCode,
+    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, DomainResult,
+    LockoutPolicy, MailDelivery, OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest,
+    SystemClock, UserId, VerificationCode,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_postgres::{
@@ -21,6 +21,7 @@ use whisper_postgres::{
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
+use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
 
 use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
@@ -75,6 +76,39 @@ pub fn rooms(settings: &Settings, database: &Database, events: Arc<dyn EventBus>
         events,
         clock: Arc::new(SystemClock),
     })
+}
+
+/// The chat use case and the WebSocket hub, sharing the in-process event bus.
+pub fn sockets(
+    settings: &Settings,
+    database: &Database,
+    events: &LocalEventBus,
+    public_url: &str,
+) -> SocketServices {
+    let chat = Chat::new(
+        ChatPorts {
+            messages: Arc::new(PgMessages::new(database.clone())),
+            media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
+            events: Arc::new(events.clone()),
+            turns: Arc::new(LocalTurns::new()),
+            clock: Arc::new(SystemClock),
+        },
+        ChatPolicy {
+            media_max_bytes: settings.websocket.media_max_bytes,
+        },
+    );
+    let hub = Hub::start(
+        events,
+        Arc::new(PgUsers::new(database.clone())),
+        settings.websocket,
+        public_url.to_owned(),
+    );
+    SocketServices {
+        hub,
+        chat: Arc::new(chat),
+        settings: settings.websocket,
+        public_url: public_url.to_owned(),
+    }
 }
 
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.

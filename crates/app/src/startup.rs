@@ -72,6 +72,12 @@ impl Application {
                 .trim_end_matches('/')
                 .to_owned(),
         ));
+        let sockets = web::Data::new(services::sockets(
+            settings,
+            &database,
+            &events,
+            &public_url.0,
+        ));
         let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
             enabled: settings.server.rate_limits,
             ..RateLimitSettings::default()
@@ -99,6 +105,7 @@ impl Application {
                 .app_data(rooms.clone())
                 .app_data(cursors.clone())
                 .app_data(public_url.clone())
+                .app_data(sockets.clone())
                 .wrap(session_middleware(
                     &session_key,
                     secure_cookies,
@@ -106,6 +113,7 @@ impl Application {
                 ))
                 .wrap(whisper_rest::fallback::json_errors())
                 .wrap(actix_web::middleware::from_fn(log_request))
+                .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs());

@@ -2,6 +2,7 @@
 //! publishes events instead of calling listeners.
 
 use crate::id::{RoomId, UserId};
+use crate::message::Message;
 use crate::username::Username;
 
 /// Something that happened in a room.
@@ -27,28 +28,52 @@ pub enum RoomEvent {
         /// Whether they left by themselves ("<username> left the chat.").
         left: bool,
     },
+    /// A message was committed; members receive it in commit order.
+    MessageStored {
+        /// The message as members read it.
+        message: Message,
+        /// The sender's own id for it, echoed only to the sender.
+        client_id: Option<String>,
+    },
+    /// A member started or stopped typing.
+    Typing {
+        /// The room.
+        room: RoomId,
+        /// Who types.
+        user: UserId,
+        /// Their name, for "<username> is typing...".
+        username: Username,
+        /// Whether they are typing now.
+        typing: bool,
+    },
 }
 
 impl RoomEvent {
     /// The room the event belongs to.
     pub fn room(&self) -> &RoomId {
         match self {
-            Self::MemberAdded { room, .. } | Self::MemberRemoved { room, .. } => room,
+            Self::MemberAdded { room, .. }
+            | Self::MemberRemoved { room, .. }
+            | Self::Typing { room, .. } => room,
+            Self::MessageStored { message, .. } => &message.room,
         }
     }
 
     /// The sentence members see, for membership changes.
-    pub fn notification(&self) -> String {
+    pub fn notification(&self) -> Option<String> {
         match self {
-            Self::MemberAdded { username, .. } => format!("{username} was added to the chat."),
+            Self::MemberAdded { username, .. } => {
+                Some(format!("{username} was added to the chat."))
+            }
             Self::MemberRemoved {
                 username,
                 left: true,
                 ..
-            } => format!("{username} left the chat."),
+            } => Some(format!("{username} left the chat.")),
             Self::MemberRemoved { username, .. } => {
-                format!("{username} was removed from the chat.")
+                Some(format!("{username} was removed from the chat."))
             }
+            Self::MessageStored { .. } | Self::Typing { .. } => None,
         }
     }
 }
@@ -67,7 +92,7 @@ mod tests {
             user: user.clone(),
             username: username.clone(),
         };
-        assert_eq!(added.notification(), "ada was added to the chat.");
+        assert_eq!(added.notification().unwrap(), "ada was added to the chat.");
         assert_eq!(added.room(), &room);
         let removed = |left| RoomEvent::MemberRemoved {
             room: room.clone(),
@@ -76,9 +101,9 @@ mod tests {
             left,
         };
         assert_eq!(
-            removed(false).notification(),
+            removed(false).notification().unwrap(),
             "ada was removed from the chat."
         );
-        assert_eq!(removed(true).notification(), "ada left the chat.");
+        assert_eq!(removed(true).notification().unwrap(), "ada left the chat.");
     }
 }

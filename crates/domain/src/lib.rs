@@ -2,6 +2,7 @@
 //! which they reach storage, mail and the network. Free of any framework.
 
 pub mod accounts;
+pub mod chat;
 pub mod clock;
 pub mod delivery;
 pub mod email;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod id;
 pub mod mail;
 pub mod media;
+pub mod media_kinds;
 pub mod message;
 pub mod ports;
 pub mod room;
@@ -26,6 +28,7 @@ pub mod verification;
 pub use accounts::{
     Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy, SocialNextStep, SocialSignIn,
 };
+pub use chat::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;

@@ -169,6 +169,8 @@ pub struct NewMessage {
     pub reply_to: Option<MessageId>,
     /// When it was sent.
     pub created: DateTime<Utc>,
+    /// The sender's own id for it, so a retried send is recognised and not stored twice.
+    pub client_id: Option<String>,
 }
 
 /// A stored message as members read it.

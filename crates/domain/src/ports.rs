@@ -145,6 +145,23 @@ pub trait MessageRepository: Send + Sync {
         before: Option<MessageCursor>,
         limit: u32,
     ) -> DomainResult<Vec<Message>>;
+    /// Up to `limit` messages of `room` strictly newer than `after`, oldest first.
+    async fn after(
+        &self,
+        room: &RoomId,
+        after: &MessageCursor,
+        limit: u32,
+    ) -> DomainResult<Vec<Message>>;
+    /// When the room's newest message was created, if it has any.
+    async fn latest_created(&self, room: &RoomId) -> DomainResult<Option<DateTime<Utc>>>;
+    /// The message `sender` sent to `room` with `client_id` at or after `since`, if any.
+    async fn find_by_client_id(
+        &self,
+        room: &RoomId,
+        sender: &UserId,
+        client_id: &str,
+        since: DateTime<Utc>,
+    ) -> DomainResult<Option<Message>>;
 }
 
 /// Emails queued for delivery. Queuing happens inside the repository operation that
@@ -263,4 +280,20 @@ pub trait PageCursors: Send + Sync {
     fn encode(&self, cursor: &MessageCursor) -> String;
     /// The position a genuine cursor stands for; `None` for a forged or damaged one.
     fn decode(&self, text: &str) -> Option<MessageCursor>;
+}
+
+/// Exclusive turns at writing to a room, so that messages commit and are announced in the
+/// same order, and creation times within a room strictly increase.
+#[async_trait]
+pub trait RoomTurns: Send + Sync {
+    /// Waits for the room's turn; it ends when the returned value is dropped.
+    async fn take(&self, room: &RoomId) -> Box<dyn RoomTurn>;
+}
+
+/// One writer's turn at a room.
+pub trait RoomTurn: Send {
+    /// When the room's newest message was created, if this process knows it.
+    fn last_created(&self) -> Option<DateTime<Utc>>;
+    /// Records the creation time of the message just committed.
+    fn set_last_created(&mut self, at: DateTime<Utc>);
 }

@@ -90,6 +90,7 @@ diesel::table! {
         previous_message_id -> Nullable<Text>,
         is_reply -> Bool,
         created -> Timestamptz,
+        client_id -> Nullable<Text>,
     }
 }
 

@@ -35,6 +35,7 @@ fn text(room: &Room, sender: &User, body: &str, created: DateTime<Utc>) -> NewMe
         content: MessageContent::Text(MessageText::parse(body).unwrap()),
         reply_to: None,
         created,
+        client_id: None,
     }
 }
 
@@ -193,4 +194,53 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
             newer.cursor()
         );
     }
+}
+
+#[tokio::test]
+async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let room = room_of(&db, "general", &[&ada]).await;
+    assert_eq!(messages.latest_created(&room.id).await.unwrap(), None);
+    let start = now() - Duration::minutes(10);
+    let mut stored = Vec::new();
+    for i in 0..5 {
+        let mut new = text(&room, &ada, &format!("m{i}"), start + Duration::seconds(i));
+        new.client_id = Some(format!("c{i}"));
+        stored.push(messages.insert(&new).await.unwrap());
+    }
+    assert_eq!(
+        messages.latest_created(&room.id).await.unwrap(),
+        Some(stored[4].created)
+    );
+
+    let after_second = messages
+        .after(&room.id, &stored[1].cursor(), 2)
+        .await
+        .unwrap();
+    assert_eq!(after_second, stored[2..4]);
+    assert!(
+        messages
+            .after(&room.id, &stored[4].cursor(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let found = messages
+        .find_by_client_id(&room.id, &ada.id, "c3", start)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(stored[3].clone()));
+    let too_old = messages
+        .find_by_client_id(&room.id, &ada.id, "c3", start + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(too_old, None);
+    let other_sender = messages
+        .find_by_client_id(&room.id, &whisper_domain::UserId::generate(), "c3", start)
+        .await
+        .unwrap();
+    assert_eq!(other_sender, None);
 }

@@ -45,6 +45,7 @@ pub struct FileSettings {
     pub google: GoogleFile,
     pub secrets: SecretsFile,
     pub lifetimes: LifetimesFile,
+    pub websocket: WebsocketFile,
     pub log: LogFile,
 }
 
@@ -95,6 +96,17 @@ pub struct GoogleFile {
 #[serde(deny_unknown_fields)]
 pub struct SecretsFile {
     pub key_file: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketFile {
+    pub ping_interval_secs: u64,
+    pub queue_capacity: usize,
+    pub send_rate_per_sec: u32,
+    pub send_burst: u32,
+    pub media_max_bytes: usize,
+    pub revocation_check_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]

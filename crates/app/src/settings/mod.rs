@@ -93,6 +93,8 @@ pub struct Settings {
     pub secret_key_origin: KeyOrigin,
     /// How long tokens and links live.
     pub lifetimes: Lifetimes,
+    /// WebSocket tunables (`[websocket]`); the send limit is off with `WHISPER_RATE_LIMITS=off`.
+    pub websocket: whisper_ws::WsSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -423,6 +425,31 @@ impl Settings {
             timeout: lifetime("google.timeout_secs", file.google.timeout_secs)?,
         };
 
+        let ws = &file.websocket;
+        if ws.queue_capacity < 2 {
+            return Err(SettingsError::new(
+                "websocket.queue_capacity",
+                "must be at least 2",
+            ));
+        }
+        if ws.media_max_bytes == 0 {
+            return Err(SettingsError::new(
+                "websocket.media_max_bytes",
+                "must be at least 1",
+            ));
+        }
+        let websocket = whisper_ws::WsSettings {
+            ping_interval: lifetime("websocket.ping_interval_secs", ws.ping_interval_secs)?,
+            queue_capacity: ws.queue_capacity,
+            send_rate: rate_limits.then_some((ws.send_rate_per_sec, ws.send_burst)),
+            media_max_bytes: ws.media_max_bytes,
+            revocation_check: lifetime(
+                "websocket.revocation_check_secs",
+                ws.revocation_check_secs,
+            )?,
+            ..whisper_ws::WsSettings::default()
+        };
+
         let lifetimes = Lifetimes {
             access_token: lifetime(
                 "lifetimes.access_token_secs",
@@ -480,6 +507,7 @@ impl Settings {
             secret_key,
             secret_key_origin,
             lifetimes,
+            websocket,
             log,
         })
     }

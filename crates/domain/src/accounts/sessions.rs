@@ -132,6 +132,16 @@ impl Accounts {
         Ok(())
     }
 
+    /// Whether the session of an access token was ended (logout, family revocation).
+    /// Expiry alone does not count: a connection opened with the token may outlive it.
+    pub async fn access_revoked(&self, access_token: &str) -> DomainResult<bool> {
+        let Some(claims) = self.ports.codec.decode(access_token) else {
+            return Ok(true);
+        };
+        let record = self.ports.tokens.find_access(&claims.jti).await?;
+        Ok(record.is_none_or(|record| record.revoked))
+    }
+
     async fn live_access_record(&self, access_token: &str) -> DomainResult<AccessTokenRecord> {
         let claims = self.decode(access_token, TokenKind::Access, invalid_access)?;
         let record = self

@@ -318,3 +318,42 @@ fn logout_revokes_the_access_token_and_its_family() {
         .returning(|_| Ok(()));
     assert_eq!(block_on(harness.build().logout("token")), Ok(()));
 }
+
+#[test]
+fn a_session_counts_as_ended_only_once_revoked_not_merely_expired() {
+    for (revoked, expired, recorded) in [
+        (false, true, true),
+        (true, false, true),
+        (false, false, false),
+    ] {
+        let mut harness = Harness::new();
+        let account = user(true);
+        let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+        let mut record = AccessTokenRecord::issue(
+            account.id.clone(),
+            Some(family.id.clone()),
+            harness.now,
+            Duration::minutes(15),
+        );
+        record.revoked = revoked;
+        let mut presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
+        if expired {
+            presented.expires_at = harness.now - Duration::seconds(1);
+        }
+        harness
+            .codec
+            .expect_decode()
+            .returning(move |_| Some(presented.clone()));
+        let stored = recorded.then_some(record);
+        harness
+            .tokens
+            .expect_find_access()
+            .returning(move |_| Ok(stored.clone()));
+        let ended = block_on(harness.build().access_revoked("token")).unwrap();
+        assert_eq!(
+            ended,
+            revoked || !recorded,
+            "{revoked} {expired} {recorded}"
+        );
+    }
+}

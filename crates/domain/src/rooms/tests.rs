@@ -237,7 +237,7 @@ fn members_leave_by_themselves_and_only_the_creator_removes_others() {
         .lock()
         .unwrap()
         .iter()
-        .map(RoomEvent::notification)
+        .filter_map(RoomEvent::notification)
         .collect();
     assert_eq!(
         notes,

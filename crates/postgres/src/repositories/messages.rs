@@ -146,6 +146,7 @@ struct NewMessageRow<'a> {
     previous_message_id: Option<&'a str>,
     is_reply: bool,
     created: DateTime<Utc>,
+    client_id: Option<&'a str>,
 }
 
 async fn load_one(
@@ -185,6 +186,7 @@ impl MessageRepository for PgMessages {
             previous_message_id: message.reply_to.as_ref().map(MessageId::as_str),
             is_reply: message.reply_to.is_some(),
             created: message.created,
+            client_id: message.client_id.as_deref(),
         };
         let mut conn = self.database.connection().await?;
         let stored = conn
@@ -255,5 +257,62 @@ impl MessageRepository for PgMessages {
         }
         .map_err(unexpected)?;
         rows.into_iter().map(MessageRow::into_domain).collect()
+    }
+
+    async fn after(
+        &self,
+        room: &RoomId,
+        after: &MessageCursor,
+        limit: u32,
+    ) -> DomainResult<Vec<Message>> {
+        let mut conn = self.database.connection().await?;
+        // The same index as history, walked forwards.
+        let rows: Vec<MessageRow> = diesel::sql_query(format!(
+            "{SELECT_MESSAGE} WHERE m.room_id = $1 AND (m.created, m.id) > ($2, $3) \
+             ORDER BY m.created, m.id LIMIT $4"
+        ))
+        .bind::<Text, _>(room.as_str())
+        .bind::<Timestamptz, _>(after.created)
+        .bind::<Text, _>(after.id.as_str())
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(unexpected)?;
+        rows.into_iter().map(MessageRow::into_domain).collect()
+    }
+
+    async fn latest_created(&self, room: &RoomId) -> DomainResult<Option<DateTime<Utc>>> {
+        let mut conn = self.database.connection().await?;
+        messages::table
+            .filter(messages::room_id.eq(room.as_str()))
+            .order((messages::created.desc(), messages::id.desc()))
+            .select(messages::created)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(unexpected)
+    }
+
+    async fn find_by_client_id(
+        &self,
+        room: &RoomId,
+        sender: &UserId,
+        client_id: &str,
+        since: DateTime<Utc>,
+    ) -> DomainResult<Option<Message>> {
+        let mut conn = self.database.connection().await?;
+        let row: Option<MessageRow> = diesel::sql_query(format!(
+            "{SELECT_MESSAGE} WHERE m.room_id = $1 AND m.sender_id = $2 AND m.client_id = $3 \
+             AND m.created >= $4 ORDER BY m.created DESC LIMIT 1"
+        ))
+        .bind::<Text, _>(room.as_str())
+        .bind::<Text, _>(sender.as_str())
+        .bind::<Text, _>(client_id)
+        .bind::<Timestamptz, _>(since)
+        .get_result(&mut conn)
+        .await
+        .optional()
+        .map_err(unexpected)?;
+        row.map(MessageRow::into_domain).transpose()
     }
 }

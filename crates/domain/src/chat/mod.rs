@@ -1,0 +1,248 @@
+//! The chat use case: members sending messages, replies and media, and typing. A message
+//! is committed before anyone hears of it, and a room's messages are committed and
+//! announced in one order.
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::{DomainError, DomainResult};
+use crate::events::RoomEvent;
+use crate::id::{MessageId, RoomId};
+use crate::media_kinds::sniff;
+use crate::message::{
+    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
+};
+use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
+use crate::user::User;
+
+/// How long a `client_id` identifies a send: a retry within this window is not stored again.
+pub const CLIENT_ID_WINDOW_HOURS: i64 = 24;
+/// The longest `client_id` accepted.
+pub const CLIENT_ID_MAX: usize = 64;
+/// How many messages one replay query reads.
+const REPLAY_BATCH: u32 = 500;
+
+/// The ports the chat use case needs.
+#[derive(Clone)]
+pub struct ChatPorts {
+    /// Message history.
+    pub messages: Arc<dyn MessageRepository>,
+    /// Media files.
+    pub media: Arc<dyn MediaStore>,
+    /// Where messages and typing are announced.
+    pub events: Arc<dyn EventBus>,
+    /// Turns at writing to a room.
+    pub turns: Arc<dyn RoomTurns>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Limits of the chat rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatPolicy {
+    /// The largest media file accepted, in bytes.
+    pub media_max_bytes: usize,
+}
+
+impl Default for ChatPolicy {
+    fn default() -> Self {
+        Self {
+            media_max_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a member wants to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftContent {
+    /// Text, as typed.
+    Text(String),
+    /// Media bytes of the declared kind.
+    Media {
+        /// The kind the sender says it is.
+        kind: MediaKind,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+/// A message about to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// What is said.
+    pub content: DraftContent,
+    /// The message it answers, in the same room.
+    pub reply_to: Option<MessageId>,
+    /// The sender's own id for it, to make retries harmless.
+    pub client_id: Option<String>,
+}
+
+/// The outcome of a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The stored message.
+    pub message: Message,
+    /// True when the `client_id` was used before: nothing new was stored or announced.
+    pub duplicate: bool,
+}
+
+/// Sending and reading messages in rooms the caller belongs to. Membership is checked by
+/// the caller (the connection was admitted for a member).
+pub struct Chat {
+    ports: ChatPorts,
+    policy: ChatPolicy,
+}
+
+impl Chat {
+    /// The use case over `ports`, following `policy`.
+    pub fn new(ports: ChatPorts, policy: ChatPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    /// The rules in force.
+    pub fn policy(&self) -> ChatPolicy {
+        self.policy
+    }
+
+    /// Stores `draft` from `sender` in `room` and announces it.
+    pub async fn send(&self, sender: &User, room: &RoomId, draft: Draft) -> DomainResult<Sent> {
+        if let Some(client_id) = &draft.client_id
+            && (client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX)
+        {
+            return Err(DomainError::invalid(
+                "client_id",
+                format!("A client_id has 1 to {CLIENT_ID_MAX} characters."),
+            ));
+        }
+        let prepared = self.prepare(draft.content)?;
+        let mut turn = self.ports.turns.take(room).await;
+        let now = self.ports.clock.now();
+        if let Some(client_id) = &draft.client_id {
+            let window_start = now - Duration::hours(CLIENT_ID_WINDOW_HOURS);
+            let earlier = self
+                .ports
+                .messages
+                .find_by_client_id(room, &sender.id, client_id, window_start)
+                .await?;
+            if let Some(message) = earlier {
+                return Ok(Sent {
+                    message,
+                    duplicate: true,
+                });
+            }
+        }
+        let last = match turn.last_created() {
+            Some(last) => Some(last),
+            None => self.ports.messages.latest_created(room).await?,
+        };
+        let created = strictly_after(now, last);
+        let content = match prepared {
+            Prepared::Text(text) => MessageContent::Text(text),
+            Prepared::Media { media, bytes } => {
+                // The file is durable before the message that points to it commits.
+                self.ports.media.put(&media.key, &bytes).await?;
+                MessageContent::Media(media)
+            }
+        };
+        let message = self
+            .ports
+            .messages
+            .insert(&NewMessage {
+                id: MessageId::generate(),
+                room: room.clone(),
+                sender: sender.id.clone(),
+                content,
+                reply_to: draft.reply_to,
+                created,
+                client_id: draft.client_id.clone(),
+            })
+            .await?;
+        turn.set_last_created(message.created);
+        // Announced while the turn is held: announcements follow commit order.
+        self.ports.events.publish(RoomEvent::MessageStored {
+            message: message.clone(),
+            client_id: draft.client_id,
+        });
+        Ok(Sent {
+            message,
+            duplicate: false,
+        })
+    }
+
+    /// Announces that `user` started or stopped typing in `room`.
+    pub fn typing(&self, user: &User, room: &RoomId, typing: bool) {
+        self.ports.events.publish(RoomEvent::Typing {
+            room: room.clone(),
+            user: user.id.clone(),
+            username: user.username.clone(),
+            typing,
+        });
+    }
+
+    /// Where the room's history stands after message `since`: `NotFound`
+    /// (`unknown_message`) when it is not a message of this room.
+    pub async fn resume_point(
+        &self,
+        room: &RoomId,
+        since: &MessageId,
+    ) -> DomainResult<MessageCursor> {
+        match self.ports.messages.find(since).await? {
+            Some(message) if &message.room == room => Ok(message.cursor()),
+            _ => Err(DomainError::not_found(
+                "unknown_message",
+                "No such message in this room.",
+            )),
+        }
+    }
+
+    /// The next messages committed after `after`, oldest first (an empty batch: caught up).
+    pub async fn replay(&self, room: &RoomId, after: &MessageCursor) -> DomainResult<Vec<Message>> {
+        self.ports.messages.after(room, after, REPLAY_BATCH).await
+    }
+
+    fn prepare(&self, content: DraftContent) -> DomainResult<Prepared> {
+        match content {
+            DraftContent::Text(text) => Ok(Prepared::Text(MessageText::parse(&text)?)),
+            DraftContent::Media { kind, bytes } => {
+                if bytes.len() > self.policy.media_max_bytes {
+                    return Err(DomainError::rejected(
+                        "media_too_large",
+                        format!("Media is limited to {} bytes.", self.policy.media_max_bytes),
+                    ));
+                }
+                let content_type = sniff(kind, &bytes).ok_or_else(|| {
+                    DomainError::invalid(
+                        "media",
+                        format!("These bytes are not a supported {} format.", kind.as_str()),
+                    )
+                })?;
+                let media = MediaRef {
+                    kind,
+                    key: MediaKey::generate(),
+                    content_type: content_type.to_owned(),
+                    size: bytes.len() as u64,
+                };
+                Ok(Prepared::Media { media, bytes })
+            }
+        }
+    }
+}
+
+enum Prepared {
+    Text(MessageText),
+    Media { media: MediaRef, bytes: Vec<u8> },
+}
+
+/// `now`, or a microsecond after `last` when the clock has not moved past it: creation
+/// times in a room strictly increase, so (created, id) order is commit order.
+fn strictly_after(now: DateTime<Utc>, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+    match last {
+        Some(last) if last >= now => last + Duration::microseconds(1),
+        _ => now,
+    }
+}

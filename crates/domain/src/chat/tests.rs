@@ -1,0 +1,305 @@
+//! Chat rules, with mocked ports.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{Duration, Utc};
+use mockall::Sequence;
+
+use super::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent};
+use crate::email::Email;
+use crate::error::DomainError;
+use crate::events::RoomEvent;
+use crate::id::{MessageId, RoomId};
+use crate::message::{MediaKind, Message, MessageContent};
+use crate::ports::{
+    EventBus, MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns,
+};
+use crate::user::User;
+use crate::username::Username;
+
+#[derive(Default, Clone)]
+struct RecordingBus(Arc<Mutex<Vec<RoomEvent>>>);
+
+impl EventBus for RecordingBus {
+    fn publish(&self, event: RoomEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+/// Turns that remember the last creation time given to them.
+#[derive(Default, Clone)]
+struct Turns(Arc<Mutex<Option<chrono::DateTime<Utc>>>>);
+
+struct Turn(Arc<Mutex<Option<chrono::DateTime<Utc>>>>);
+
+impl RoomTurn for Turn {
+    fn last_created(&self) -> Option<chrono::DateTime<Utc>> {
+        *self.0.lock().unwrap()
+    }
+    fn set_last_created(&mut self, at: chrono::DateTime<Utc>) {
+        *self.0.lock().unwrap() = Some(at);
+    }
+}
+
+#[async_trait]
+impl RoomTurns for Turns {
+    async fn take(&self, _: &RoomId) -> Box<dyn RoomTurn> {
+        Box::new(Turn(self.0.clone()))
+    }
+}
+
+fn ada() -> User {
+    User::register(
+        Email::parse("ada@example.org").unwrap(),
+        Username::parse("ada").unwrap(),
+        true,
+        Utc::now(),
+    )
+}
+
+fn stored(new: &crate::message::NewMessage, sender: &User) -> Message {
+    Message {
+        id: new.id.clone(),
+        room: new.room.clone(),
+        sender: new.sender.clone(),
+        sender_username: sender.username.clone(),
+        content: new.content.clone(),
+        reply_to: None,
+        created: new.created,
+    }
+}
+
+struct Harness {
+    messages: MockMessageRepository,
+    media: MockMediaStore,
+    bus: RecordingBus,
+    turns: Turns,
+    now: chrono::DateTime<Utc>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self {
+            messages: MockMessageRepository::new(),
+            media: MockMediaStore::new(),
+            bus: RecordingBus::default(),
+            turns: Turns::default(),
+            now: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap(),
+        }
+    }
+
+    fn build(self, policy: ChatPolicy) -> (Chat, RecordingBus) {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(self.now);
+        let bus = self.bus.clone();
+        let chat = Chat::new(
+            ChatPorts {
+                messages: Arc::new(self.messages),
+                media: Arc::new(self.media),
+                events: Arc::new(self.bus),
+                turns: Arc::new(self.turns),
+                clock: Arc::new(clock),
+            },
+            policy,
+        );
+        (chat, bus)
+    }
+}
+
+fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+    futures_executor::block_on(future)
+}
+
+fn text(body: &str, client_id: Option<&str>) -> Draft {
+    Draft {
+        content: DraftContent::Text(body.into()),
+        reply_to: None,
+        client_id: client_id.map(str::to_owned),
+    }
+}
+
+#[test]
+fn a_message_is_committed_then_announced_with_its_client_id() {
+    let mut h = Harness::new();
+    let sender = ada();
+    let (room, now) = (RoomId::generate(), h.now);
+    h.messages
+        .expect_find_by_client_id()
+        .returning(|_, _, _, _| Ok(None));
+    h.messages.expect_latest_created().returning(|_| Ok(None));
+    let copy = sender.clone();
+    h.messages
+        .expect_insert()
+        .withf(move |m| m.created == now && m.client_id.as_deref() == Some("c-1"))
+        .times(1)
+        .returning(move |m| Ok(stored(m, &copy)));
+    let (chat, bus) = h.build(ChatPolicy::default());
+    let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
+    assert!(!sent.duplicate);
+    assert_eq!(
+        *bus.0.lock().unwrap(),
+        [RoomEvent::MessageStored {
+            message: sent.message,
+            client_id: Some("c-1".into())
+        }]
+    );
+}
+
+#[test]
+fn creation_times_strictly_increase_even_when_the_clock_does_not() {
+    let mut h = Harness::new();
+    let sender = ada();
+    let now = h.now;
+    *h.turns.0.lock().unwrap() = Some(now + Duration::seconds(5));
+    let copy = sender.clone();
+    h.messages
+        .expect_insert()
+        .withf(move |m| m.created == now + Duration::seconds(5) + Duration::microseconds(1))
+        .times(1)
+        .returning(move |m| Ok(stored(m, &copy)));
+    let (chat, _) = h.build(ChatPolicy::default());
+    run(chat.send(&sender, &RoomId::generate(), text("hi", None))).unwrap();
+}
+
+#[test]
+fn a_retried_client_id_returns_the_stored_message_and_stores_nothing() {
+    let mut h = Harness::new();
+    let sender = ada();
+    let room = RoomId::generate();
+    let earlier = Message {
+        id: MessageId::generate(),
+        room: room.clone(),
+        sender: sender.id.clone(),
+        sender_username: sender.username.clone(),
+        content: MessageContent::Text(crate::message::MessageText::parse("hello").unwrap()),
+        reply_to: None,
+        created: h.now - Duration::hours(1),
+    };
+    let found = earlier.clone();
+    let window_start = h.now - Duration::hours(24);
+    h.messages
+        .expect_find_by_client_id()
+        .withf(move |_, _, id, since| id == "c-1" && *since == window_start)
+        .returning(move |_, _, _, _| Ok(Some(found.clone())));
+    h.messages.expect_insert().never();
+    let (chat, bus) = h.build(ChatPolicy::default());
+    let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
+    assert!(sent.duplicate);
+    assert_eq!(sent.message, earlier);
+    assert!(bus.0.lock().unwrap().is_empty());
+}
+
+#[test]
+fn bad_text_and_bad_media_are_refused_before_anything_is_stored() {
+    let sender = ada();
+    let refuse = |draft: Draft| {
+        let mut h = Harness::new();
+        h.messages.expect_insert().never();
+        h.media.expect_put().never();
+        let (chat, bus) = h.build(ChatPolicy {
+            media_max_bytes: 16,
+        });
+        let error = run(chat.send(&sender, &RoomId::generate(), draft)).unwrap_err();
+        assert!(bus.0.lock().unwrap().is_empty());
+        error
+    };
+    assert!(matches!(
+        refuse(text("   ", None)),
+        DomainError::Invalid {
+            field: "message",
+            ..
+        }
+    ));
+    assert!(matches!(
+        refuse(text(&"x".repeat(4097), None)),
+        DomainError::Invalid {
+            field: "message",
+            ..
+        }
+    ));
+    let media = |kind, bytes: &[u8]| Draft {
+        content: DraftContent::Media {
+            kind,
+            bytes: bytes.to_vec(),
+        },
+        reply_to: None,
+        client_id: None,
+    };
+    assert!(matches!(
+        refuse(media(MediaKind::Audio, b"\x89PNG\r\n\x1a\n")),
+        DomainError::Invalid { field: "media", .. }
+    ));
+    assert!(matches!(
+        refuse(media(MediaKind::Image, &[0x89; 17])),
+        DomainError::Rejected {
+            code: "media_too_large",
+            ..
+        }
+    ));
+    assert!(matches!(
+        refuse(text("hi", Some(""))),
+        DomainError::Invalid {
+            field: "client_id",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn media_is_stored_before_its_message_commits() {
+    let mut h = Harness::new();
+    let sender = ada();
+    let mut order = Sequence::new();
+    h.messages.expect_latest_created().returning(|_| Ok(None));
+    h.media
+        .expect_put()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _| Ok(()));
+    let copy = sender.clone();
+    h.messages
+        .expect_insert()
+        .withf(|m| matches!(&m.content, MessageContent::Media(media) if media.content_type == "image/png" && media.size == 12))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(move |m| Ok(stored(m, &copy)));
+    let (chat, _) = h.build(ChatPolicy::default());
+    let draft = Draft {
+        content: DraftContent::Media {
+            kind: MediaKind::Image,
+            bytes: b"\x89PNG\r\n\x1a\nabcd".to_vec(),
+        },
+        reply_to: None,
+        client_id: None,
+    };
+    run(chat.send(&sender, &RoomId::generate(), draft)).unwrap();
+}
+
+#[test]
+fn resuming_from_another_rooms_message_is_refused() {
+    let mut h = Harness::new();
+    let sender = ada();
+    let elsewhere = Message {
+        id: MessageId::generate(),
+        room: RoomId::generate(),
+        sender: sender.id.clone(),
+        sender_username: sender.username.clone(),
+        content: MessageContent::Text(crate::message::MessageText::parse("x").unwrap()),
+        reply_to: None,
+        created: h.now,
+    };
+    let id = elsewhere.id.clone();
+    h.messages
+        .expect_find()
+        .returning(move |_| Ok(Some(elsewhere.clone())));
+    let (chat, _) = h.build(ChatPolicy::default());
+    let refused = run(chat.resume_point(&RoomId::generate(), &id)).unwrap_err();
+    assert!(matches!(
+        refused,
+        DomainError::NotFound {
+            code: "unknown_message",
+            ..
+        }
+    ));
+}

@@ -1,0 +1,312 @@
+//! One socket: a reader task turning frames into commands, and a writer task draining the
+//! connection's queue, so sending never waits for a slow reader and vice versa.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use tokio::sync::{mpsc, watch};
+use whisper_domain::{Accounts, Chat, Draft, DraftContent, MessageCursor, MessageId, RoomId, User};
+use whisper_rest::chat::dto::MessageBody;
+
+use crate::frames::{
+    Command, FrameError, error_frame, error_of, message_frame, parse_binary, parse_text,
+};
+use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub, Outgoing};
+use crate::settings::WsSettings;
+
+/// Everything a connection needs.
+pub struct Connection {
+    /// The hub it joins.
+    pub hub: Arc<Hub>,
+    /// Sending messages.
+    pub chat: Arc<Chat>,
+    /// Checking the session is still live.
+    pub accounts: Arc<Accounts>,
+    /// Who is connected.
+    pub user: User,
+    /// The access token it connected with.
+    pub access_token: String,
+    /// The room.
+    pub room: RoomId,
+    /// Resume after this message.
+    pub since: Option<MessageId>,
+    /// Tunables.
+    pub settings: WsSettings,
+    /// For media URLs in replayed messages.
+    pub public_url: String,
+}
+
+impl Connection {
+    /// Serves the socket until either side closes it.
+    pub async fn run(self, mut session: Session, mut stream: AggregatedMessageStream) {
+        let mut registration = self.hub.join(&self.room, &self.user.id);
+        let seam = match self.replay(&mut session).await {
+            Ok(seam) => seam,
+            Err(()) => return,
+        };
+        let (stop, stopped) = watch::channel(false);
+        let writer = actix_web::rt::spawn(write(
+            session.clone(),
+            std::mem::replace(&mut registration.receiver, mpsc::channel(1).1),
+            registration.overflow.clone(),
+            seam,
+            stopped,
+        ));
+        let own = registration.sender.clone();
+        let mut limiter = self
+            .settings
+            .send_rate
+            .map(|(rate, burst)| Bucket::new(rate, burst));
+        let mut pings = tokio::time::interval(self.settings.ping_interval);
+        pings.tick().await;
+        let mut revocation = tokio::time::interval(self.settings.revocation_check);
+        revocation.tick().await;
+        let mut unanswered_pings = 0u8;
+        let mut writer = std::pin::pin!(writer);
+        loop {
+            tokio::select! {
+                frame = stream.recv() => match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        self.handle(parse_text(&text), &own, &mut limiter).await;
+                    }
+                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
+                        self.handle(parse_binary(&bytes), &own, &mut limiter).await;
+                    }
+                    Some(Ok(AggregatedMessage::Ping(payload))) => {
+                        if session.pong(&payload).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => unanswered_pings = 0,
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break,
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "websocket protocol error");
+                        let _ = own.try_send(Outgoing::Close(1009));
+                        break;
+                    }
+                },
+                _ = pings.tick() => {
+                    if unanswered_pings >= 2 {
+                        tracing::debug!("no pong twice; dropping the connection");
+                        break;
+                    }
+                    unanswered_pings += 1;
+                    if session.ping(b"").await.is_err() {
+                        break;
+                    }
+                }
+                _ = revocation.tick() => {
+                    if matches!(self.accounts.access_revoked(&self.access_token).await, Ok(true)) {
+                        let _ = own.try_send(Outgoing::Close(CLOSE_POLICY));
+                    }
+                }
+                _ = &mut writer => {
+                    drop(registration);
+                    return;
+                }
+            }
+        }
+        let _ = stop.send(true);
+        let _ = writer.await;
+        drop(registration);
+    }
+
+    /// Sends every message committed after `since` before anything live; returns where the
+    /// replay ended so live copies of those messages are skipped.
+    async fn replay(&self, session: &mut Session) -> Result<Option<MessageCursor>, ()> {
+        let Some(since) = &self.since else {
+            return Ok(None);
+        };
+        let mut cursor = match self.chat.resume_point(&self.room, since).await {
+            Ok(cursor) => cursor,
+            Err(error) => {
+                let frame = error_frame(&error_of(&error));
+                return session.text(frame).await.map(|()| None).map_err(|_| ());
+            }
+        };
+        loop {
+            let batch = match self.chat.replay(&self.room, &cursor).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(%error, "replay failed");
+                    let _ = session
+                        .clone()
+                        .close(Some(close(CLOSE_TRY_AGAIN_LATER)))
+                        .await;
+                    return Err(());
+                }
+            };
+            let Some(last) = batch.last() else {
+                return Ok(Some(cursor));
+            };
+            cursor = last.cursor();
+            for message in &batch {
+                let body = MessageBody::new(message, &self.public_url);
+                session
+                    .text(message_frame(&body, None))
+                    .await
+                    .map_err(|_| ())?;
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        command: Result<Command, FrameError>,
+        own: &mpsc::Sender<Outgoing>,
+        limiter: &mut Option<Bucket>,
+    ) {
+        let refuse = |error: &FrameError| {
+            let _ = own.try_send(Outgoing::Frame(error_frame(error).into()));
+        };
+        let command = match command {
+            Ok(command) => command,
+            Err(error) => return refuse(&error),
+        };
+        if let Some(bucket) = limiter
+            && !bucket.take(Instant::now())
+        {
+            return refuse(&FrameError {
+                code: "rate_limited",
+                content: "Too many messages; slow down.".into(),
+            });
+        }
+        let draft = match command {
+            Command::Typing(typing) => return self.chat.typing(&self.user, &self.room, typing),
+            Command::Text {
+                text,
+                reply_to,
+                client_id,
+            } => Draft {
+                content: DraftContent::Text(text),
+                reply_to,
+                client_id,
+            },
+            Command::Media {
+                kind,
+                bytes,
+                reply_to,
+                client_id,
+            } => Draft {
+                content: DraftContent::Media { kind, bytes },
+                reply_to,
+                client_id,
+            },
+        };
+        let client_id = draft.client_id.clone();
+        match self.chat.send(&self.user, &self.room, draft).await {
+            Ok(sent) if sent.duplicate => {
+                // Only the sender hears of a retried send again, with the original id.
+                let body = MessageBody::new(&sent.message, &self.public_url);
+                let frame = message_frame(&body, client_id.as_deref()).into();
+                let _ = own.try_send(Outgoing::Frame(frame));
+            }
+            Ok(_) => {}
+            Err(error) => refuse(&error_of(&error)),
+        }
+    }
+}
+
+fn close(code: u16) -> CloseReason {
+    CloseReason {
+        code: CloseCode::from(code),
+        description: None,
+    }
+}
+
+/// Drains the queue into the socket; on overflow, drops what is queued and closes (1013).
+async fn write(
+    mut session: Session,
+    mut queue: mpsc::Receiver<Outgoing>,
+    overflow: Arc<crate::hub::Overflow>,
+    seam: Option<MessageCursor>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let after_seam = |cursor: &MessageCursor| {
+        seam.as_ref().is_none_or(|seam| {
+            (cursor.created, cursor.id.as_str()) > (seam.created, seam.id.as_str())
+        })
+    };
+    loop {
+        if overflow.happened() {
+            let _ = session.close(Some(close(CLOSE_TRY_AGAIN_LATER))).await;
+            return;
+        }
+        let next = tokio::select! {
+            biased;
+            _ = overflow.wake.notified() => continue,
+            _ = stopped.changed() => None,
+            next = queue.recv() => next,
+        };
+        let sent = match next {
+            None => {
+                let _ = session.close(None).await;
+                return;
+            }
+            Some(Outgoing::Message { frame, cursor }) => {
+                if !after_seam(&cursor) {
+                    continue;
+                }
+                session.text(&*frame).await
+            }
+            Some(Outgoing::Frame(frame)) => session.text(&*frame).await,
+            Some(Outgoing::Close(code)) => {
+                let _ = session.close(Some(close(code))).await;
+                return;
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+/// A token bucket: `rate` sends per second after a burst of `burst`.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Bucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        Self {
+            rate: f64::from(rate.max(1)),
+            burst: f64::from(burst.max(1)),
+            tokens: f64::from(burst.max(1)),
+            updated: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_send_limit_allows_a_burst_then_the_rate() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(20, 40);
+        bucket.updated = start;
+        assert_eq!((0..40).filter(|_| bucket.take(start)).count(), 40);
+        assert!(!bucket.take(start));
+        assert!(bucket.take(start + Duration::from_millis(50)));
+        assert!(!bucket.take(start + Duration::from_millis(50)));
+    }
+}

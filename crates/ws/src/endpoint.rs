@@ -1,0 +1,126 @@
+//! `GET /ws/chat/<room_id>/`: authentication and membership are checked before the
+//! upgrade (401/403/404 in the error shape), then the socket is served.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use whisper_domain::{Accounts, Chat, DomainError, MessageId, Rooms};
+use whisper_rest::ApiError;
+use whisper_rest::auth::{AuthenticatedUser, Viewer, bearer_token};
+use whisper_rest::chat::rooms::room_id;
+
+use crate::connection::Connection;
+use crate::hub::Hub;
+use crate::settings::WsSettings;
+
+/// Room for the JSON metadata of a media frame beyond the media limit.
+const METADATA_ALLOWANCE: usize = 64 * 1024;
+
+/// `?since=<message_id>`
+#[derive(Debug, Deserialize)]
+pub struct SocketQuery {
+    since: Option<String>,
+}
+
+/// The services a socket needs, shared by the workers.
+#[derive(Clone)]
+pub struct SocketServices {
+    /// The fan-out hub.
+    pub hub: Arc<Hub>,
+    /// Sending messages.
+    pub chat: Arc<Chat>,
+    /// Tunables.
+    pub settings: WsSettings,
+    /// `WHISPER_PUBLIC_URL`, for the `Origin` check and media URLs.
+    pub public_url: String,
+}
+
+/// Mounts `/ws/chat/{room_id}/`; needs `web::Data<SocketServices>`, `web::Data<Rooms>`
+/// and `web::Data<Accounts>`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/ws/chat/{room_id}/")
+            .route(web::get().to(chat_socket))
+            .default_service(whisper_rest::fallback::method_not_allowed(&[
+                actix_web::http::Method::GET,
+            ])),
+    );
+}
+
+/// Whether a browser's `Origin` is this server's own (cookie authentication only).
+fn same_origin(request: &HttpRequest, public_url: &str) -> bool {
+    let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    let host = request.connection_info().host().to_owned();
+    origin == public_url.trim_end_matches('/')
+        || origin == format!("http://{host}")
+        || origin == format!("https://{host}")
+}
+
+/// GET `/ws/chat/<room_id>/`.
+pub async fn chat_socket(
+    request: HttpRequest,
+    body: web::Payload,
+    room: web::Path<String>,
+    query: web::Query<SocketQuery>,
+    services: web::Data<SocketServices>,
+    rooms: web::Data<Rooms>,
+    accounts: web::Data<Accounts>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = if bearer_token(&request).is_some() {
+        AuthenticatedUser::extract(&request).await?
+    } else {
+        let viewer = Viewer::extract(&request).await?;
+        // The browser sends the cookie whichever page opens the socket: only our own
+        // pages may use it.
+        if !same_origin(&request, &services.public_url) {
+            return Err(DomainError::forbidden(
+                "cross_origin",
+                "A browser may only open a chat socket from this server's own pages.",
+            )
+            .into());
+        }
+        viewer.0
+    };
+    let room = room_id(&room)?;
+    rooms.room_for_member(&caller.user.id, &room).await?;
+    // An id that cannot exist is reported on the socket like an unknown one.
+    let since = query
+        .since
+        .as_deref()
+        .map(|raw| MessageId::parse(raw).unwrap_or_else(|_| MessageId::generate()));
+
+    let (response, session, stream) = actix_ws::handle(&request, body).map_err(|error| {
+        ApiError::new(
+            error.as_response_error().status_code(),
+            "websocket_required",
+            format!("This address speaks WebSocket: {error}."),
+        )
+    })?;
+    let transport_max = services.settings.media_max_bytes + METADATA_ALLOWANCE;
+    let stream = stream
+        .max_frame_size(transport_max)
+        .aggregate_continuations()
+        .max_continuation_size(transport_max);
+    let connection = Connection {
+        hub: services.hub.clone(),
+        chat: services.chat.clone(),
+        accounts: accounts.into_inner(),
+        user: caller.user,
+        access_token: caller.access_token,
+        room,
+        since,
+        settings: services.settings,
+        public_url: services.public_url.clone(),
+    };
+    actix_web::rt::spawn(connection.run(session, stream));
+    Ok(response)
+}

@@ -1,0 +1,334 @@
+//! The hub: which connections are open to which room, fan-out of room events to them,
+//! presence (online flags and `chat.active`). Each connection has a bounded queue: under
+//! pressure typing and presence frames are dropped first; a connection that cannot take a
+//! message is closed (1013) rather than buffered without bound or allowed to slow others.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, broadcast, mpsc};
+use whisper_domain::ports::UserRepository;
+use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
+use whisper_rest::chat::dto::MessageBody;
+
+use crate::bus::LocalEventBus;
+use crate::frames::{active_frame, message_frame, notification_frame, typing_frame};
+use crate::settings::WsSettings;
+
+/// Close code: the member was removed from the room.
+pub const CLOSE_REMOVED: u16 = 4001;
+/// Close code: the session was ended (logout).
+pub const CLOSE_POLICY: u16 = 1008;
+/// Close code: the connection could not keep up; resume with `since`.
+pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// A frame on its way to one connection.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A `chat.message`, with its place in the room's history (to skip replayed ones).
+    Message {
+        /// The serialized frame, shared by every recipient.
+        frame: Arc<str>,
+        /// Where the message stands in the room's order.
+        cursor: MessageCursor,
+    },
+    /// Any other frame.
+    Frame(Arc<str>),
+    /// Close the connection with this code.
+    Close(u16),
+}
+
+/// Tells a connection's writer it fell behind.
+#[derive(Debug, Default)]
+pub struct Overflow {
+    overflowed: AtomicBool,
+    /// Woken when `overflowed` is set.
+    pub wake: Notify,
+}
+
+impl Overflow {
+    /// Whether the connection could not take a message.
+    pub fn happened(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    fn signal(&self) {
+        self.overflowed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+struct Connection {
+    id: u64,
+    user: UserId,
+    sender: mpsc::Sender<Outgoing>,
+    overflow: Arc<Overflow>,
+}
+
+#[derive(Default)]
+struct State {
+    rooms: HashMap<RoomId, Vec<Connection>>,
+    sockets_per_user: HashMap<UserId, usize>,
+    active_changed: HashSet<RoomId>,
+    next_id: u64,
+}
+
+/// The connections of this process and the fan-out to them.
+pub struct Hub {
+    state: Mutex<State>,
+    settings: WsSettings,
+    public_url: String,
+    presence: mpsc::UnboundedSender<(UserId, bool)>,
+}
+
+/// A connection's place in the hub; leaving the hub when dropped.
+pub struct Registration {
+    hub: Arc<Hub>,
+    room: RoomId,
+    user: UserId,
+    id: u64,
+    /// The connection's queue.
+    pub receiver: mpsc::Receiver<Outgoing>,
+    /// Set when the queue overflowed.
+    pub overflow: Arc<Overflow>,
+    /// For frames the connection sends itself (errors, its own duplicates).
+    pub sender: mpsc::Sender<Outgoing>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.leave(&self.room, &self.user, self.id);
+    }
+}
+
+impl Hub {
+    /// Starts the hub: it listens to `bus`, writes online flags through `users`, and sends
+    /// `chat.active` at most every `settings.active_every` per room.
+    pub fn start(
+        bus: &LocalEventBus,
+        users: Arc<dyn UserRepository>,
+        settings: WsSettings,
+        public_url: String,
+    ) -> Arc<Self> {
+        let (presence, presence_changes) = mpsc::unbounded_channel();
+        let hub = Arc::new(Self {
+            state: Mutex::new(State::default()),
+            settings,
+            public_url,
+            presence,
+        });
+        tokio::spawn(write_presence(users, presence_changes));
+        tokio::spawn(fan_out(Arc::downgrade(&hub), bus.subscribe()));
+        tokio::spawn(announce_active(Arc::downgrade(&hub), settings.active_every));
+        hub
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a connection of `user` to `room`.
+    pub fn join(self: &Arc<Self>, room: &RoomId, user: &UserId) -> Registration {
+        let (sender, receiver) = mpsc::channel(self.settings.queue_capacity.max(2));
+        let overflow = Arc::new(Overflow::default());
+        let mut state = self.state();
+        state.next_id += 1;
+        let id = state.next_id;
+        state
+            .rooms
+            .entry(room.clone())
+            .or_default()
+            .push(Connection {
+                id,
+                user: user.clone(),
+                sender: sender.clone(),
+                overflow: overflow.clone(),
+            });
+        let sockets = state.sockets_per_user.entry(user.clone()).or_default();
+        *sockets += 1;
+        if *sockets == 1 {
+            let _ = self.presence.send((user.clone(), true));
+        }
+        state.active_changed.insert(room.clone());
+        Registration {
+            hub: self.clone(),
+            room: room.clone(),
+            user: user.clone(),
+            id,
+            receiver,
+            overflow,
+            sender,
+        }
+    }
+
+    fn leave(&self, room: &RoomId, user: &UserId, id: u64) {
+        let mut state = self.state();
+        if let Some(connections) = state.rooms.get_mut(room) {
+            connections.retain(|connection| connection.id != id);
+            if connections.is_empty() {
+                state.rooms.remove(room);
+            }
+        }
+        if let Some(sockets) = state.sockets_per_user.get_mut(user) {
+            *sockets -= 1;
+            if *sockets == 0 {
+                state.sockets_per_user.remove(user);
+                let _ = self.presence.send((user.clone(), false));
+            }
+        }
+        state.active_changed.insert(room.clone());
+    }
+
+    /// How many distinct members are connected to `room`.
+    pub fn active_members(&self, room: &RoomId) -> usize {
+        distinct_users(self.state().rooms.get(room))
+    }
+
+    fn deliver(&self, event: RoomEvent) {
+        let state = self.state();
+        let Some(connections) = state.rooms.get(event.room()) else {
+            return;
+        };
+        match &event {
+            RoomEvent::MessageStored { message, client_id } => {
+                let body = MessageBody::new(message, &self.public_url);
+                let everyone: Arc<str> = message_frame(&body, None).into();
+                let senders: Option<Arc<str>> = client_id
+                    .as_deref()
+                    .map(|id| message_frame(&body, Some(id)).into());
+                let cursor = message.cursor();
+                for connection in connections {
+                    let frame = match &senders {
+                        Some(own) if connection.user == message.sender => own.clone(),
+                        _ => everyone.clone(),
+                    };
+                    let cursor = cursor.clone();
+                    offer(connection, Outgoing::Message { frame, cursor });
+                }
+            }
+            RoomEvent::Typing {
+                user,
+                username,
+                typing,
+                ..
+            } => {
+                let frame: Arc<str> = typing_frame(username.as_str(), *typing).into();
+                for connection in connections.iter().filter(|c| &c.user != user) {
+                    self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
+                }
+            }
+            RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => {
+                let Some(note) = event.notification() else {
+                    return;
+                };
+                let frame: Arc<str> = notification_frame(&note).into();
+                for connection in connections {
+                    offer(connection, Outgoing::Frame(frame.clone()));
+                }
+                if let RoomEvent::MemberRemoved { user, .. } = &event {
+                    for connection in connections.iter().filter(|c| &c.user == user) {
+                        offer(connection, Outgoing::Close(CLOSE_REMOVED));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Typing and presence frames go only while the queue is at most half full, keeping
+    /// room for messages.
+    fn offer_droppable(&self, connection: &Connection, outgoing: Outgoing) {
+        if connection.sender.capacity() * 2 > self.settings.queue_capacity {
+            let _ = connection.sender.try_send(outgoing);
+        }
+    }
+
+    fn announce_active_changes(&self) {
+        let mut state = self.state();
+        let changed: Vec<RoomId> = state.active_changed.drain().collect();
+        for room in changed {
+            let Some(connections) = state.rooms.get(&room) else {
+                continue;
+            };
+            let frame: Arc<str> = active_frame(distinct_users(Some(connections))).into();
+            for connection in connections {
+                self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
+            }
+        }
+    }
+
+    /// Closes every connection (the hub missed events): clients resume with `since`.
+    fn close_all(&self) {
+        let state = self.state();
+        for connection in state.rooms.values().flatten() {
+            connection.overflow.signal();
+        }
+    }
+}
+
+fn distinct_users(connections: Option<&Vec<Connection>>) -> usize {
+    connections
+        .map(|connections| {
+            connections
+                .iter()
+                .map(|c| &c.user)
+                .collect::<HashSet<_>>()
+                .len()
+        })
+        .unwrap_or(0)
+}
+
+/// Queues a frame that must not be lost: a connection that cannot take it is closed.
+fn offer(connection: &Connection, outgoing: Outgoing) {
+    match connection.sender.try_send(outgoing) {
+        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+        Err(mpsc::error::TrySendError::Full(_)) => connection.overflow.signal(),
+    }
+}
+
+async fn fan_out(hub: std::sync::Weak<Hub>, mut events: broadcast::Receiver<RoomEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(event) => match hub.upgrade() {
+                Some(hub) => hub.deliver(event),
+                None => return,
+            },
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::error!(
+                    missed,
+                    "the hub fell behind the event bus; closing connections"
+                );
+                if let Some(hub) = hub.upgrade() {
+                    hub.close_all();
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn announce_active(hub: std::sync::Weak<Hub>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match hub.upgrade() {
+            Some(hub) => hub.announce_active_changes(),
+            None => return,
+        }
+    }
+}
+
+/// Online flags are written in the order they changed, one at a time.
+async fn write_presence(
+    users: Arc<dyn UserRepository>,
+    mut changes: mpsc::UnboundedReceiver<(UserId, bool)>,
+) {
+    while let Some((user, online)) = changes.recv().await {
+        if let Err(error) = users.set_online(&user, online).await {
+            tracing::warn!(%error, user = %user, online, "could not record presence");
+        }
+    }
+}

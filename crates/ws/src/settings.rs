@@ -1,0 +1,33 @@
+//! How connections behave: heartbeats, queues, send limits, media size.
+
+use std::time::Duration;
+
+/// Tunables of the WebSocket endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsSettings {
+    /// How often an idle connection is pinged; two missed pongs drop it.
+    pub ping_interval: Duration,
+    /// Frames queued per connection before it counts as too slow.
+    pub queue_capacity: usize,
+    /// Sends allowed per second per connection, after the burst; `None`: unlimited.
+    pub send_rate: Option<(u32, u32)>,
+    /// The largest media file accepted, in bytes.
+    pub media_max_bytes: usize,
+    /// How often a connection checks that its session was not ended (logout).
+    pub revocation_check: Duration,
+    /// How often `chat.active` may be sent per room.
+    pub active_every: Duration,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(30),
+            queue_capacity: 256,
+            send_rate: Some((20, 40)),
+            media_max_bytes: 16 * 1024 * 1024,
+            revocation_check: Duration::from_secs(30),
+            active_every: Duration::from_millis(250),
+        }
+    }
+}

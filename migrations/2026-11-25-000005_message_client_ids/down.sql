@@ -1,0 +1,2 @@
+DROP INDEX messages_client_id_idx;
+ALTER TABLE messages DROP COLUMN client_id;
