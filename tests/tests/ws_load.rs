@@ -74,6 +74,8 @@ async fn a_client_that_stops_reading_is_closed_with_1013_without_delaying_the_ot
             }
         }
     }
+    // The room let go of cy while cy was still not reading.
+    assert!(cy_gone, "cy still counted as present after {sent} messages");
     // Whatever cy's kernel buffers held, then the close frame.
     let (events, code) = cy_ws.drain_until_close(Duration::from_secs(60)).await;
     let delivered = events

@@ -2,7 +2,7 @@
 //! connection's queue, so sending never waits for a slow reader and vice versa.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use tokio::sync::{mpsc, watch};
@@ -74,7 +74,7 @@ impl Connection {
                         self.handle(parse_binary(&bytes), &own, &mut limiter).await;
                     }
                     Some(Ok(AggregatedMessage::Ping(payload))) => {
-                        if session.pong(&payload).await.is_err() {
+                        if !matches!(tokio::time::timeout(CLOSE_GRACE, session.pong(&payload)).await, Ok(Ok(()))) {
                             break;
                         }
                     }
@@ -92,7 +92,8 @@ impl Connection {
                         break;
                     }
                     unanswered_pings += 1;
-                    if session.ping(b"").await.is_err() {
+                    // A socket that cannot even take a ping is as good as gone.
+                    if !matches!(tokio::time::timeout(CLOSE_GRACE, session.ping(b"")).await, Ok(Ok(()))) {
                         break;
                     }
                 }
@@ -230,8 +231,7 @@ async fn write(
     };
     loop {
         if overflow.happened() {
-            let _ = session.close(Some(close(CLOSE_TRY_AGAIN_LATER))).await;
-            return;
+            return give_up(session).await;
         }
         let next = tokio::select! {
             biased;
@@ -239,7 +239,7 @@ async fn write(
             _ = stopped.changed() => None,
             next = queue.recv() => next,
         };
-        let sent = match next {
+        let frame = match next {
             None => {
                 let _ = session.close(None).await;
                 return;
@@ -248,18 +248,39 @@ async fn write(
                 if !after_seam(&cursor) {
                     continue;
                 }
-                session.text(&*frame).await
+                frame
             }
-            Some(Outgoing::Frame(frame)) => session.text(&*frame).await,
+            Some(Outgoing::Frame(frame)) => frame,
             Some(Outgoing::Close(code)) => {
-                let _ = session.close(Some(close(code))).await;
+                let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(close(code)))).await;
                 return;
             }
+        };
+        // A client that stops reading blocks this write; an overflow must still end it.
+        let sent = tokio::select! {
+            biased;
+            _ = overflow.wake.notified() => return give_up(session).await,
+            sent = session.text(&*frame) => sent,
         };
         if sent.is_err() {
             return;
         }
     }
+}
+
+/// How long a closing handshake may wait for a client that does not read.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a client that fell behind has to read up to its 1013 close frame.
+const OVERFLOW_CLOSE_WAIT: Duration = Duration::from_secs(60);
+
+/// Drops whatever is queued and closes with 1013. The connection has already left its
+/// room; the close frame waits in the background for the stuck client to read, for a while.
+async fn give_up(session: Session) {
+    actix_web::rt::spawn(async move {
+        let closing = session.close(Some(close(CLOSE_TRY_AGAIN_LATER)));
+        let _ = tokio::time::timeout(OVERFLOW_CLOSE_WAIT, closing).await;
+    });
 }
 
 /// A token bucket: `rate` sends per second after a burst of `burst`.
@@ -295,8 +316,6 @@ impl Bucket {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]

@@ -188,11 +188,25 @@ impl Hub {
     }
 
     fn deliver(&self, event: RoomEvent) {
-        let state = self.state();
-        let Some(connections) = state.rooms.get(event.room()) else {
+        let mut state = self.state();
+        let room = event.room().clone();
+        let Some(connections) = state.rooms.get(&room) else {
             return;
         };
-        match &event {
+        self.fan_out_to(connections, &event);
+        // A connection that fell behind leaves the room at once: it no longer counts as
+        // present and no longer receives anything; its tasks close it with 1013.
+        if let Some(connections) = state.rooms.get_mut(&room) {
+            let before = connections.len();
+            connections.retain(|connection| !connection.overflow.happened());
+            if connections.len() != before {
+                state.active_changed.insert(room);
+            }
+        }
+    }
+
+    fn fan_out_to(&self, connections: &[Connection], event: &RoomEvent) {
+        match event {
             RoomEvent::MessageStored { message, client_id } => {
                 let body = MessageBody::new(message, &self.public_url);
                 let everyone: Arc<str> = message_frame(&body, None).into();
@@ -228,7 +242,7 @@ impl Hub {
                 for connection in connections {
                     offer(connection, Outgoing::Frame(frame.clone()));
                 }
-                if let RoomEvent::MemberRemoved { user, .. } = &event {
+                if let RoomEvent::MemberRemoved { user, .. } = event {
                     for connection in connections.iter().filter(|c| &c.user == user) {
                         offer(connection, Outgoing::Close(CLOSE_REMOVED));
                     }
