@@ -116,6 +116,7 @@ impl Application {
                 .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
+        .on_connect(disable_nagle)
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs());
         let server = match &settings.server.tls {
             Some(paths) => server.listen_rustls_0_23(listener, tls::server_config(paths)?)?,
@@ -164,6 +165,23 @@ impl Application {
         let served = self.server.await;
         self.mail_worker.stop().await;
         served
+    }
+}
+
+/// Chat frames are small and latency-bound: Nagle's algorithm would hold a second frame
+/// back until the client's delayed ACK (40 ms), so every accepted socket sends at once.
+fn disable_nagle(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    let socket = connection
+        .downcast_ref::<actix_web::rt::net::TcpStream>()
+        .or_else(|| {
+            connection
+                .downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>()
+                .map(|tls| tls.get_ref().0)
+        });
+    if let Some(socket) = socket
+        && let Err(error) = socket.set_nodelay(true)
+    {
+        tracing::debug!(%error, "could not disable Nagle's algorithm");
     }
 }
 

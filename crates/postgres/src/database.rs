@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use diesel::{Connection, sql_query};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use url::Url;
@@ -29,7 +31,12 @@ impl Database {
     /// A pool of at most `max_connections` to `url`. Connects lazily: building never fails
     /// because PostgreSQL is down, and the pool recovers by itself when it comes back.
     pub fn connect(url: &str, max_connections: usize) -> Result<Self, StorageError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // No test query on every checkout: it doubled the round trips of short statements.
+        // A connection that broke is found on its first use and discarded.
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(max_connections)
             .wait_timeout(Some(ACQUIRE_TIMEOUT))

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::MessageRepository;
 use whisper_domain::{
     DomainError, DomainResult, MediaKey, MediaKind, MediaRef, Message, MessageContent,
@@ -132,23 +132,6 @@ impl MessageRow {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = messages, check_for_backend(diesel::pg::Pg))]
-struct NewMessageRow<'a> {
-    id: &'a str,
-    room_id: &'a str,
-    sender_id: &'a str,
-    message_format: &'static str,
-    text_content: Option<&'a str>,
-    media_key: Option<&'a str>,
-    media_content_type: Option<&'a str>,
-    media_size: Option<i64>,
-    previous_message_id: Option<&'a str>,
-    is_reply: bool,
-    created: DateTime<Utc>,
-    client_id: Option<&'a str>,
-}
-
 async fn load_one(
     conn: &mut AsyncPgConnection,
     id: &str,
@@ -174,48 +157,40 @@ impl MessageRepository for PgMessages {
             MessageContent::Text(text) => (Some(text.as_str()), None),
             MessageContent::Media(media) => (None, Some(media)),
         };
-        let row = NewMessageRow {
-            id: message.id.as_str(),
-            room_id: message.room.as_str(),
-            sender_id: message.sender.as_str(),
-            message_format: message.content.format(),
-            text_content: text,
-            media_key: media.map(|m| m.key.as_str()),
-            media_content_type: media.map(|m| m.content_type.as_str()),
-            media_size: media.map(|m| to_i64(m.size, "media size")).transpose()?,
-            previous_message_id: message.reply_to.as_ref().map(MessageId::as_str),
-            is_reply: message.reply_to.is_some(),
-            created: message.created,
-            client_id: message.client_id.as_deref(),
-        };
+        let media_size = media.map(|m| to_i64(m.size, "media size")).transpose()?;
         let mut conn = self.database.connection().await?;
-        let stored = conn
-            .transaction::<_, DieselError, _>(async |conn| {
-                if let Some(original) = &message.reply_to {
-                    let original_room: Option<String> = messages::table
-                        .find(original.as_str())
-                        .select(messages::room_id)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    if original_room.as_deref() != Some(message.room.as_str()) {
-                        return Ok(None);
-                    }
-                }
-                diesel::insert_into(messages::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                load_one(conn, row.id).await
-            })
-            .await
-            .map_err(unexpected)?;
+        // One statement, one round trip: the reply check, the insert, and the row as
+        // members read it (sender's name, replied-to preview).
+        let stored: Option<MessageRow> = diesel::sql_query(format!(
+            "WITH m AS ( \
+                 INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
+                     media_key, media_content_type, media_size, previous_message_id, is_reply, \
+                     created, client_id) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 IS NOT NULL, $10, $11 \
+                 WHERE $9 IS NULL OR EXISTS ( \
+                     SELECT 1 FROM messages WHERE id = $9 AND room_id = $2) \
+                 RETURNING *) \
+             {}",
+            SELECT_MESSAGE.replace("FROM messages m", "FROM m")
+        ))
+        .bind::<Text, _>(message.id.as_str())
+        .bind::<Text, _>(message.room.as_str())
+        .bind::<Text, _>(message.sender.as_str())
+        .bind::<Text, _>(message.content.format())
+        .bind::<Nullable<Text>, _>(text)
+        .bind::<Nullable<Text>, _>(media.map(|m| m.key.as_str()))
+        .bind::<Nullable<Text>, _>(media.map(|m| m.content_type.as_str()))
+        .bind::<Nullable<BigInt>, _>(media_size)
+        .bind::<Nullable<Text>, _>(message.reply_to.as_ref().map(MessageId::as_str))
+        .bind::<Timestamptz, _>(message.created)
+        .bind::<Nullable<Text>, _>(message.client_id.as_deref())
+        .get_result(&mut conn)
+        .await
+        .optional()
+        .map_err(unexpected)?;
         match stored {
             Some(row) => row.into_domain(),
-            None if message.reply_to.is_some() => Err(foreign_reply()),
-            None => Err(DomainError::internal(
-                "a stored message could not be read back",
-            )),
+            None => Err(foreign_reply()),
         }
     }
 
