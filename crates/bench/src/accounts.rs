@@ -152,9 +152,11 @@ impl SignUp<'_> {
                 continue;
             }
             if !recipients.contains_key(&path) {
+                // A file still being written has no recipient yet: read it again later.
                 let raw = std::fs::read(&path)?;
-                let to = whisper_smtp::testing::to_address(&raw).unwrap_or_default();
-                recipients.insert(path.clone(), to);
+                if let Some(to) = whisper_smtp::testing::to_address(&raw) {
+                    recipients.insert(path.clone(), to);
+                }
             }
             if recipients.get(&path).map(String::as_str) != Some(email) {
                 continue;
