@@ -30,9 +30,14 @@ pub async fn run_outbox_delivery(
         poll_every_ms = poll_every.as_millis(),
         "mail delivery started"
     );
+    let mut outbox_down = false;
     loop {
         let did_work = match delivery.deliver_due().await {
             Ok(report) => {
+                if outbox_down {
+                    outbox_down = false;
+                    info!("mail outbox reachable again");
+                }
                 let did_work = report.sent + report.rescheduled + report.abandoned > 0;
                 if did_work {
                     info!(
@@ -45,7 +50,11 @@ pub async fn run_outbox_delivery(
                 did_work
             }
             Err(error) => {
-                warn!(%error, "mail outbox unavailable; retrying at the next tick");
+                // Once per outage, not on every tick.
+                if !outbox_down {
+                    outbox_down = true;
+                    warn!(%error, "mail outbox unavailable; retrying every tick");
+                }
                 false
             }
         };

@@ -91,7 +91,7 @@ pub async fn chat_socket(
         viewer.0
     };
     let room = room_id(&room)?;
-    rooms.room_for_member(&caller.user.id, &room).await?;
+    rooms.check_member(&caller.user.id, &room).await?;
     // An id that cannot exist is reported on the socket like an unknown one.
     let since = query
         .since

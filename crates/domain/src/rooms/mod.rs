@@ -39,8 +39,6 @@ pub struct RoomsPorts {
 /// One page of a room's history, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryPage {
-    /// The room.
-    pub room: Room,
     /// The messages, newest first.
     pub messages: Vec<Message>,
     /// Whether older messages exist before the last one.
@@ -83,6 +81,15 @@ impl Rooms {
         let room = self.find_room(room).await?;
         room.ensure_member(actor)?;
         Ok(room)
+    }
+
+    /// Whether `actor` may read `room`: one membership lookup on the common path;
+    /// `NotFound` for an unknown room, `Forbidden` for anyone else.
+    pub async fn check_member(&self, actor: &UserId, room: &RoomId) -> DomainResult<()> {
+        if self.ports.rooms.is_member(room, actor).await? {
+            return Ok(());
+        }
+        self.room_for_member(actor, room).await.map(|_| ())
     }
 
     /// The accounts of the room's members, by username.
@@ -158,14 +165,13 @@ impl Rooms {
         before: Option<MessageCursor>,
         page_size: u32,
     ) -> DomainResult<HistoryPage> {
-        let room = self.room_for_member(actor, room).await?;
+        self.check_member(actor, room).await?;
         let size = page_size.clamp(1, MAX_PAGE_SIZE);
         // One more than asked tells whether older messages remain, without a count.
-        let mut messages = self.ports.messages.page(&room.id, before, size + 1).await?;
+        let mut messages = self.ports.messages.page(room, before, size + 1).await?;
         let has_older = messages.len() > size as usize;
         messages.truncate(size as usize);
         Ok(HistoryPage {
-            room,
             messages,
             has_older,
         })
@@ -184,7 +190,7 @@ impl Rooms {
             .find(message)
             .await?
             .ok_or_else(|| DomainError::not_found("not_found", "No such message."))?;
-        self.room_for_member(actor, &message.room).await?;
+        self.check_member(actor, &message.room).await?;
         let MessageContent::Media(media) = message.content else {
             return Err(no_media());
         };

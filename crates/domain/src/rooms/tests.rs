@@ -64,10 +64,14 @@ impl Harness {
     }
 
     fn with_room(mut self, room: &Room) -> Self {
-        let room = room.clone();
+        let found = room.clone();
         self.rooms
             .expect_find()
-            .returning(move |id| Ok((id == &room.id).then(|| room.clone())));
+            .returning(move |id| Ok((id == &found.id).then(|| found.clone())));
+        let members = room.clone();
+        self.rooms
+            .expect_is_member()
+            .returning(move |id, user| Ok(id == &members.id && members.is_member(user)));
         self
     }
 
@@ -279,4 +283,17 @@ fn history_pages_are_capped_and_say_whether_older_messages_remain() {
     assert_eq!((page.messages.len(), page.has_older), (100, true));
     let page = run(rooms.history(&ada.id, &room.id, None, 0)).unwrap();
     assert_eq!(page.messages.len(), 1);
+}
+
+#[test]
+fn a_members_history_needs_only_the_membership_lookup() {
+    let ada = person("ada");
+    let room = room_of(&ada, &[]);
+    let mut h = Harness::new();
+    h.rooms.expect_is_member().returning(|_, _| Ok(true));
+    h.rooms.expect_find().never();
+    h.messages.expect_page().returning(|_, _, _| Ok(vec![]));
+    let (rooms, _) = h.build();
+    let page = run(rooms.history(&ada.id, &room.id, None, 10)).unwrap();
+    assert!(page.messages.is_empty() && !page.has_older);
 }

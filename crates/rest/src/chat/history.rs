@@ -103,10 +103,11 @@ pub async fn home(
             previous_messages: older.map(|q| format!("{base}/api/v1/chat/home/{}/{q}", room)),
         }));
     }
-    let members = rooms.member_accounts(&page.room).await?;
+    let room = rooms.room_for_member(&caller.id, &room).await?;
+    let members = rooms.member_accounts(&room).await?;
     Ok(room_page(
         &RoomPage {
-            room: &page.room,
+            room: &room,
             members: &members,
             viewer: caller,
             messages: &page.messages,
