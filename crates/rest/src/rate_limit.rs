@@ -67,14 +67,56 @@ impl RateLimits {
     }
 }
 
-struct Bucket {
+/// A token bucket: a burst of `capacity`, refilled continuously at `per_second`.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    capacity: f64,
+    per_second: f64,
     tokens: f64,
     updated: Instant,
 }
 
+impl TokenBucket {
+    /// A full bucket at `now`.
+    pub fn new(capacity: u32, per_second: f64, now: Instant) -> Self {
+        let capacity = f64::from(capacity.max(1));
+        Self {
+            capacity,
+            per_second,
+            tokens: capacity,
+            updated: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.updated = now;
+    }
+
+    /// Takes one token at `now`, or says how long until one is there.
+    pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / self.per_second,
+            ))
+        }
+    }
+
+    /// Whether the bucket would be full at `now` (an idle caller).
+    fn is_full_at(&self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens + elapsed * self.per_second >= self.capacity
+    }
+}
+
 struct Buckets<K> {
-    per_minute: f64,
-    buckets: Mutex<HashMap<K, Bucket>>,
+    per_minute: u32,
+    buckets: Mutex<HashMap<K, TokenBucket>>,
 }
 
 /// Past this many callers, idle (full) buckets are forgotten.
@@ -83,38 +125,27 @@ const PRUNE_ABOVE: usize = 10_000;
 impl<K: std::hash::Hash + Eq> Buckets<K> {
     fn new(per_minute: u32) -> Self {
         Self {
-            per_minute: f64::from(per_minute.max(1)),
+            per_minute: per_minute.max(1),
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
     fn take(&self, key: K, now: Instant) -> Result<(), DomainError> {
-        let rate_per_sec = self.per_minute / 60.0;
         let mut buckets = self
             .buckets
             .lock()
             .map_err(|_| DomainError::internal("rate limiter lock poisoned"))?;
         if buckets.len() > PRUNE_ABOVE {
-            let capacity = self.per_minute;
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * rate_per_sec < capacity
-            });
+            buckets.retain(|_, bucket| !bucket.is_full_at(now));
         }
-        let bucket = buckets.entry(key).or_insert(Bucket {
-            tokens: self.per_minute,
-            updated: now,
-        });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * rate_per_sec;
-        bucket.tokens = (bucket.tokens + refill).min(self.per_minute);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            return Ok(());
-        }
-        let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / rate_per_sec);
-        Err(DomainError::RateLimited {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        })
+        let per_minute = self.per_minute;
+        buckets
+            .entry(key)
+            .or_insert_with(|| TokenBucket::new(per_minute, f64::from(per_minute) / 60.0, now))
+            .take(now)
+            .map_err(|wait| DomainError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            })
     }
 }
 
@@ -191,6 +222,16 @@ mod tests {
                 retry_after_secs: 10
             })
         );
+    }
+
+    #[test]
+    fn a_per_second_bucket_allows_its_burst_then_the_rate() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(40, 20.0, start);
+        assert_eq!((0..40).filter(|_| bucket.take(start).is_ok()).count(), 40);
+        assert!(bucket.take(start).is_err());
+        assert!(bucket.take(start + Duration::from_millis(50)).is_ok());
+        assert!(bucket.take(start + Duration::from_millis(50)).is_err());
     }
 
     #[test]

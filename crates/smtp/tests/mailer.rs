@@ -236,6 +236,8 @@ async fn the_file_transport_logs_the_verification_link_for_the_developer() {
         .finish();
     // A current-thread test runtime: the default subscriber covers every await below.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads may have cached "nobody listens" for this callsite.
+    tracing::callsite::rebuild_interest_cache();
     let scratch = ScratchDir::new("log");
     let transport = MailTransport::File {
         dir: scratch.path().to_owned(),

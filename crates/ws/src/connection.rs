@@ -6,8 +6,11 @@ use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use tokio::sync::{mpsc, watch};
-use whisper_domain::{Accounts, Chat, Draft, DraftContent, MessageCursor, MessageId, RoomId, User};
+use whisper_domain::{
+    Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, RoomId, User,
+};
 use whisper_rest::chat::dto::MessageBody;
+use whisper_rest::rate_limit::TokenBucket;
 
 use crate::frames::{
     Command, FrameError, error_frame, error_of, message_frame, parse_binary, parse_text,
@@ -29,8 +32,8 @@ pub struct Connection {
     pub access_token: String,
     /// The room.
     pub room: RoomId,
-    /// Resume after this message.
-    pub since: Option<MessageId>,
+    /// Resume after this message (`?since=`, as the client sent it).
+    pub since: Option<String>,
     /// Tunables.
     pub settings: WsSettings,
     /// For media URLs in replayed messages.
@@ -57,7 +60,7 @@ impl Connection {
         let mut limiter = self
             .settings
             .send_rate
-            .map(|(rate, burst)| Bucket::new(rate, burst));
+            .map(|(rate, burst)| TokenBucket::new(burst, f64::from(rate.max(1)), Instant::now()));
         let mut pings = tokio::time::interval(self.settings.ping_interval);
         pings.tick().await;
         let mut revocation = tokio::time::interval(self.settings.revocation_check);
@@ -119,7 +122,15 @@ impl Connection {
         let Some(since) = &self.since else {
             return Ok(None);
         };
-        let mut cursor = match self.chat.resume_point(&self.room, since).await {
+        let resumed = match MessageId::parse(since) {
+            Ok(since) => self.chat.resume_point(&self.room, &since).await,
+            // Not even an id: no message of this room, like an unknown id.
+            Err(_) => Err(DomainError::not_found(
+                "unknown_message",
+                "No such message in this room.",
+            )),
+        };
+        let mut cursor = match resumed {
             Ok(cursor) => cursor,
             Err(error) => {
                 let frame = error_frame(&error_of(&error));
@@ -156,7 +167,7 @@ impl Connection {
         &self,
         command: Result<Command, FrameError>,
         own: &mpsc::Sender<Outgoing>,
-        limiter: &mut Option<Bucket>,
+        limiter: &mut Option<TokenBucket>,
     ) {
         let refuse = |error: &FrameError| {
             let _ = own.try_send(Outgoing::Frame(error_frame(error).into()));
@@ -166,7 +177,7 @@ impl Connection {
             Err(error) => return refuse(&error),
         };
         if let Some(bucket) = limiter
-            && !bucket.take(Instant::now())
+            && bucket.take(Instant::now()).is_err()
         {
             return refuse(&FrameError {
                 code: "rate_limited",
@@ -281,51 +292,4 @@ async fn give_up(session: Session) {
         let closing = session.close(Some(close(CLOSE_TRY_AGAIN_LATER)));
         let _ = tokio::time::timeout(OVERFLOW_CLOSE_WAIT, closing).await;
     });
-}
-
-/// A token bucket: `rate` sends per second after a burst of `burst`.
-struct Bucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl Bucket {
-    fn new(rate: u32, burst: u32) -> Self {
-        Self {
-            rate: f64::from(rate.max(1)),
-            burst: f64::from(burst.max(1)),
-            tokens: f64::from(burst.max(1)),
-            updated: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        self.updated = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_send_limit_allows_a_burst_then_the_rate() {
-        let start = Instant::now();
-        let mut bucket = Bucket::new(20, 40);
-        bucket.updated = start;
-        assert_eq!((0..40).filter(|_| bucket.take(start)).count(), 40);
-        assert!(!bucket.take(start));
-        assert!(bucket.take(start + Duration::from_millis(50)));
-        assert!(!bucket.take(start + Duration::from_millis(50)));
-    }
 }

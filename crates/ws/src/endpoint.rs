@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use whisper_domain::{Accounts, Chat, DomainError, MessageId, Rooms};
+use whisper_domain::{Accounts, Chat, DomainError, Rooms};
 use whisper_rest::ApiError;
 use whisper_rest::auth::{AuthenticatedUser, Viewer, bearer_token};
 use whisper_rest::chat::rooms::room_id;
@@ -92,11 +92,6 @@ pub async fn chat_socket(
     };
     let room = room_id(&room)?;
     rooms.check_member(&caller.user.id, &room).await?;
-    // An id that cannot exist is reported on the socket like an unknown one.
-    let since = query
-        .since
-        .as_deref()
-        .map(|raw| MessageId::parse(raw).unwrap_or_else(|_| MessageId::generate()));
 
     let (response, session, stream) = actix_ws::handle(&request, body).map_err(|error| {
         ApiError::new(
@@ -117,7 +112,7 @@ pub async fn chat_socket(
         user: caller.user,
         access_token: caller.access_token,
         room,
-        since,
+        since: query.into_inner().since,
         settings: services.settings,
         public_url: services.public_url.clone(),
     };

@@ -182,45 +182,37 @@ impl Hub {
         state.active_changed.insert(room.clone());
     }
 
-    /// How many distinct members are connected to `room`.
-    pub fn active_members(&self, room: &RoomId) -> usize {
-        distinct_users(self.state().rooms.get(room))
-    }
-
     fn deliver(&self, event: RoomEvent) {
-        let mut state = self.state();
-        let room = event.room().clone();
-        let Some(connections) = state.rooms.get(&room) else {
+        // Serialized once per event, before the lock: joins and leaves never wait on it.
+        let Some(frames) = self.frames_of(&event) else {
             return;
         };
-        self.fan_out_to(connections, &event);
+        let room = event.room();
+        let mut state = self.state();
+        let Some(connections) = state.rooms.get_mut(room) else {
+            return;
+        };
+        self.fan_out(connections, &frames);
         // A connection that fell behind leaves the room at once: it no longer counts as
         // present and no longer receives anything; its tasks close it with 1013.
-        if let Some(connections) = state.rooms.get_mut(&room) {
-            let before = connections.len();
-            connections.retain(|connection| !connection.overflow.happened());
-            if connections.len() != before {
-                state.active_changed.insert(room);
-            }
+        let before = connections.len();
+        connections.retain(|connection| !connection.overflow.happened());
+        if connections.len() != before {
+            state.active_changed.insert(room.clone());
         }
     }
 
-    fn fan_out_to(&self, connections: &[Connection], event: &RoomEvent) {
-        match event {
+    fn frames_of(&self, event: &RoomEvent) -> Option<Frames> {
+        Some(match event {
             RoomEvent::MessageStored { message, client_id } => {
                 let body = MessageBody::new(message, &self.public_url);
-                let everyone: Arc<str> = message_frame(&body, None).into();
-                let senders: Option<Arc<str>> = client_id
-                    .as_deref()
-                    .map(|id| message_frame(&body, Some(id)).into());
-                let cursor = message.cursor();
-                for connection in connections {
-                    let frame = match &senders {
-                        Some(own) if connection.user == message.sender => own.clone(),
-                        _ => everyone.clone(),
-                    };
-                    let cursor = cursor.clone();
-                    offer(connection, Outgoing::Message { frame, cursor });
+                Frames::Message {
+                    everyone: message_frame(&body, None).into(),
+                    sender_copy: client_id
+                        .as_deref()
+                        .map(|id| message_frame(&body, Some(id)).into()),
+                    sender: message.sender.clone(),
+                    cursor: message.cursor(),
                 }
             }
             RoomEvent::Typing {
@@ -228,24 +220,52 @@ impl Hub {
                 username,
                 typing,
                 ..
+            } => Frames::Typing {
+                frame: typing_frame(username.as_str(), *typing).into(),
+                typist: user.clone(),
+            },
+            RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => Frames::Membership {
+                frame: notification_frame(&event.notification()?).into(),
+                removed: match event {
+                    RoomEvent::MemberRemoved { user, .. } => Some(user.clone()),
+                    _ => None,
+                },
+            },
+        })
+    }
+
+    fn fan_out(&self, connections: &[Connection], frames: &Frames) {
+        match frames {
+            Frames::Message {
+                everyone,
+                sender_copy,
+                sender,
+                cursor,
             } => {
-                let frame: Arc<str> = typing_frame(username.as_str(), *typing).into();
-                for connection in connections.iter().filter(|c| &c.user != user) {
+                for connection in connections {
+                    let frame = match sender_copy {
+                        Some(own) if &connection.user == sender => own.clone(),
+                        _ => everyone.clone(),
+                    };
+                    let cursor = cursor.clone();
+                    offer(connection, Outgoing::Message { frame, cursor });
+                }
+            }
+            Frames::Typing { frame, typist } => {
+                for connection in connections.iter().filter(|c| &c.user != typist) {
                     self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
                 }
             }
-            RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => {
-                let Some(note) = event.notification() else {
-                    return;
-                };
-                let frame: Arc<str> = notification_frame(&note).into();
+            Frames::Membership { frame, removed } => {
                 for connection in connections {
                     offer(connection, Outgoing::Frame(frame.clone()));
                 }
-                if let RoomEvent::MemberRemoved { user, .. } = event {
-                    for connection in connections.iter().filter(|c| &c.user == user) {
-                        offer(connection, Outgoing::Close(CLOSE_REMOVED));
-                    }
+                // After the notification, so the removed member reads it before the close.
+                for connection in connections
+                    .iter()
+                    .filter(|c| Some(&c.user) == removed.as_ref())
+                {
+                    offer(connection, Outgoing::Close(CLOSE_REMOVED));
                 }
             }
         }
@@ -280,6 +300,24 @@ impl Hub {
             connection.overflow.signal();
         }
     }
+}
+
+/// An event as frames, shared by every recipient.
+enum Frames {
+    Message {
+        everyone: Arc<str>,
+        sender_copy: Option<Arc<str>>,
+        sender: UserId,
+        cursor: MessageCursor,
+    },
+    Typing {
+        frame: Arc<str>,
+        typist: UserId,
+    },
+    Membership {
+        frame: Arc<str>,
+        removed: Option<UserId>,
+    },
 }
 
 fn distinct_users(connections: Option<&Vec<Connection>>) -> usize {

@@ -103,11 +103,6 @@ impl Chat {
         Self { ports, policy }
     }
 
-    /// The rules in force.
-    pub fn policy(&self) -> ChatPolicy {
-        self.policy
-    }
-
     /// Stores `draft` from `sender` in `room` and announces it.
     pub async fn send(&self, sender: &User, room: &RoomId, draft: Draft) -> DomainResult<Sent> {
         if let Some(client_id) = &draft.client_id

@@ -10,7 +10,8 @@ const EMAIL: &str = "email";
 const REFRESH: &str = "refresh";
 const ACCESS: &str = "access";
 
-fn session_failure(error: impl std::fmt::Display) -> ApiError {
+/// A session that cannot be read or written: nobody's input, so a 500.
+pub(crate) fn session_failure(error: impl std::fmt::Display) -> ApiError {
     ApiError::from(DomainError::internal(format!("session: {error}")))
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{Accounts, DomainError, SocialIdentityProvider, SocialNextStep, User};
 
-use super::flow::remember_email;
+use super::flow::{remember_email, session_failure};
 use super::login::continue_with_totp;
 use crate::errors::{ApiError, ErrorBody};
 use crate::rate_limit::AnonymousCaller;
@@ -60,10 +60,6 @@ pub struct Callback {
     state: Option<String>,
     /// Set by the provider when the person declined.
     error: Option<String>,
-}
-
-fn session_failure(error: impl std::fmt::Display) -> ApiError {
-    DomainError::internal(format!("session: {error}")).into()
 }
 
 fn invalid_state() -> ApiError {
