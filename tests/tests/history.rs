@@ -10,14 +10,14 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use whisper_app::media_store::FsMediaStore;
-use whisper_domain::ports::{MediaStore, MessageRepository};
+use whisper_domain::ports::MediaStore;
 use whisper_domain::{
     MediaKey, MediaKind, MediaRef, MessageContent, MessageId, MessageText, NewMessage, RoomId,
     UserId,
 };
 use whisper_e2e::chat::{chat_app, people};
 use whisper_postgres::PgMessages;
-use whisper_postgres::testing::TestDatabase;
+use whisper_postgres::testing::{TestDatabase, insert_message};
 
 fn text(room: &RoomId, sender: &UserId, body: &str, created: DateTime<Utc>) -> NewMessage {
     NewMessage {
@@ -52,10 +52,12 @@ async fn walking_a_thousand_messages_yields_each_once_newest_first_while_others_
     let mut expected = HashSet::new();
     for i in 0..1000 {
         let created = start + Duration::milliseconds(i / 25);
-        let stored = messages
-            .insert(&text(&room_id, &sender, &format!("m{i}"), created))
-            .await
-            .unwrap();
+        let stored = insert_message(
+            &messages,
+            &text(&room_id, &sender, &format!("m{i}"), created),
+        )
+        .await
+        .unwrap();
         expected.insert(stored.id.to_string());
     }
 
@@ -77,8 +79,7 @@ async fn walking_a_thousand_messages_yields_each_once_newest_first_while_others_
         tokio::spawn(async move {
             let mut written = 0;
             while writing.load(Ordering::Relaxed) {
-                messages
-                    .insert(&text(&room_id, &sender, "late", Utc::now()))
+                insert_message(&messages, &text(&room_id, &sender, "late", Utc::now()))
                     .await
                     .unwrap();
                 written += 1;
@@ -160,10 +161,12 @@ async fn a_tampered_cursor_is_refused() {
     let messages = PgMessages::new(db.database.clone());
     let sender = UserId::parse(&ada.id).unwrap();
     for i in 0..3 {
-        messages
-            .insert(&text(&room_id, &sender, &format!("m{i}"), Utc::now()))
-            .await
-            .unwrap();
+        insert_message(
+            &messages,
+            &text(&room_id, &sender, &format!("m{i}"), Utc::now()),
+        )
+        .await
+        .unwrap();
     }
     let page: Value = app
         .history(&ada.access, room_id.as_str(), "?page_size=1")
@@ -214,15 +217,17 @@ async fn browsers_get_the_room_page_with_their_session_cookie() {
     for i in 0..12 {
         let sender = if i % 2 == 0 { &ada.id } else { &bob.id };
         let sender = UserId::parse(sender).unwrap();
-        messages
-            .insert(&text(
+        insert_message(
+            &messages,
+            &text(
                 &room_id,
                 &sender,
                 &format!("message number {i:02}"),
                 start + Duration::seconds(i),
-            ))
-            .await
-            .unwrap();
+            ),
+        )
+        .await
+        .unwrap();
     }
 
     // Ada signed in last, so this client's session cookie is hers: no Authorization header.
@@ -283,8 +288,9 @@ async fn media_is_served_to_members_with_its_type_and_length() {
         .await
         .unwrap();
     let messages = PgMessages::new(db.database.clone());
-    let picture = messages
-        .insert(&NewMessage {
+    let picture = insert_message(
+        &messages,
+        &NewMessage {
             content: MessageContent::Media(MediaRef {
                 kind: MediaKind::Image,
                 key,
@@ -292,13 +298,16 @@ async fn media_is_served_to_members_with_its_type_and_length() {
                 size: bytes.len() as u64,
             }),
             ..text(&room_id, &sender, "unused", Utc::now())
-        })
-        .await
-        .unwrap();
-    let words = messages
-        .insert(&text(&room_id, &sender, "just words", Utc::now()))
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
+    let words = insert_message(
+        &messages,
+        &text(&room_id, &sender, "just words", Utc::now()),
+    )
+    .await
+    .unwrap();
 
     let listed: Value = app
         .history(&ada.access, room_id.as_str(), "")

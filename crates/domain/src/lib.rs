@@ -38,8 +38,8 @@ pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 pub use media::MediaReader;
 pub use message::{
-    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
-    ReplyPreview,
+    ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
+    NewMessage, ReplyPreview,
 };
 pub use room::{Room, RoomName};
 pub use rooms::{HistoryPage, MAX_PAGE_SIZE, Rooms, RoomsPorts};

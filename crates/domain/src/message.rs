@@ -173,6 +173,15 @@ pub struct NewMessage {
     pub client_id: Option<String>,
 }
 
+/// A sender's own id for a send, which makes retrying it harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientSend {
+    /// Who sent it.
+    pub sender: UserId,
+    /// The id they gave it.
+    pub client_id: String,
+}
+
 /// A stored message as members read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

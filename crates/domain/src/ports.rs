@@ -15,7 +15,7 @@ use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::media::MediaReader;
-use crate::message::{MediaKey, Message, MessageCursor, NewMessage};
+use crate::message::{ClientSend, MediaKey, Message, MessageCursor, NewMessage};
 use crate::room::Room;
 use crate::secret::SecretDigest;
 use crate::session::TokenClaims;
@@ -132,9 +132,14 @@ pub trait RoomRepository: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
-    /// Stores a message and returns it as members read it. MUST return `Invalid` on field
-    /// `previous_message_id` when the replied-to message is not in the same room.
-    async fn insert(&self, message: &NewMessage) -> DomainResult<Message>;
+    /// Stores `messages` in one transaction and returns them as members read them, one
+    /// result per message in the same order. A message whose replied-to message is not in
+    /// its room is not stored; its result MUST be `Invalid` on field `previous_message_id`.
+    /// The outer error means nothing was stored.
+    async fn insert_many(
+        &self,
+        messages: &[NewMessage],
+    ) -> DomainResult<Vec<DomainResult<Message>>>;
     /// The message, if it exists.
     async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>>;
     /// Up to `limit` messages of `room` strictly older than `before` (all when `None`),
@@ -154,14 +159,14 @@ pub trait MessageRepository: Send + Sync {
     ) -> DomainResult<Vec<Message>>;
     /// When the room's newest message was created, if it has any.
     async fn latest_created(&self, room: &RoomId) -> DomainResult<Option<DateTime<Utc>>>;
-    /// The message `sender` sent to `room` with `client_id` at or after `since`, if any.
-    async fn find_by_client_id(
+    /// For each of `sends`, the newest message its sender sent to `room` with its
+    /// `client_id` at or after `since`; sends with no such message are left out.
+    async fn find_by_client_ids(
         &self,
         room: &RoomId,
-        sender: &UserId,
-        client_id: &str,
+        sends: &[ClientSend],
         since: DateTime<Utc>,
-    ) -> DomainResult<Option<Message>>;
+    ) -> DomainResult<Vec<(ClientSend, Message)>>;
 }
 
 /// Emails queued for delivery. Queuing happens inside the repository operation that

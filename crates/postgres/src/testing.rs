@@ -182,3 +182,17 @@ async fn drop_stale_templates(admin: &mut AsyncPgConnection) {
         let _ = sql_query(drop).execute(admin).await;
     }
 }
+
+/// Stores one message as a batch of one, the way tests seed history.
+pub async fn insert_message(
+    messages: &crate::PgMessages,
+    message: &whisper_domain::NewMessage,
+) -> whisper_domain::DomainResult<whisper_domain::Message> {
+    use whisper_domain::ports::MessageRepository;
+    let results = messages.insert_many(std::slice::from_ref(message)).await?;
+    results.into_iter().next().unwrap_or_else(|| {
+        Err(whisper_domain::DomainError::internal(
+            "a batch of one stored nothing",
+        ))
+    })
+}

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use common::{code, now, stored_user};
 use whisper_domain::ports::{MessageRepository, RoomRepository};
 use whisper_domain::{
-    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText, NewMessage,
-    Room, RoomName, User,
+    ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText,
+    NewMessage, Room, RoomName, User,
 };
-use whisper_postgres::testing::TestDatabase;
+use whisper_postgres::testing::{TestDatabase, insert_message as insert};
 use whisper_postgres::{PgMessages, PgRooms};
 
 async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
@@ -54,7 +54,7 @@ async fn a_stored_message_comes_back_as_members_read_it() {
     let room = room_of(&db, "general", &[&ada]).await;
     let new = text(&room, &ada, "hello", now());
 
-    let stored = messages.insert(&new).await.unwrap();
+    let stored = insert(&messages, &new).await.unwrap();
     assert_eq!(
         (stored.id.clone(), stored.sender_username.as_str()),
         (new.id.clone(), "ada")
@@ -78,12 +78,12 @@ async fn replies_quote_text_or_a_media_placeholder() {
     let ada = stored_user(&db, "ada").await;
     let bob = stored_user(&db, "bob").await;
     let room = room_of(&db, "general", &[&ada, &bob]).await;
-    let question = messages
-        .insert(&text(&room, &ada, "lunch?", now()))
+    let question = insert(&messages, &text(&room, &ada, "lunch?", now()))
         .await
         .unwrap();
-    let picture = messages
-        .insert(&NewMessage {
+    let picture = insert(
+        &messages,
+        &NewMessage {
             content: MessageContent::Media(MediaRef {
                 kind: MediaKind::Image,
                 key: MediaKey::generate(),
@@ -91,13 +91,14 @@ async fn replies_quote_text_or_a_media_placeholder() {
                 size: 42,
             }),
             ..text(&room, &ada, "unused", now())
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
 
     let mut answer = text(&room, &bob, "yes", now());
     answer.reply_to = Some(question.id.clone());
-    let answer = messages.insert(&answer).await.unwrap();
+    let answer = insert(&messages, &answer).await.unwrap();
     let preview = answer.reply_to.unwrap();
     assert_eq!(
         (preview.message_id, preview.content.as_str(), preview.sender),
@@ -106,7 +107,7 @@ async fn replies_quote_text_or_a_media_placeholder() {
 
     let mut comment = text(&room, &bob, "nice", now());
     comment.reply_to = Some(picture.id.clone());
-    let comment = messages.insert(&comment).await.unwrap();
+    let comment = insert(&messages, &comment).await.unwrap();
     assert_eq!(comment.reply_to.unwrap().content, "IMAGE");
     assert!(
         matches!(picture.content, MessageContent::Media(ref m) if m.size == 42 && m.content_type == "image/png")
@@ -120,8 +121,7 @@ async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
     let ada = stored_user(&db, "ada").await;
     let here = room_of(&db, "here", &[&ada]).await;
     let there = room_of(&db, "there", &[&ada]).await;
-    let elsewhere = messages
-        .insert(&text(&there, &ada, "over there", now()))
+    let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
         .await
         .unwrap();
 
@@ -130,7 +130,7 @@ async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
         reply.reply_to = Some(target);
         let id = reply.id.clone();
         assert_eq!(
-            code(messages.insert(&reply).await.unwrap_err()),
+            code(insert(&messages, &reply).await.unwrap_err()),
             "invalid previous_message_id"
         );
         assert_eq!(messages.find(&id).await.unwrap(), None);
@@ -150,14 +150,12 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
         // Runs of ten messages share a timestamp: ordering ties are broken by id.
         let created = start + Duration::milliseconds(i / 10);
         expected.insert(
-            messages
-                .insert(&text(&room, &ada, &format!("m{i}"), created))
+            insert(&messages, &text(&room, &ada, &format!("m{i}"), created))
                 .await
                 .unwrap()
                 .id,
         );
-        messages
-            .insert(&text(&other, &ada, "elsewhere", created))
+        insert(&messages, &text(&other, &ada, "elsewhere", created))
             .await
             .unwrap();
     }
@@ -173,8 +171,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
         cursor = page.last().map(Message::cursor);
         seen.extend(page);
         // Newer messages keep arriving during the walk; they are not part of it.
-        messages
-            .insert(&text(&room, &ada, "late", now()))
+        insert(&messages, &text(&room, &ada, "late", now()))
             .await
             .unwrap();
     }
@@ -208,7 +205,7 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
     for i in 0..5 {
         let mut new = text(&room, &ada, &format!("m{i}"), start + Duration::seconds(i));
         new.client_id = Some(format!("c{i}"));
-        stored.push(messages.insert(&new).await.unwrap());
+        stored.push(insert(&messages, &new).await.unwrap());
     }
     assert_eq!(
         messages.latest_created(&room.id).await.unwrap(),
@@ -228,19 +225,77 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
             .is_empty()
     );
 
-    let found = messages
-        .find_by_client_id(&room.id, &ada.id, "c3", start)
+    let key = |sender: &whisper_domain::UserId, client_id: &str| ClientSend {
+        sender: sender.clone(),
+        client_id: client_id.into(),
+    };
+    let stranger = whisper_domain::UserId::generate();
+    let asked = [key(&ada.id, "c3"), key(&ada.id, "c1"), key(&stranger, "c2")];
+    let mut found = messages
+        .find_by_client_ids(&room.id, &asked, start)
         .await
         .unwrap();
-    assert_eq!(found, Some(stored[3].clone()));
+    found.sort_by_key(|(_, message)| message.created);
+    assert_eq!(
+        found,
+        [
+            (key(&ada.id, "c1"), stored[1].clone()),
+            (key(&ada.id, "c3"), stored[3].clone())
+        ]
+    );
     let too_old = messages
-        .find_by_client_id(&room.id, &ada.id, "c3", start + Duration::minutes(1))
+        .find_by_client_ids(&room.id, &asked, start + Duration::minutes(1))
         .await
         .unwrap();
-    assert_eq!(too_old, None);
-    let other_sender = messages
-        .find_by_client_id(&room.id, &whisper_domain::UserId::generate(), "c3", start)
+    assert_eq!(too_old, []);
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
+    let db = TestDatabase::create().await;
+    let messages = PgMessages::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    let here = room_of(&db, "here", &[&ada]).await;
+    let there = room_of(&db, "there", &[&ada]).await;
+    let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
         .await
         .unwrap();
-    assert_eq!(other_sender, None);
+    let question = insert(&messages, &text(&here, &ada, "lunch?", now()))
+        .await
+        .unwrap();
+    let start = now();
+    let mut batch: Vec<NewMessage> = (0..4)
+        .map(|i| {
+            text(
+                &here,
+                &ada,
+                &format!("b{i}"),
+                start + Duration::microseconds(i),
+            )
+        })
+        .collect();
+    batch[1].reply_to = Some(elsewhere.id.clone());
+    batch[2].reply_to = Some(question.id.clone());
+    batch[3].client_id = Some("c-9".into());
+
+    let results = messages.insert_many(&batch).await.unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(
+        code(results[1].clone().unwrap_err()),
+        "invalid previous_message_id"
+    );
+    let kept: Vec<Message> = [0, 2, 3]
+        .into_iter()
+        .map(|i| results[i].clone().unwrap())
+        .collect();
+    assert_eq!(
+        kept.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        [&batch[0], &batch[2], &batch[3]].map(|m| m.id.clone()),
+        "results follow the batch's order"
+    );
+    assert_eq!(kept[1].reply_to.as_ref().unwrap().content, "lunch?");
+    assert_eq!(messages.find(&batch[1].id).await.unwrap(), None);
+    let history = messages.page(&here.id, None, 10).await.unwrap();
+    assert_eq!(history.len(), 4, "the question and three of the batch");
+    assert_eq!(history[0], kept[2]);
 }

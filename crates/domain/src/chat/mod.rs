@@ -2,22 +2,24 @@
 //! is committed before anyone hears of it, and a room's messages are committed and
 //! announced in one order.
 
+mod group_commit;
+#[cfg(test)]
+mod group_commit_tests;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
-
-use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, DomainResult};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::media_kinds::sniff;
 use crate::message::{
-    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
+    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
 };
 use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
 use crate::user::User;
+use group_commit::{QueuedSend, SendQueues};
 
 /// How long a `client_id` identifies a send: a retry within this window is not stored again.
 pub const CLIENT_ID_WINDOW_HOURS: i64 = 24;
@@ -91,16 +93,22 @@ pub struct Sent {
 }
 
 /// Sending and reading messages in rooms the caller belongs to. Membership is checked by
-/// the caller (the connection was admitted for a member).
+/// the caller (the connection was admitted for a member). Concurrent sends to a room
+/// share commits (see `group_commit`).
 pub struct Chat {
     ports: ChatPorts,
     policy: ChatPolicy,
+    queues: SendQueues,
 }
 
 impl Chat {
     /// The use case over `ports`, following `policy`.
     pub fn new(ports: ChatPorts, policy: ChatPolicy) -> Self {
-        Self { ports, policy }
+        Self {
+            ports,
+            policy,
+            queues: SendQueues::default(),
+        }
     }
 
     /// Stores `draft` from `sender` in `room` and announces it.
@@ -113,29 +121,7 @@ impl Chat {
                 format!("A client_id has 1 to {CLIENT_ID_MAX} characters."),
             ));
         }
-        let prepared = self.prepare(draft.content)?;
-        let mut turn = self.ports.turns.take(room).await;
-        let now = self.ports.clock.now();
-        if let Some(client_id) = &draft.client_id {
-            let window_start = now - Duration::hours(CLIENT_ID_WINDOW_HOURS);
-            let earlier = self
-                .ports
-                .messages
-                .find_by_client_id(room, &sender.id, client_id, window_start)
-                .await?;
-            if let Some(message) = earlier {
-                return Ok(Sent {
-                    message,
-                    duplicate: true,
-                });
-            }
-        }
-        let last = match turn.last_created() {
-            Some(last) => Some(last),
-            None => self.ports.messages.latest_created(room).await?,
-        };
-        let created = strictly_after(now, last);
-        let content = match prepared {
+        let content = match self.prepare(draft.content)? {
             Prepared::Text(text) => MessageContent::Text(text),
             Prepared::Media { media, bytes } => {
                 // The file is durable before the message that points to it commits.
@@ -143,29 +129,27 @@ impl Chat {
                 MessageContent::Media(media)
             }
         };
-        let message = self
-            .ports
-            .messages
-            .insert(&NewMessage {
-                id: MessageId::generate(),
-                room: room.clone(),
-                sender: sender.id.clone(),
-                content,
-                reply_to: draft.reply_to,
-                created,
-                client_id: draft.client_id.clone(),
-            })
-            .await?;
-        turn.set_last_created(message.created);
-        // Announced while the turn is held: announcements follow commit order.
-        self.ports.events.publish(RoomEvent::MessageStored {
-            message: message.clone(),
-            client_id: draft.client_id,
-        });
-        Ok(Sent {
-            message,
-            duplicate: false,
-        })
+        let send = Arc::new(QueuedSend::new(
+            sender.id.clone(),
+            content,
+            draft.reply_to,
+            draft.client_id,
+        ));
+        self.queues.push(room, send.clone());
+        let mut turn = self.ports.turns.take(room).await;
+        loop {
+            // Answered by whoever held the turn before, or by this send's own commit.
+            if let Some(answer) = send.take_answer() {
+                return answer;
+            }
+            let batch = self.queues.take_batch(room);
+            if batch.is_empty() {
+                return Err(DomainError::internal(
+                    "a send was neither queued nor answered",
+                ));
+            }
+            group_commit::commit(&self.ports, turn.as_mut(), room, batch).await;
+        }
     }
 
     /// Announces that `user` started or stopped typing in `room`.
@@ -230,14 +214,4 @@ impl Chat {
 enum Prepared {
     Text(MessageText),
     Media { media: MediaRef, bytes: Vec<u8> },
-}
-
-/// `now`, or a microsecond after `last` when the clock has not moved past it: creation
-/// times in a room strictly increase, so (created, id) order is commit order.
-fn strictly_after(now: DateTime<Utc>, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    match last {
-        Some(last) if last >= now => last + Duration::microseconds(1),
-        _ => now,
-    }
 }

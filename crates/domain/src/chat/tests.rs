@@ -11,7 +11,7 @@ use crate::email::Email;
 use crate::error::DomainError;
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
-use crate::message::{MediaKind, Message, MessageContent};
+use crate::message::{ClientSend, MediaKind, Message, MessageContent};
 use crate::ports::{
     EventBus, MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns,
 };
@@ -70,6 +70,13 @@ fn stored(new: &crate::message::NewMessage, sender: &User) -> Message {
     }
 }
 
+fn store_all(
+    new: &[crate::message::NewMessage],
+    sender: &User,
+) -> Vec<crate::error::DomainResult<Message>> {
+    new.iter().map(|m| Ok(stored(m, sender))).collect()
+}
+
 struct Harness {
     messages: MockMessageRepository,
     media: MockMediaStore,
@@ -125,15 +132,17 @@ fn a_message_is_committed_then_announced_with_its_client_id() {
     let sender = ada();
     let (room, now) = (RoomId::generate(), h.now);
     h.messages
-        .expect_find_by_client_id()
-        .returning(|_, _, _, _| Ok(None));
+        .expect_find_by_client_ids()
+        .returning(|_, _, _| Ok(Vec::new()));
     h.messages.expect_latest_created().returning(|_| Ok(None));
     let copy = sender.clone();
     h.messages
-        .expect_insert()
-        .withf(move |m| m.created == now && m.client_id.as_deref() == Some("c-1"))
+        .expect_insert_many()
+        .withf(move |m| {
+            m.len() == 1 && m[0].created == now && m[0].client_id.as_deref() == Some("c-1")
+        })
         .times(1)
-        .returning(move |m| Ok(stored(m, &copy)));
+        .returning(move |m| Ok(store_all(m, &copy)));
     let (chat, bus) = h.build(ChatPolicy::default());
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(!sent.duplicate);
@@ -154,10 +163,10 @@ fn creation_times_strictly_increase_even_when_the_clock_does_not() {
     *h.turns.0.lock().unwrap() = Some(now + Duration::seconds(5));
     let copy = sender.clone();
     h.messages
-        .expect_insert()
-        .withf(move |m| m.created == now + Duration::seconds(5) + Duration::microseconds(1))
+        .expect_insert_many()
+        .withf(move |m| m[0].created == now + Duration::seconds(5) + Duration::microseconds(1))
         .times(1)
-        .returning(move |m| Ok(stored(m, &copy)));
+        .returning(move |m| Ok(store_all(m, &copy)));
     let (chat, _) = h.build(ChatPolicy::default());
     run(chat.send(&sender, &RoomId::generate(), text("hi", None))).unwrap();
 }
@@ -178,11 +187,16 @@ fn a_retried_client_id_returns_the_stored_message_and_stores_nothing() {
     };
     let found = earlier.clone();
     let window_start = h.now - Duration::hours(24);
+    let key = ClientSend {
+        sender: sender.id.clone(),
+        client_id: "c-1".into(),
+    };
+    let asked = key.clone();
     h.messages
-        .expect_find_by_client_id()
-        .withf(move |_, _, id, since| id == "c-1" && *since == window_start)
-        .returning(move |_, _, _, _| Ok(Some(found.clone())));
-    h.messages.expect_insert().never();
+        .expect_find_by_client_ids()
+        .withf(move |_, keys, since| keys == [asked.clone()] && *since == window_start)
+        .returning(move |_, _, _| Ok(vec![(key.clone(), found.clone())]));
+    h.messages.expect_insert_many().never();
     let (chat, bus) = h.build(ChatPolicy::default());
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(sent.duplicate);
@@ -195,7 +209,7 @@ fn bad_text_and_bad_media_are_refused_before_anything_is_stored() {
     let sender = ada();
     let refuse = |draft: Draft| {
         let mut h = Harness::new();
-        h.messages.expect_insert().never();
+        h.messages.expect_insert_many().never();
         h.media.expect_put().never();
         let (chat, bus) = h.build(ChatPolicy {
             media_max_bytes: 16,
@@ -259,11 +273,11 @@ fn media_is_stored_before_its_message_commits() {
         .returning(|_, _| Ok(()));
     let copy = sender.clone();
     h.messages
-        .expect_insert()
-        .withf(|m| matches!(&m.content, MessageContent::Media(media) if media.content_type == "image/png" && media.size == 12))
+        .expect_insert_many()
+        .withf(|m| matches!(&m[0].content, MessageContent::Media(media) if media.content_type == "image/png" && media.size == 12))
         .times(1)
         .in_sequence(&mut order)
-        .returning(move |m| Ok(stored(m, &copy)));
+        .returning(move |m| Ok(store_all(m, &copy)));
     let (chat, _) = h.build(ChatPolicy::default());
     let draft = Draft {
         content: DraftContent::Media {

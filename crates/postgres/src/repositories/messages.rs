@@ -1,14 +1,16 @@
 //! Message history, read newest first by keyset pagination over (created, id).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::MessageRepository;
 use whisper_domain::{
-    DomainError, DomainResult, MediaKey, MediaKind, MediaRef, Message, MessageContent,
+    ClientSend, DomainError, DomainResult, MediaKey, MediaKind, MediaRef, Message, MessageContent,
     MessageCursor, MessageId, MessageText, NewMessage, ReplyPreview, RoomId, UserId, Username,
 };
 
@@ -132,6 +134,15 @@ impl MessageRow {
     }
 }
 
+/// A message found by the sender's own id for it.
+#[derive(QueryableByName)]
+struct ClientMessageRow {
+    #[diesel(sql_type = Text)]
+    client_id: String,
+    #[diesel(embed)]
+    message: MessageRow,
+}
+
 async fn load_one(
     conn: &mut AsyncPgConnection,
     id: &str,
@@ -152,46 +163,58 @@ fn foreign_reply() -> DomainError {
 
 #[async_trait]
 impl MessageRepository for PgMessages {
-    async fn insert(&self, message: &NewMessage) -> DomainResult<Message> {
-        let (text, media) = match &message.content {
-            MessageContent::Text(text) => (Some(text.as_str()), None),
-            MessageContent::Media(media) => (None, Some(media)),
-        };
-        let media_size = media.map(|m| to_i64(m.size, "media size")).transpose()?;
+    async fn insert_many(&self, rows: &[NewMessage]) -> DomainResult<Vec<DomainResult<Message>>> {
+        let columns = Columns::of(rows)?;
         let mut conn = self.database.connection().await?;
-        // One statement, one round trip: the reply check, the insert, and the row as
-        // members read it (sender's name, replied-to preview).
-        let stored: Option<MessageRow> = diesel::sql_query(format!(
-            "WITH m AS ( \
+        // One statement (one commit) for the whole batch: the reply checks, the inserts,
+        // and the rows as members read them (sender's name, replied-to preview).
+        let stored: Vec<MessageRow> = diesel::sql_query(format!(
+            "WITH input AS ( \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                     $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
+                     $10::timestamptz[], $11::text[]) \
+                 AS i(id, room_id, sender_id, message_format, text_content, media_key, \
+                     media_content_type, media_size, previous_message_id, created, client_id)), \
+             m AS ( \
                  INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
                      media_key, media_content_type, media_size, previous_message_id, is_reply, \
                      created, client_id) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 IS NOT NULL, $10, $11 \
-                 WHERE $9 IS NULL OR EXISTS ( \
-                     SELECT 1 FROM messages WHERE id = $9 AND room_id = $2) \
+                 SELECT id, room_id, sender_id, message_format, text_content, media_key, \
+                     media_content_type, media_size, previous_message_id, \
+                     previous_message_id IS NOT NULL, created, client_id \
+                 FROM input i \
+                 WHERE i.previous_message_id IS NULL OR EXISTS ( \
+                     SELECT 1 FROM messages WHERE id = i.previous_message_id \
+                         AND room_id = i.room_id) \
                  RETURNING *) \
              {}",
             SELECT_MESSAGE.replace("FROM messages m", "FROM m")
         ))
-        .bind::<Text, _>(message.id.as_str())
-        .bind::<Text, _>(message.room.as_str())
-        .bind::<Text, _>(message.sender.as_str())
-        .bind::<Text, _>(message.content.format())
-        .bind::<Nullable<Text>, _>(text)
-        .bind::<Nullable<Text>, _>(media.map(|m| m.key.as_str()))
-        .bind::<Nullable<Text>, _>(media.map(|m| m.content_type.as_str()))
-        .bind::<Nullable<BigInt>, _>(media_size)
-        .bind::<Nullable<Text>, _>(message.reply_to.as_ref().map(MessageId::as_str))
-        .bind::<Timestamptz, _>(message.created)
-        .bind::<Nullable<Text>, _>(message.client_id.as_deref())
-        .get_result(&mut conn)
+        .bind::<Array<Text>, _>(&columns.id)
+        .bind::<Array<Text>, _>(&columns.room)
+        .bind::<Array<Text>, _>(&columns.sender)
+        .bind::<Array<Text>, _>(&columns.format)
+        .bind::<Array<Nullable<Text>>, _>(&columns.text)
+        .bind::<Array<Nullable<Text>>, _>(&columns.media_key)
+        .bind::<Array<Nullable<Text>>, _>(&columns.content_type)
+        .bind::<Array<Nullable<BigInt>>, _>(&columns.media_size)
+        .bind::<Array<Nullable<Text>>, _>(&columns.reply_to)
+        .bind::<Array<Timestamptz>, _>(&columns.created)
+        .bind::<Array<Nullable<Text>>, _>(&columns.client_id)
+        .load(&mut conn)
         .await
-        .optional()
         .map_err(unexpected)?;
-        match stored {
-            Some(row) => row.into_domain(),
-            None => Err(foreign_reply()),
-        }
+        let mut stored: HashMap<String, MessageRow> = stored
+            .into_iter()
+            .map(|row| (row.id.clone(), row))
+            .collect();
+        Ok(rows
+            .iter()
+            .map(|row| match stored.remove(row.id.as_str()) {
+                Some(stored) => stored.into_domain(),
+                None => Err(foreign_reply()),
+            })
+            .collect())
     }
 
     async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>> {
@@ -268,26 +291,99 @@ impl MessageRepository for PgMessages {
             .map_err(unexpected)
     }
 
-    async fn find_by_client_id(
+    async fn find_by_client_ids(
         &self,
         room: &RoomId,
-        sender: &UserId,
-        client_id: &str,
+        sends: &[ClientSend],
         since: DateTime<Utc>,
-    ) -> DomainResult<Option<Message>> {
+    ) -> DomainResult<Vec<(ClientSend, Message)>> {
+        let senders: Vec<&str> = sends.iter().map(|send| send.sender.as_str()).collect();
+        let client_ids: Vec<&str> = sends.iter().map(|send| send.client_id.as_str()).collect();
         let mut conn = self.database.connection().await?;
-        let row: Option<MessageRow> = diesel::sql_query(format!(
-            "{SELECT_MESSAGE} WHERE m.room_id = $1 AND m.sender_id = $2 AND m.client_id = $3 \
-             AND m.created >= $4 ORDER BY m.created DESC LIMIT 1"
+        let rows: Vec<ClientMessageRow> = diesel::sql_query(format!(
+            "{} JOIN unnest($2::text[], $3::text[]) AS k(sender_id, client_id) \
+                 ON m.sender_id = k.sender_id AND m.client_id = k.client_id \
+             WHERE m.room_id = $1 AND m.created >= $4 \
+             ORDER BY m.sender_id, m.client_id, m.created DESC",
+            SELECT_MESSAGE.replacen(
+                "SELECT ",
+                "SELECT DISTINCT ON (m.sender_id, m.client_id) m.client_id, ",
+                1
+            )
         ))
         .bind::<Text, _>(room.as_str())
-        .bind::<Text, _>(sender.as_str())
-        .bind::<Text, _>(client_id)
+        .bind::<Array<Text>, _>(&senders)
+        .bind::<Array<Text>, _>(&client_ids)
         .bind::<Timestamptz, _>(since)
-        .get_result(&mut conn)
+        .load(&mut conn)
         .await
-        .optional()
         .map_err(unexpected)?;
-        row.map(MessageRow::into_domain).transpose()
+        rows.into_iter()
+            .map(|row| {
+                let message = row.message.into_domain()?;
+                let send = ClientSend {
+                    sender: message.sender.clone(),
+                    client_id: row.client_id,
+                };
+                Ok((send, message))
+            })
+            .collect()
+    }
+}
+
+/// A batch of new messages as one array per column, for `unnest`.
+struct Columns<'a> {
+    id: Vec<&'a str>,
+    room: Vec<&'a str>,
+    sender: Vec<&'a str>,
+    format: Vec<&'a str>,
+    text: Vec<Option<&'a str>>,
+    media_key: Vec<Option<&'a str>>,
+    content_type: Vec<Option<&'a str>>,
+    media_size: Vec<Option<i64>>,
+    reply_to: Vec<Option<&'a str>>,
+    created: Vec<DateTime<Utc>>,
+    client_id: Vec<Option<&'a str>>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &'a [NewMessage]) -> DomainResult<Self> {
+        let mut columns = Columns {
+            id: Vec::with_capacity(rows.len()),
+            room: Vec::with_capacity(rows.len()),
+            sender: Vec::with_capacity(rows.len()),
+            format: Vec::with_capacity(rows.len()),
+            text: Vec::with_capacity(rows.len()),
+            media_key: Vec::with_capacity(rows.len()),
+            content_type: Vec::with_capacity(rows.len()),
+            media_size: Vec::with_capacity(rows.len()),
+            reply_to: Vec::with_capacity(rows.len()),
+            created: Vec::with_capacity(rows.len()),
+            client_id: Vec::with_capacity(rows.len()),
+        };
+        for row in rows {
+            let (text, media) = match &row.content {
+                MessageContent::Text(text) => (Some(text.as_str()), None),
+                MessageContent::Media(media) => (None, Some(media)),
+            };
+            columns.id.push(row.id.as_str());
+            columns.room.push(row.room.as_str());
+            columns.sender.push(row.sender.as_str());
+            columns.format.push(row.content.format());
+            columns.text.push(text);
+            columns.media_key.push(media.map(|m| m.key.as_str()));
+            columns
+                .content_type
+                .push(media.map(|m| m.content_type.as_str()));
+            columns
+                .media_size
+                .push(media.map(|m| to_i64(m.size, "media size")).transpose()?);
+            columns
+                .reply_to
+                .push(row.reply_to.as_ref().map(MessageId::as_str));
+            columns.created.push(row.created);
+            columns.client_id.push(row.client_id.as_deref());
+        }
+        Ok(columns)
     }
 }

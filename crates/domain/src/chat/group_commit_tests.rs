@@ -1,0 +1,376 @@
+//! Group commit, driven by hand: futures are polled in a chosen order, and the repository
+//! holds its first insert open until the test lets it go.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures_util::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
+use futures_util::task::noop_waker;
+
+use super::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
+use crate::email::Email;
+use crate::error::{DomainError, DomainResult};
+use crate::events::RoomEvent;
+use crate::id::{MessageId, RoomId};
+use crate::message::{ClientSend, Message, MessageContent, MessageCursor, NewMessage};
+use crate::ports::{EventBus, MessageRepository, MockClock, MockMediaStore, RoomTurn, RoomTurns};
+use crate::user::User;
+use crate::username::Username;
+
+/// Stores every batch it is given; holds inserts open while `held`, fails batch number
+/// `failing` (counting from 0) as a whole, and refuses rows whose text is "bad reply".
+#[derive(Default)]
+struct Repository {
+    held: AtomicBool,
+    failing: Option<usize>,
+    batches: Mutex<Vec<Vec<NewMessage>>>,
+}
+
+#[async_trait]
+impl MessageRepository for Repository {
+    async fn insert_many(&self, rows: &[NewMessage]) -> DomainResult<Vec<DomainResult<Message>>> {
+        std::future::poll_fn(|_| {
+            if self.held.load(Ordering::SeqCst) {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
+        let number = {
+            let mut batches = self.batches.lock().unwrap();
+            batches.push(rows.to_vec());
+            batches.len() - 1
+        };
+        if self.failing == Some(number) {
+            return Err(DomainError::Unavailable {
+                service: "database",
+            });
+        }
+        Ok(rows.iter().map(stored).collect())
+    }
+    async fn find(&self, _: &MessageId) -> DomainResult<Option<Message>> {
+        Ok(None)
+    }
+    async fn page(
+        &self,
+        _: &RoomId,
+        _: Option<MessageCursor>,
+        _: u32,
+    ) -> DomainResult<Vec<Message>> {
+        Ok(Vec::new())
+    }
+    async fn after(&self, _: &RoomId, _: &MessageCursor, _: u32) -> DomainResult<Vec<Message>> {
+        Ok(Vec::new())
+    }
+    async fn latest_created(&self, _: &RoomId) -> DomainResult<Option<DateTime<Utc>>> {
+        Ok(None)
+    }
+    async fn find_by_client_ids(
+        &self,
+        _: &RoomId,
+        _: &[ClientSend],
+        _: DateTime<Utc>,
+    ) -> DomainResult<Vec<(ClientSend, Message)>> {
+        Ok(Vec::new())
+    }
+}
+
+fn stored(row: &NewMessage) -> DomainResult<Message> {
+    match &row.content {
+        MessageContent::Text(text) if text.as_str() == "bad reply" => Err(DomainError::invalid(
+            "previous_message_id",
+            "The message replied to is not in this room.",
+        )),
+        content => Ok(Message {
+            id: row.id.clone(),
+            room: row.room.clone(),
+            sender: row.sender.clone(),
+            sender_username: Username::parse("ada").unwrap(),
+            content: content.clone(),
+            reply_to: None,
+            created: row.created,
+        }),
+    }
+}
+
+#[derive(Default)]
+struct Turns(Arc<AsyncMutex<Option<DateTime<Utc>>>>);
+
+struct Turn(OwnedMutexGuard<Option<DateTime<Utc>>>);
+
+impl RoomTurn for Turn {
+    fn last_created(&self) -> Option<DateTime<Utc>> {
+        *self.0
+    }
+    fn set_last_created(&mut self, at: DateTime<Utc>) {
+        *self.0 = Some(at);
+    }
+}
+
+#[async_trait]
+impl RoomTurns for Turns {
+    async fn take(&self, _: &RoomId) -> Box<dyn RoomTurn> {
+        Box::new(Turn(self.0.clone().lock_owned().await))
+    }
+}
+
+#[derive(Default, Clone)]
+struct RecordingBus(Arc<Mutex<Vec<RoomEvent>>>);
+
+impl EventBus for RecordingBus {
+    fn publish(&self, event: RoomEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl RecordingBus {
+    fn texts(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|event| match event {
+                RoomEvent::MessageStored {
+                    message:
+                        Message {
+                            content: MessageContent::Text(text),
+                            ..
+                        },
+                    ..
+                } => text.as_str().to_owned(),
+                other => panic!("unexpected event {other:?}"),
+            })
+            .collect()
+    }
+}
+
+fn chat(repository: Arc<Repository>) -> (Arc<Chat>, RecordingBus) {
+    let mut clock = MockClock::new();
+    // A clock that never moves: creation times must still strictly increase.
+    clock.expect_now().return_const(Utc::now());
+    let bus = RecordingBus::default();
+    let chat = Chat::new(
+        ChatPorts {
+            messages: repository,
+            media: Arc::new(MockMediaStore::new()),
+            events: Arc::new(bus.clone()),
+            turns: Arc::new(Turns::default()),
+            clock: Arc::new(clock),
+        },
+        ChatPolicy::default(),
+    );
+    (Arc::new(chat), bus)
+}
+
+fn ada() -> User {
+    User::register(
+        Email::parse("ada@example.org").unwrap(),
+        Username::parse("ada").unwrap(),
+        true,
+        Utc::now(),
+    )
+}
+
+type Sending = Pin<Box<dyn Future<Output = DomainResult<Sent>>>>;
+
+fn send(
+    chat: &Arc<Chat>,
+    sender: &User,
+    room: &RoomId,
+    text: &str,
+    client_id: Option<&str>,
+) -> Sending {
+    let (chat, sender, room) = (chat.clone(), sender.clone(), room.clone());
+    let draft = Draft {
+        content: DraftContent::Text(text.into()),
+        reply_to: None,
+        client_id: client_id.map(str::to_owned),
+    };
+    Box::pin(async move { chat.send(&sender, &room, draft).await })
+}
+
+fn poll(sending: &mut Sending) -> Poll<DomainResult<Sent>> {
+    sending
+        .as_mut()
+        .poll(&mut Context::from_waker(&noop_waker()))
+}
+
+/// Polls `sending` until it finishes (everything it waits for is already free).
+fn finish(mut sending: Sending) -> DomainResult<Sent> {
+    for _ in 0..100 {
+        if let Poll::Ready(answer) = poll(&mut sending) {
+            return answer;
+        }
+    }
+    panic!("the send never finished");
+}
+
+/// Starts a first send, held inside its insert, then queues `behind` sends after it.
+fn queue_behind_a_held_commit(
+    repository: &Arc<Repository>,
+    chat: &Arc<Chat>,
+    behind: Vec<Sending>,
+) -> (Sending, Vec<Sending>) {
+    repository.held.store(true, Ordering::SeqCst);
+    let mut first = send(chat, &ada(), &room(), "first", None);
+    assert!(
+        poll(&mut first).is_pending(),
+        "the first send is held in its insert"
+    );
+    let mut behind = behind;
+    for sending in &mut behind {
+        assert!(
+            poll(sending).is_pending(),
+            "a later send waits for the turn"
+        );
+    }
+    repository.held.store(false, Ordering::SeqCst);
+    (first, behind)
+}
+
+thread_local! {
+    /// The one room each test (a thread of its own) sends to.
+    static ROOM: RoomId = RoomId::generate();
+}
+
+fn room() -> RoomId {
+    ROOM.with(Clone::clone)
+}
+
+#[test]
+fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "second", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+
+    let answers: Vec<Sent> = std::iter::once(first)
+        .chain(later)
+        .map(|sending| finish(sending).unwrap())
+        .collect();
+    let sizes: Vec<usize> = repository
+        .batches
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(
+        sizes,
+        [1, 2],
+        "the two queued sends were stored by one insert"
+    );
+    assert_eq!(bus.texts(), ["first", "second", "third"]);
+    assert!(answers.iter().all(|sent| !sent.duplicate));
+    assert!(
+        answers
+            .windows(2)
+            .all(|pair| pair[0].message.created < pair[1].message.created),
+        "creation times strictly increase in commit order"
+    );
+}
+
+#[test]
+fn a_client_id_used_twice_in_one_batch_is_stored_once() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "hello", Some("c-1")),
+        send(&chat, &sender, &room, "hello", Some("c-1")),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    finish(first).unwrap();
+    let mut later = later.into_iter();
+    let original = finish(later.next().unwrap()).unwrap();
+    let retry = finish(later.next().unwrap()).unwrap();
+
+    assert!(!original.duplicate);
+    assert!(retry.duplicate);
+    assert_eq!(retry.message.id, original.message.id);
+    assert_eq!(repository.batches.lock().unwrap()[1].len(), 1);
+    assert_eq!(bus.texts(), ["first", "hello"], "a retry is not announced");
+}
+
+#[test]
+fn a_failed_commit_fails_every_send_in_it_and_announces_none() {
+    let repository = Arc::new(Repository {
+        failing: Some(1),
+        ..Repository::default()
+    });
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "second", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    finish(first).unwrap();
+    for sending in later {
+        assert!(matches!(
+            finish(sending),
+            Err(DomainError::Unavailable { .. })
+        ));
+    }
+    assert_eq!(bus.texts(), ["first"]);
+}
+
+#[test]
+fn a_refused_reply_leaves_the_rest_of_its_batch_stored() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "bad reply", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    finish(first).unwrap();
+    let mut later = later.into_iter();
+    assert!(matches!(
+        finish(later.next().unwrap()),
+        Err(DomainError::Invalid {
+            field: "previous_message_id",
+            ..
+        })
+    ));
+    finish(later.next().unwrap()).unwrap();
+    assert_eq!(bus.texts(), ["first", "third"]);
+}
+
+#[test]
+fn a_send_dropped_while_committing_others_still_answers_them() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "second", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    finish(first).unwrap();
+    let mut later = later.into_iter();
+    let mut leader = later.next().unwrap();
+    repository.held.store(true, Ordering::SeqCst);
+    assert!(
+        poll(&mut leader).is_pending(),
+        "held inside the shared insert"
+    );
+    drop(leader);
+
+    assert!(matches!(
+        finish(later.next().unwrap()),
+        Err(DomainError::Unavailable { .. })
+    ));
+    assert_eq!(bus.texts(), ["first"]);
+}
