@@ -1,6 +1,7 @@
 //! Message history, read newest first by keyset pagination over (created, id).
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,6 +18,7 @@ use whisper_domain::{
 use super::{corrupt, to_i64};
 use crate::database::Database;
 use crate::errors::unexpected;
+use crate::prepared::{BindNext, prepared_sql};
 use crate::schema::messages;
 
 /// Messages in `messages`.
@@ -41,6 +43,73 @@ SELECT m.id, m.room_id, m.sender_id, u.username AS sender_username, m.message_fo
 FROM messages m \
 JOIN users u ON u.id = m.sender_id \
 LEFT JOIN messages p ON p.id = m.previous_message_id";
+
+/// One message by id.
+static FIND: LazyLock<String> = LazyLock::new(|| format!("{SELECT_MESSAGE} WHERE m.id = $1"));
+
+/// A batch of messages in one statement (one commit): the reply checks, the inserts, and
+/// the rows as members read them (sender's name, replied-to preview).
+static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH input AS ( \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
+                 $10::timestamptz[], $11::text[]) \
+             AS i(id, room_id, sender_id, message_format, text_content, media_key, \
+                 media_content_type, media_size, previous_message_id, created, client_id)), \
+         m AS ( \
+             INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
+                 media_key, media_content_type, media_size, previous_message_id, is_reply, \
+                 created, client_id) \
+             SELECT id, room_id, sender_id, message_format, text_content, media_key, \
+                 media_content_type, media_size, previous_message_id, \
+                 previous_message_id IS NOT NULL, created, client_id \
+             FROM input i \
+             WHERE i.previous_message_id IS NULL OR EXISTS ( \
+                 SELECT 1 FROM messages WHERE id = i.previous_message_id \
+                     AND room_id = i.room_id) \
+             RETURNING *) \
+         {}",
+        SELECT_MESSAGE.replace("FROM messages m", "FROM m")
+    )
+});
+
+/// The newest page of a room. The row comparison of the next one walks
+/// messages_room_created_id_idx backwards: no OFFSET.
+static NEWEST_PAGE: LazyLock<String> = LazyLock::new(|| {
+    format!("{SELECT_MESSAGE} WHERE m.room_id = $1 ORDER BY m.created DESC, m.id DESC LIMIT $2")
+});
+
+/// A page of a room older than a cursor.
+static PAGE_BEFORE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SELECT_MESSAGE} WHERE m.room_id = $1 AND (m.created, m.id) < ($2, $3) \
+         ORDER BY m.created DESC, m.id DESC LIMIT $4"
+    )
+});
+
+/// Messages of a room newer than a cursor: the same index, walked forwards.
+static AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SELECT_MESSAGE} WHERE m.room_id = $1 AND (m.created, m.id) > ($2, $3) \
+         ORDER BY m.created, m.id LIMIT $4"
+    )
+});
+
+/// The newest message per (sender, client_id) pair asked for.
+static BY_CLIENT_IDS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} JOIN unnest($2::text[], $3::text[]) AS k(sender_id, client_id) \
+             ON m.sender_id = k.sender_id AND m.client_id = k.client_id \
+         WHERE m.room_id = $1 AND m.created >= $4 \
+         ORDER BY m.sender_id, m.client_id, m.created DESC",
+        SELECT_MESSAGE.replacen(
+            "SELECT ",
+            "SELECT DISTINCT ON (m.sender_id, m.client_id) m.client_id, ",
+            1
+        )
+    )
+});
 
 #[derive(QueryableByName)]
 struct MessageRow {
@@ -147,7 +216,7 @@ async fn load_one(
     conn: &mut AsyncPgConnection,
     id: &str,
 ) -> Result<Option<MessageRow>, DieselError> {
-    diesel::sql_query(format!("{SELECT_MESSAGE} WHERE m.id = $1"))
+    prepared_sql(&FIND)
         .bind::<Text, _>(id)
         .get_result(conn)
         .await
@@ -166,44 +235,21 @@ impl MessageRepository for PgMessages {
     async fn insert_many(&self, rows: &[NewMessage]) -> DomainResult<Vec<DomainResult<Message>>> {
         let columns = Columns::of(rows)?;
         let mut conn = self.database.connection().await?;
-        // One statement (one commit) for the whole batch: the reply checks, the inserts,
-        // and the rows as members read them (sender's name, replied-to preview).
-        let stored: Vec<MessageRow> = diesel::sql_query(format!(
-            "WITH input AS ( \
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-                     $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
-                     $10::timestamptz[], $11::text[]) \
-                 AS i(id, room_id, sender_id, message_format, text_content, media_key, \
-                     media_content_type, media_size, previous_message_id, created, client_id)), \
-             m AS ( \
-                 INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
-                     media_key, media_content_type, media_size, previous_message_id, is_reply, \
-                     created, client_id) \
-                 SELECT id, room_id, sender_id, message_format, text_content, media_key, \
-                     media_content_type, media_size, previous_message_id, \
-                     previous_message_id IS NOT NULL, created, client_id \
-                 FROM input i \
-                 WHERE i.previous_message_id IS NULL OR EXISTS ( \
-                     SELECT 1 FROM messages WHERE id = i.previous_message_id \
-                         AND room_id = i.room_id) \
-                 RETURNING *) \
-             {}",
-            SELECT_MESSAGE.replace("FROM messages m", "FROM m")
-        ))
-        .bind::<Array<Text>, _>(&columns.id)
-        .bind::<Array<Text>, _>(&columns.room)
-        .bind::<Array<Text>, _>(&columns.sender)
-        .bind::<Array<Text>, _>(&columns.format)
-        .bind::<Array<Nullable<Text>>, _>(&columns.text)
-        .bind::<Array<Nullable<Text>>, _>(&columns.media_key)
-        .bind::<Array<Nullable<Text>>, _>(&columns.content_type)
-        .bind::<Array<Nullable<BigInt>>, _>(&columns.media_size)
-        .bind::<Array<Nullable<Text>>, _>(&columns.reply_to)
-        .bind::<Array<Timestamptz>, _>(&columns.created)
-        .bind::<Array<Nullable<Text>>, _>(&columns.client_id)
-        .load(&mut conn)
-        .await
-        .map_err(unexpected)?;
+        let stored: Vec<MessageRow> = prepared_sql(&INSERT_MANY)
+            .bind::<Array<Text>, _>(&columns.id)
+            .bind::<Array<Text>, _>(&columns.room)
+            .bind::<Array<Text>, _>(&columns.sender)
+            .bind::<Array<Text>, _>(&columns.format)
+            .bind::<Array<Nullable<Text>>, _>(&columns.text)
+            .bind::<Array<Nullable<Text>>, _>(&columns.media_key)
+            .bind::<Array<Nullable<Text>>, _>(&columns.content_type)
+            .bind::<Array<Nullable<BigInt>>, _>(&columns.media_size)
+            .bind::<Array<Nullable<Text>>, _>(&columns.reply_to)
+            .bind::<Array<Timestamptz>, _>(&columns.created)
+            .bind::<Array<Nullable<Text>>, _>(&columns.client_id)
+            .load(&mut conn)
+            .await
+            .map_err(unexpected)?;
         let mut stored: HashMap<String, MessageRow> = stored
             .into_iter()
             .map(|row| (row.id.clone(), row))
@@ -233,20 +279,18 @@ impl MessageRepository for PgMessages {
         limit: u32,
     ) -> DomainResult<Vec<Message>> {
         let mut conn = self.database.connection().await?;
-        let order = "ORDER BY m.created DESC, m.id DESC LIMIT";
         let rows: Vec<MessageRow> = match before {
-            // The row comparison walks messages_room_created_id_idx backwards: no OFFSET.
-            Some(cursor) => diesel::sql_query(format!(
-                "{SELECT_MESSAGE} WHERE m.room_id = $1 AND (m.created, m.id) < ($2, $3) {order} $4"
-            ))
-            .bind::<Text, _>(room.as_str())
-            .bind::<Timestamptz, _>(cursor.created)
-            .bind::<Text, _>(cursor.id.as_str())
-            .bind::<BigInt, _>(i64::from(limit))
-            .load(&mut conn)
-            .await,
+            Some(cursor) => {
+                prepared_sql(&PAGE_BEFORE)
+                    .bind::<Text, _>(room.as_str())
+                    .bind::<Timestamptz, _>(cursor.created)
+                    .bind::<Text, _>(cursor.id.as_str())
+                    .bind::<BigInt, _>(i64::from(limit))
+                    .load(&mut conn)
+                    .await
+            }
             None => {
-                diesel::sql_query(format!("{SELECT_MESSAGE} WHERE m.room_id = $1 {order} $2"))
+                prepared_sql(&NEWEST_PAGE)
                     .bind::<Text, _>(room.as_str())
                     .bind::<BigInt, _>(i64::from(limit))
                     .load(&mut conn)
@@ -264,18 +308,14 @@ impl MessageRepository for PgMessages {
         limit: u32,
     ) -> DomainResult<Vec<Message>> {
         let mut conn = self.database.connection().await?;
-        // The same index as history, walked forwards.
-        let rows: Vec<MessageRow> = diesel::sql_query(format!(
-            "{SELECT_MESSAGE} WHERE m.room_id = $1 AND (m.created, m.id) > ($2, $3) \
-             ORDER BY m.created, m.id LIMIT $4"
-        ))
-        .bind::<Text, _>(room.as_str())
-        .bind::<Timestamptz, _>(after.created)
-        .bind::<Text, _>(after.id.as_str())
-        .bind::<BigInt, _>(i64::from(limit))
-        .load(&mut conn)
-        .await
-        .map_err(unexpected)?;
+        let rows: Vec<MessageRow> = prepared_sql(&AFTER)
+            .bind::<Text, _>(room.as_str())
+            .bind::<Timestamptz, _>(after.created)
+            .bind::<Text, _>(after.id.as_str())
+            .bind::<BigInt, _>(i64::from(limit))
+            .load(&mut conn)
+            .await
+            .map_err(unexpected)?;
         rows.into_iter().map(MessageRow::into_domain).collect()
     }
 
@@ -300,24 +340,14 @@ impl MessageRepository for PgMessages {
         let senders: Vec<&str> = sends.iter().map(|send| send.sender.as_str()).collect();
         let client_ids: Vec<&str> = sends.iter().map(|send| send.client_id.as_str()).collect();
         let mut conn = self.database.connection().await?;
-        let rows: Vec<ClientMessageRow> = diesel::sql_query(format!(
-            "{} JOIN unnest($2::text[], $3::text[]) AS k(sender_id, client_id) \
-                 ON m.sender_id = k.sender_id AND m.client_id = k.client_id \
-             WHERE m.room_id = $1 AND m.created >= $4 \
-             ORDER BY m.sender_id, m.client_id, m.created DESC",
-            SELECT_MESSAGE.replacen(
-                "SELECT ",
-                "SELECT DISTINCT ON (m.sender_id, m.client_id) m.client_id, ",
-                1
-            )
-        ))
-        .bind::<Text, _>(room.as_str())
-        .bind::<Array<Text>, _>(&senders)
-        .bind::<Array<Text>, _>(&client_ids)
-        .bind::<Timestamptz, _>(since)
-        .load(&mut conn)
-        .await
-        .map_err(unexpected)?;
+        let rows: Vec<ClientMessageRow> = prepared_sql(&BY_CLIENT_IDS)
+            .bind::<Text, _>(room.as_str())
+            .bind::<Array<Text>, _>(&senders)
+            .bind::<Array<Text>, _>(&client_ids)
+            .bind::<Timestamptz, _>(since)
+            .load(&mut conn)
+            .await
+            .map_err(unexpected)?;
         rows.into_iter()
             .map(|row| {
                 let message = row.message.into_domain()?;
