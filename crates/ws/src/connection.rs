@@ -255,11 +255,11 @@ async fn write(
                 let _ = session.close(None).await;
                 return;
             }
-            Some(Outgoing::Message { frame, cursor }) => {
-                if !after_seam(&cursor) {
+            Some(Outgoing::Message(message)) => {
+                if !after_seam(&message.cursor) {
                     continue;
                 }
-                frame
+                message.frame.clone()
             }
             Some(Outgoing::Frame(frame)) => frame,
             Some(Outgoing::Close(code)) => {
@@ -271,7 +271,7 @@ async fn write(
         let sent = tokio::select! {
             biased;
             _ = overflow.wake.notified() => return give_up(session).await,
-            sent = session.text(&*frame) => sent,
+            sent = session.text(frame) => sent,
         };
         if sent.is_err() {
             return;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bytestring::ByteString;
 use tokio::sync::{Notify, broadcast, mpsc};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
@@ -23,20 +24,25 @@ pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the connection could not keep up; resume with `since`.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 
-/// A frame on its way to one connection.
+/// A frame on its way to one connection. Frames are serialized once and shared: cloning
+/// one per recipient only counts a reference.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    /// A `chat.message`, with its place in the room's history (to skip replayed ones).
-    Message {
-        /// The serialized frame, shared by every recipient.
-        frame: Arc<str>,
-        /// Where the message stands in the room's order.
-        cursor: MessageCursor,
-    },
+    /// A `chat.message`.
+    Message(Arc<MessageFrame>),
     /// Any other frame.
-    Frame(Arc<str>),
+    Frame(ByteString),
     /// Close the connection with this code.
     Close(u16),
+}
+
+/// A serialized `chat.message` with its place in the room's history (to skip replayed ones).
+#[derive(Debug)]
+pub struct MessageFrame {
+    /// The frame as sent.
+    pub frame: ByteString,
+    /// Where the message stands in the room's order.
+    pub cursor: MessageCursor,
 }
 
 /// Tells a connection's writer it fell behind.
@@ -206,13 +212,16 @@ impl Hub {
         Some(match event {
             RoomEvent::MessageStored { message, client_id } => {
                 let body = MessageBody::new(message, &self.public_url);
+                let shared = |client_id| {
+                    Arc::new(MessageFrame {
+                        frame: message_frame(&body, client_id).into(),
+                        cursor: message.cursor(),
+                    })
+                };
                 Frames::Message {
-                    everyone: message_frame(&body, None).into(),
-                    sender_copy: client_id
-                        .as_deref()
-                        .map(|id| message_frame(&body, Some(id)).into()),
+                    everyone: shared(None),
+                    sender_copy: client_id.as_deref().map(|id| shared(Some(id))),
                     sender: message.sender.clone(),
-                    cursor: message.cursor(),
                 }
             }
             RoomEvent::Typing {
@@ -240,15 +249,13 @@ impl Hub {
                 everyone,
                 sender_copy,
                 sender,
-                cursor,
             } => {
                 for connection in connections {
                     let frame = match sender_copy {
-                        Some(own) if &connection.user == sender => own.clone(),
-                        _ => everyone.clone(),
+                        Some(own) if &connection.user == sender => own,
+                        _ => everyone,
                     };
-                    let cursor = cursor.clone();
-                    offer(connection, Outgoing::Message { frame, cursor });
+                    offer(connection, Outgoing::Message(frame.clone()));
                 }
             }
             Frames::Typing { frame, typist } => {
@@ -286,7 +293,7 @@ impl Hub {
             let Some(connections) = state.rooms.get(&room) else {
                 continue;
             };
-            let frame: Arc<str> = active_frame(distinct_users(Some(connections))).into();
+            let frame: ByteString = active_frame(distinct_users(Some(connections))).into();
             for connection in connections {
                 self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
             }
@@ -305,17 +312,16 @@ impl Hub {
 /// An event as frames, shared by every recipient.
 enum Frames {
     Message {
-        everyone: Arc<str>,
-        sender_copy: Option<Arc<str>>,
+        everyone: Arc<MessageFrame>,
+        sender_copy: Option<Arc<MessageFrame>>,
         sender: UserId,
-        cursor: MessageCursor,
     },
     Typing {
-        frame: Arc<str>,
+        frame: ByteString,
         typist: UserId,
     },
     Membership {
-        frame: Arc<str>,
+        frame: ByteString,
         removed: Option<UserId>,
     },
 }
