@@ -23,6 +23,7 @@ use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
 use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
 
+use crate::caching::{CachedMembership, CachedTokens};
 use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
 
@@ -44,7 +45,7 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
             Arc::new(crypto.sealer),
         )),
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
-        tokens: Arc::new(PgTokens::new(database.clone())),
+        tokens: Arc::new(CachedTokens::new(PgTokens::new(database.clone()))),
         link_tokens: Arc::new(crypto.link_tokens),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
@@ -70,7 +71,7 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
 pub fn rooms(settings: &Settings, database: &Database, events: Arc<dyn EventBus>) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        rooms: Arc::new(PgRooms::new(database.clone())),
+        rooms: Arc::new(CachedMembership::new(PgRooms::new(database.clone()))),
         messages: Arc::new(PgMessages::new(database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,

@@ -1,0 +1,212 @@
+//! Short-lived caches in front of the two lookups every authenticated read repeats: the
+//! access-token record and room membership. Each cache sits in front of the one repository
+//! instance this process writes through, so a revocation or removal made here takes effect
+//! here at once; one made by another instance is seen within [`REVALIDATE_AFTER`].
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use whisper_domain::ports::{RoomRepository, TokenStore};
+use whisper_domain::{
+    AccessTokenRecord, DomainResult, RefreshFamily, Room, RoomId, TokenFamilyId, TokenId, UserId,
+};
+
+/// How long a cached answer is trusted before the database is asked again.
+pub const REVALIDATE_AFTER: Duration = Duration::from_secs(2);
+/// Entries kept at most; beyond it, stale ones go, then everything.
+const CAPACITY: usize = 100_000;
+
+/// Answers remembered for a while. Writers invalidate after their change commits; every
+/// invalidation starts a new generation, and an answer read during an older one is not
+/// stored, so a lookup racing a revocation cannot put the revoked answer back.
+struct FreshFor<K, V> {
+    state: Mutex<Entries<K, V>>,
+    ttl: Duration,
+}
+
+struct Entries<K, V> {
+    map: HashMap<K, (V, Instant)>,
+    generation: u64,
+}
+
+impl<K: Eq + Hash, V: Clone> FreshFor<K, V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            state: Mutex::new(Entries {
+                map: HashMap::new(),
+                generation: 0,
+            }),
+            ttl,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, Entries<K, V>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The fresh answer for `key`, or the generation to pass to `insert` after asking.
+    fn get(&self, key: &K) -> Result<V, u64> {
+        let state = self.state();
+        match state.map.get(key) {
+            Some((value, stored)) if stored.elapsed() < self.ttl => Ok(value.clone()),
+            _ => Err(state.generation),
+        }
+    }
+
+    fn insert(&self, key: K, value: V, asked_in: u64) {
+        let mut state = self.state();
+        if state.generation != asked_in {
+            return;
+        }
+        if state.map.len() >= CAPACITY {
+            let ttl = self.ttl;
+            state.map.retain(|_, (_, stored)| stored.elapsed() < ttl);
+            if state.map.len() >= CAPACITY {
+                state.map.clear();
+            }
+        }
+        state.map.insert(key, (value, Instant::now()));
+    }
+
+    fn invalidate_where(&self, mut stale: impl FnMut(&K, &V) -> bool) {
+        let mut state = self.state();
+        state.generation += 1;
+        state.map.retain(|key, (value, _)| !stale(key, value));
+    }
+}
+
+/// A token store whose live access-token records are cached. Revocations through it
+/// evict at once; expiry is still checked on every use from the record itself.
+pub struct CachedTokens<T> {
+    inner: T,
+    live: FreshFor<TokenId, AccessTokenRecord>,
+}
+
+impl<T> CachedTokens<T> {
+    /// Caches `inner`'s access-token records for [`REVALIDATE_AFTER`].
+    pub fn new(inner: T) -> Self {
+        Self::with_ttl(inner, REVALIDATE_AFTER)
+    }
+
+    fn with_ttl(inner: T, ttl: Duration) -> Self {
+        Self {
+            inner,
+            live: FreshFor::new(ttl),
+        }
+    }
+}
+
+#[async_trait]
+impl<T: TokenStore> TokenStore for CachedTokens<T> {
+    async fn record_access(&self, token: &AccessTokenRecord) -> DomainResult<()> {
+        self.inner.record_access(token).await
+    }
+
+    async fn find_access(&self, jti: &TokenId) -> DomainResult<Option<AccessTokenRecord>> {
+        let asked_in = match self.live.get(jti) {
+            Ok(record) => return Ok(Some(record)),
+            Err(generation) => generation,
+        };
+        let record = self.inner.find_access(jti).await?;
+        // Only live records: a revoked or unknown token is asked about afresh each time.
+        if let Some(record) = record.as_ref().filter(|record| !record.revoked) {
+            self.live.insert(jti.clone(), record.clone(), asked_in);
+        }
+        Ok(record)
+    }
+
+    async fn revoke_access(&self, jti: &TokenId) -> DomainResult<()> {
+        let revoked = self.inner.revoke_access(jti).await;
+        self.live.invalidate_where(|cached, _| cached == jti);
+        revoked
+    }
+
+    async fn start_family(&self, family: &RefreshFamily) -> DomainResult<()> {
+        self.inner.start_family(family).await
+    }
+
+    async fn find_family(&self, id: &TokenFamilyId) -> DomainResult<Option<RefreshFamily>> {
+        self.inner.find_family(id).await
+    }
+
+    async fn rotate(&self, id: &TokenFamilyId, from: &TokenId, to: &TokenId) -> DomainResult<bool> {
+        self.inner.rotate(id, from, to).await
+    }
+
+    async fn revoke_family(&self, id: &TokenFamilyId) -> DomainResult<()> {
+        let of_family =
+            |_: &TokenId, record: &AccessTokenRecord| record.family_id.as_ref() == Some(id);
+        let revoked = self.inner.revoke_family(id).await;
+        self.live.invalidate_where(of_family);
+        revoked
+    }
+}
+
+/// A room repository that remembers who is a member. Only "yes" is cached, so someone just
+/// added is never turned away; a removal through it evicts at once.
+pub struct CachedMembership<R> {
+    inner: R,
+    members: FreshFor<(RoomId, UserId), ()>,
+}
+
+impl<R> CachedMembership<R> {
+    /// Caches `inner`'s membership answers for [`REVALIDATE_AFTER`].
+    pub fn new(inner: R) -> Self {
+        Self::with_ttl(inner, REVALIDATE_AFTER)
+    }
+
+    fn with_ttl(inner: R, ttl: Duration) -> Self {
+        Self {
+            inner,
+            members: FreshFor::new(ttl),
+        }
+    }
+}
+
+#[async_trait]
+impl<R: RoomRepository> RoomRepository for CachedMembership<R> {
+    async fn create(&self, room: &Room) -> DomainResult<()> {
+        self.inner.create(room).await
+    }
+
+    async fn find(&self, id: &RoomId) -> DomainResult<Option<Room>> {
+        self.inner.find(id).await
+    }
+
+    async fn list_for_member(&self, user: &UserId) -> DomainResult<Vec<Room>> {
+        self.inner.list_for_member(user).await
+    }
+
+    async fn add_members(&self, room: &RoomId, users: &[UserId]) -> DomainResult<Vec<UserId>> {
+        self.inner.add_members(room, users).await
+    }
+
+    async fn remove_member(&self, room: &RoomId, user: &UserId) -> DomainResult<bool> {
+        let key = (room.clone(), user.clone());
+        let removed = self.inner.remove_member(room, user).await;
+        self.members.invalidate_where(|cached, _| cached == &key);
+        removed
+    }
+
+    async fn is_member(&self, room: &RoomId, user: &UserId) -> DomainResult<bool> {
+        let key = (room.clone(), user.clone());
+        let asked_in = match self.members.get(&key) {
+            Ok(()) => return Ok(true),
+            Err(generation) => generation,
+        };
+        let member = self.inner.is_member(room, user).await?;
+        if member {
+            self.members.insert(key, (), asked_in);
+        }
+        Ok(member)
+    }
+}
+
+#[cfg(test)]
+#[path = "caching_tests.rs"]
+mod tests;
