@@ -1,39 +1,57 @@
 //! `whisper-bench`: drives a running Whisper server through its public API only (real
-//! sign-up with email and TOTP, REST, WebSocket) and reports throughput and latency.
+//! sign-up with email and TOTP, REST, WebSocket) and reports throughput, latency and
+//! memory.
 //!
 //! Run the server with `WHISPER_RATE_LIMITS=off` (the benchmark signs up many users from
-//! one address) and point `--mail-dir` at its `file:` mail directory.
+//! one address) and point `--mail-dir` at its `file:` mail directory. `--bare` points the
+//! messaging scenarios at a bare broadcast server instead (no accounts, nothing persisted),
+//! the limit the real server is compared with. `--runs R` repeats the measured phase and
+//! reports medians.
 
 mod accounts;
+mod idle;
 mod messaging;
+mod process;
 mod report;
+mod runs;
 mod scenarios;
+mod setup;
 mod socket;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Parser, ValueEnum};
-use futures_util::StreamExt;
-use serde_json::{Value, json};
 
-use crate::accounts::{BenchUser, SignUp};
-use crate::messaging::Pace;
+use crate::runs::Bench;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
-    /// K members each send M messages, each waiting for its own echo.
+    /// K members of one room each send M messages, each waiting for its own echo.
     Fanout,
     /// Like fanout, without waiting (open loop).
     Burst,
     /// K members, R messages per second in total, for T seconds.
     Paced,
+    /// Like fanout in `--rooms` rooms at once, all holding the same K members (one socket
+    /// per member and room).
+    Rooms,
     /// N members connect to one room at once.
     Join,
     /// C connections reading the latest page of a room's history.
     History,
     /// Full logins (email + TOTP) per second.
     Login,
+    /// N idle connections (over rooms of at most 100 sockets): the server's memory per
+    /// connection, and whether all stay open.
+    Idle,
+}
+
+impl Scenario {
+    /// Whether members send messages to rooms (what a bare server can measure too).
+    fn is_messaging(self) -> bool {
+        matches!(self, Self::Fanout | Self::Burst | Self::Paced | Self::Rooms)
+    }
 }
 
 /// Measures a running Whisper server.
@@ -48,137 +66,142 @@ struct Options {
     /// The server's file-mail directory (`WHISPER_MAIL=file:<dir>`).
     #[arg(long, default_value = "var/mail")]
     mail_dir: PathBuf,
-    /// Members (K).
+    /// Members (K; idle: the users its sockets belong to).
     #[arg(long, default_value_t = 10)]
     members: usize,
-    /// Messages per member (M).
+    /// Messages per member (M; rooms: per member and room).
     #[arg(long, default_value_t = 200)]
     messages: usize,
+    /// Rooms at once (rooms).
+    #[arg(long, default_value_t = 200)]
+    rooms: usize,
     /// Messages per second in total (paced).
     #[arg(long, default_value_t = 100.0)]
     rate: f64,
     /// Duration in seconds (paced, history).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Connections (join: members; history and login: concurrent clients).
+    /// Connections (join: members; idle: sockets; history and login: concurrent clients).
     #[arg(long)]
     connections: Option<usize>,
-    /// The server's process id, to read its CPU time.
+    /// The server's process id, to read its CPU time and memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The server is the bare broadcast server: no sign-up, no rooms to create, every
+    /// socket authenticates as `Bearer bare` (fanout, burst, paced, rooms).
+    #[arg(long)]
+    bare: bool,
+    /// How many times to run the measured phase; more than one reports medians.
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+    /// PostgreSQL's own single-row insert rate (rows/s), to report sent_per_s against.
+    #[arg(long)]
+    postgres_insert_rate: Option<f64>,
+    /// The bare server's deliveries/s in the same scenario, to report deliveries against.
+    #[arg(long)]
+    bare_deliveries_per_s: Option<f64>,
     /// One JSON object instead of a table.
     #[arg(long)]
     json: bool,
 }
 
+impl Options {
+    /// Refuses combinations that cannot measure anything meaningful.
+    fn check(&self) -> anyhow::Result<()> {
+        let messaging = self.scenario.is_messaging();
+        if self.bare && !messaging {
+            bail!("--bare works with fanout, burst, paced and rooms only");
+        }
+        if self.bare && self.postgres_insert_rate.is_some() {
+            bail!("--postgres-insert-rate makes no sense with --bare: it persists nothing");
+        }
+        let references = [self.postgres_insert_rate, self.bare_deliveries_per_s];
+        if references.iter().any(Option::is_some) && !messaging {
+            bail!("--postgres-insert-rate and --bare-deliveries-per-s need a messaging scenario");
+        }
+        if references
+            .iter()
+            .flatten()
+            .any(|r| !(r.is_finite() && *r > 0.0))
+        {
+            bail!("--postgres-insert-rate and --bare-deliveries-per-s must be positive");
+        }
+        if self.runs == 0 || self.members == 0 || self.rooms == 0 {
+            bail!("--runs, --members and --rooms must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Accounts to sign up.
+    fn people(&self) -> usize {
+        match self.scenario {
+            Scenario::Join => self.connections(),
+            Scenario::History => 1,
+            Scenario::Login => self.connections() * 8,
+            _ => self.members,
+        }
+    }
+
+    /// `--connections` or the scenario's default.
+    fn connections(&self) -> usize {
+        let default = match self.scenario {
+            Scenario::History | Scenario::Login => 16,
+            _ => 1000,
+        };
+        self.connections.unwrap_or(default)
+    }
+
+    /// Sockets this process holds open at once.
+    fn sockets(&self) -> usize {
+        match self.scenario {
+            Scenario::Rooms => self.rooms * self.members,
+            Scenario::Join | Scenario::Idle | Scenario::History | Scenario::Login => {
+                self.connections()
+            }
+            _ => self.members,
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    let url = options.url.trim_end_matches('/').to_owned();
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis()
-    );
-    let people = match options.scenario {
-        Scenario::Join => options.connections.unwrap_or(1000),
-        Scenario::History => 1,
-        Scenario::Login => options.connections.unwrap_or(16) * 8,
-        _ => options.members,
-    };
-    let signup = SignUp {
-        url: &url,
-        mail_dir: &options.mail_dir,
-        run: &run,
-        recipients: Default::default(),
-    };
-    let users = sign_up(&signup, people).await?;
-    let figures = match options.scenario {
-        Scenario::Fanout | Scenario::Burst | Scenario::Paced => {
-            let room = create_room(&url, &users, &format!("bench-{run}")).await?;
-            let (pace, messages) = match options.scenario {
-                Scenario::Fanout => (Pace::Echo, options.messages),
-                Scenario::Burst => (Pace::Flood, options.messages),
-                _ => {
-                    let total = options.rate * options.seconds as f64;
-                    (
-                        Pace::Rate(options.rate),
-                        (total / options.members as f64).ceil() as usize,
-                    )
-                }
-            };
-            messaging::run(&url, &room, &users, messages, pace).await?
-        }
-        Scenario::Join => {
-            let room = create_room(&url, &users, &format!("bench-{run}")).await?;
-            scenarios::join(&url, &room, &users, options.server_pid).await?
-        }
-        Scenario::History => {
-            let room = create_room(&url, &users, &format!("bench-{run}")).await?;
-            fill_room(&url, &room, &users[0], 200).await?;
-            scenarios::history(
-                &url,
-                &room,
-                &users[0],
-                options.connections.unwrap_or(16),
-                options.seconds,
-            )
-            .await?
-        }
-        Scenario::Login => scenarios::login(&url, users, options.connections.unwrap_or(16)).await?,
-    };
+    options.check()?;
+    let open_files = process::raise_open_file_limit()?;
+    let needed = options.sockets() + 100;
+    if needed as u64 > open_files {
+        bail!(
+            "{} sockets need about {needed} open files, but this process may open only \
+             {open_files} (the hard limit, which cannot be raised here)",
+            options.sockets()
+        );
+    }
+    let bench = Bench::new(&options)?;
+    let users = bench.shared_users().await?;
+    let mut runs = Vec::with_capacity(options.runs);
+    for index in 0..options.runs {
+        runs.push(bench.measure(&users, index).await?);
+    }
+    let mut figures = report::combine(runs);
+    if let Some(rate) = options.postgres_insert_rate {
+        let reference = ("postgres_insert_rate", rate);
+        report::compare(
+            &mut figures,
+            "sent_per_s",
+            reference,
+            "persisted_vs_postgres",
+        )?;
+    }
+    if let Some(deliveries) = options.bare_deliveries_per_s {
+        let reference = ("bare_deliveries_per_s", deliveries);
+        report::compare(
+            &mut figures,
+            "deliveries_per_s",
+            reference,
+            "deliveries_vs_bare",
+        )?;
+    }
     let name = format!("{:?}", options.scenario).to_lowercase();
     report::print(&name, figures, options.json);
-    Ok(())
-}
-
-/// Signs up `count` users, eight at a time.
-async fn sign_up(signup: &SignUp<'_>, count: usize) -> anyhow::Result<Vec<BenchUser>> {
-    let results: Vec<anyhow::Result<BenchUser>> = futures_util::stream::iter(0..count)
-        .map(|n| signup.user(n))
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    results
-        .into_iter()
-        .collect::<anyhow::Result<Vec<_>>>()
-        .context("signing up users")
-}
-
-/// A room created by the first user with every user in it.
-async fn create_room(url: &str, users: &[BenchUser], name: &str) -> anyhow::Result<String> {
-    let Some((creator, others)) = users.split_first() else {
-        bail!("no users");
-    };
-    let ids: Vec<&str> = others.iter().map(|u| u.id.as_str()).collect();
-    let response = reqwest::Client::new()
-        .post(format!("{url}/api/v1/chat/room-list/"))
-        .bearer_auth(&creator.access)
-        .json(&json!({"room_name": name, "user_ids": ids}))
-        .send()
-        .await?;
-    let status = response.status();
-    let room: Value = response.json().await?;
-    match room["id"].as_str() {
-        Some(id) if status.is_success() => Ok(id.to_owned()),
-        _ => bail!("creating the room: {status} {room}"),
-    }
-}
-
-/// Sends `count` messages to the room and waits until they are back.
-async fn fill_room(url: &str, room: &str, user: &BenchUser, count: usize) -> anyhow::Result<()> {
-    let (mut sender, mut receiver) = socket::connect(url, room, &user.access).await?;
-    for n in 0..count {
-        socket::send_text(&mut sender, &format!("history filler {n}")).await?;
-    }
-    let mut back = 0;
-    while back < count {
-        match socket::next_event(&mut receiver).await? {
-            Some(event) if event["type"] == "chat.message" => back += 1,
-            Some(_) => {}
-            None => bail!("the socket closed while filling the room"),
-        }
-    }
     Ok(())
 }

@@ -1,15 +1,18 @@
-//! `fanout`, `burst` and `paced`: members of one room sending while every member listens.
-//! Each message carries its sender, sequence number and send time, so every receiver
-//! measures send-to-receive latency and counts losses and duplicates.
+//! `fanout`, `burst`, `paced` and `rooms`: the members of one or more rooms sending while
+//! every member of the same room listens. One member in one room is one socket with a
+//! listener and a speaker, so a run of many rooms is many single-room runs side by side.
+//! Each message carries its sender (unique across rooms), sequence number and send time, so
+//! every receiver measures send-to-receive latency and counts losses and duplicates.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Barrier, mpsc};
+use tokio::task::JoinHandle;
 
-use crate::accounts::BenchUser;
 use crate::report::{Latencies, round};
 use crate::socket::{self, Receiver, Sender};
 
@@ -42,11 +45,14 @@ fn parse(text: &str) -> Option<(usize, usize, u64)> {
     ))
 }
 
+#[derive(Default)]
 struct Heard {
     latencies: Latencies,
     echoes: Latencies,
     unique: usize,
     duplicates: usize,
+    /// The server closed the socket (or it failed) before everything arrived.
+    closed: bool,
 }
 
 /// Reads until `expected` distinct benchmark messages arrived or `quiet` passes silently.
@@ -58,16 +64,15 @@ async fn listen(
     echoes: mpsc::UnboundedSender<usize>,
 ) -> Heard {
     let mut seen = HashSet::with_capacity(expected);
-    let mut heard = Heard {
-        latencies: Latencies::default(),
-        echoes: Latencies::default(),
-        unique: 0,
-        duplicates: 0,
-    };
+    let mut heard = Heard::default();
     while heard.unique < expected {
         let event = match tokio::time::timeout(quiet, socket::next_event(&mut receiver)).await {
             Ok(Ok(Some(event))) => event,
-            _ => break,
+            Ok(_) => {
+                heard.closed = true;
+                break;
+            }
+            Err(_) => break,
         };
         if event["type"] != "chat.message" {
             continue;
@@ -95,13 +100,13 @@ async fn speak(
     mut sender: Sender,
     messages: usize,
     pace: Pace,
-    members: usize,
+    speakers: usize,
     mut echoes: mpsc::UnboundedReceiver<usize>,
     start: Arc<Barrier>,
 ) -> anyhow::Result<Sender> {
     start.wait().await;
     let period = match pace {
-        Pace::Rate(rate) => Some(Duration::from_secs_f64(members as f64 / rate)),
+        Pace::Rate(rate) => Some(Duration::from_secs_f64(speakers as f64 / rate)),
         _ => None,
     };
     let mut ticks = period.map(tokio::time::interval);
@@ -118,79 +123,130 @@ async fn speak(
     Ok(sender)
 }
 
-/// Runs one messaging scenario: every user in `users` connected to `room`, each sending
-/// `messages`.
-pub async fn run(
-    url: &str,
-    room: &str,
-    users: &[BenchUser],
-    messages: usize,
-    pace: Pace,
-) -> anyhow::Result<Map<String, Value>> {
-    let members = users.len();
-    let expected = members * messages;
-    let start = Arc::new(Barrier::new(members + 1));
-    let mut listeners = Vec::with_capacity(members);
-    let mut speakers = Vec::with_capacity(members);
-    for (me, user) in users.iter().enumerate() {
-        let (sender, receiver) = socket::connect(url, room, &user.access).await?;
-        let (echo_tx, echo_rx) = mpsc::unbounded_channel();
-        listeners.push(tokio::spawn(listen(
-            me,
-            receiver,
-            expected,
-            Duration::from_secs(15),
-            echo_tx,
-        )));
-        speakers.push(tokio::spawn(speak(
-            me,
-            sender,
-            messages,
-            pace,
-            members,
-            echo_rx,
-            start.clone(),
-        )));
+/// How many sockets are being connected at any time.
+const CONNECTING: usize = 64;
+
+/// What one messaging run does: every token opens one socket to every room, and each socket
+/// sends `messages`.
+pub struct Plan<'a> {
+    /// `http://host:port`.
+    pub url: &'a str,
+    /// Room ids.
+    pub rooms: &'a [String],
+    /// The members' access tokens, the same members in every room.
+    pub tokens: &'a [String],
+    /// Messages per member and room.
+    pub messages: usize,
+    /// How members send.
+    pub pace: Pace,
+}
+
+/// One member's socket in one room: its listener and its speaker, which waits for `start`.
+struct Member {
+    listener: JoinHandle<Heard>,
+    speaker: JoinHandle<anyhow::Result<Sender>>,
+}
+
+impl Plan<'_> {
+    fn speakers(&self) -> usize {
+        self.rooms.len() * self.tokens.len()
     }
+
+    /// Connects sender number `me` (room `me / members`, member `me % members`).
+    async fn join(&self, me: usize, start: Arc<Barrier>) -> anyhow::Result<Member> {
+        let members = self.tokens.len();
+        let (sender, receiver) = socket::connect(
+            self.url,
+            &self.rooms[me / members],
+            &self.tokens[me % members],
+            None,
+        )
+        .await?;
+        let (echo_tx, echo_rx) = mpsc::unbounded_channel();
+        let expected = members * self.messages;
+        Ok(Member {
+            listener: tokio::spawn(listen(
+                me,
+                receiver,
+                expected,
+                Duration::from_secs(15),
+                echo_tx,
+            )),
+            speaker: tokio::spawn(speak(
+                me,
+                sender,
+                self.messages,
+                self.pace,
+                self.speakers(),
+                echo_rx,
+                start,
+            )),
+        })
+    }
+}
+
+/// Runs one messaging scenario and returns its figures.
+pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Map<String, Value>> {
+    let (rooms, members) = (plan.rooms.len(), plan.tokens.len());
+    anyhow::ensure!(
+        rooms > 0 && members > 0,
+        "messaging needs a room and a member"
+    );
+    let speakers = plan.speakers();
+    let start = Arc::new(Barrier::new(speakers + 1));
+    let joined: Vec<Member> = futures_util::stream::iter(0..speakers)
+        .map(|me| plan.join(me, start.clone()))
+        .buffer_unordered(CONNECTING)
+        .try_collect()
+        .await?;
     // Let presence settle before the clock starts.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let began = Instant::now();
     start.wait().await;
-    let mut senders = Vec::with_capacity(members);
-    for speaker in speakers {
-        senders.push(speaker.await??);
+    let mut senders = Vec::with_capacity(speakers);
+    let mut listeners = Vec::with_capacity(speakers);
+    for member in joined {
+        senders.push(member.speaker.await??);
+        listeners.push(member.listener);
     }
     let sending = began.elapsed();
     let mut latencies = Latencies::default();
     let mut echoes = Latencies::default();
-    let (mut delivered, mut duplicates) = (0, 0);
+    let (mut delivered, mut duplicates, mut closed) = (0, 0, 0);
     for listener in listeners {
         let heard = listener.await?;
         delivered += heard.unique;
         duplicates += heard.duplicates;
+        closed += usize::from(heard.closed);
         latencies.merge(heard.latencies);
         echoes.merge(heard.echoes);
     }
     let elapsed = began.elapsed().as_secs_f64();
     drop(senders);
 
+    let sent = speakers * plan.messages;
     let mut figures = Map::new();
+    figures.insert("rooms".into(), json!(rooms));
     figures.insert("members".into(), json!(members));
-    figures.insert("messages_sent".into(), json!(expected));
+    figures.insert("messages_sent".into(), json!(sent));
     figures.insert(
         "sent_per_s".into(),
-        json!(round(expected as f64 / sending.as_secs_f64())),
+        json!(round(sent as f64 / sending.as_secs_f64())),
     );
     figures.insert("deliveries".into(), json!(delivered));
     figures.insert(
         "deliveries_per_s".into(),
         json!(round(delivered as f64 / elapsed)),
     );
-    figures.insert("lost".into(), json!(expected * members - delivered));
+    // Every message reaches every member of its room, the sender included.
+    figures.insert(
+        "lost".into(),
+        json!((sent * members).saturating_sub(delivered)),
+    );
     figures.insert("duplicates".into(), json!(duplicates));
+    figures.insert("closed_early".into(), json!(closed));
     figures.extend(latencies.summary());
-    let echo = echoes.summary();
-    for (name, value) in echo {
+    for (name, value) in echoes.summary() {
         figures.insert(format!("echo_{name}"), value);
     }
     Ok(figures)

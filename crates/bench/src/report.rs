@@ -1,5 +1,7 @@
-//! Figures: latency percentiles and the printed report.
+//! Figures: latency percentiles, medians over runs, ratios to reference figures, and the
+//! printed report.
 
+use anyhow::anyhow;
 use serde_json::{Map, Value, json};
 
 /// Latency samples in microseconds.
@@ -50,6 +52,76 @@ impl Latencies {
 /// Two decimals are plenty for a report.
 pub fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+/// Figures whose spread over runs is reported too, as `<name>_min` and `<name>_max`.
+const HEADLINES: &[&str] = &[
+    "deliveries_per_s",
+    "sent_per_s",
+    "p99_ms",
+    "quiet_after_s",
+    "requests_per_s",
+    "logins_per_s",
+    "kib_per_connection",
+];
+
+/// The figures of several runs as one: the median of each numeric figure (plus the min and
+/// max of headline ones); a figure that is not a number in every run is the first run's.
+pub fn combine(runs: Vec<Map<String, Value>>) -> Map<String, Value> {
+    let count = runs.len();
+    let mut combined = Map::new();
+    combined.insert("runs".into(), json!(count));
+    let Some(first) = runs.first() else {
+        return combined;
+    };
+    for (name, value) in first {
+        let mut values: Vec<f64> = runs
+            .iter()
+            .filter_map(|run| run.get(name).and_then(Value::as_f64))
+            .collect();
+        if values.len() != count {
+            combined.insert(name.clone(), value.clone());
+            continue;
+        }
+        values.sort_by(f64::total_cmp);
+        let middle = count / 2;
+        let median = if count % 2 == 1 {
+            values[middle]
+        } else {
+            (values[middle - 1] + values[middle]) / 2.0
+        };
+        combined.insert(name.clone(), number(median));
+        if count > 1 && HEADLINES.contains(&name.as_str()) {
+            combined.insert(format!("{name}_min"), number(values[0]));
+            combined.insert(format!("{name}_max"), number(values[count - 1]));
+        }
+    }
+    combined
+}
+
+/// Whole numbers stay integers (counts), others get two decimals.
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9e15 {
+        json!(value as i64)
+    } else {
+        json!(round(value))
+    }
+}
+
+/// Adds `reference` as `reference_name` and `figure / reference` as `ratio_name`.
+pub fn compare(
+    figures: &mut Map<String, Value>,
+    figure: &str,
+    (reference_name, reference): (&str, f64),
+    ratio_name: &str,
+) -> anyhow::Result<()> {
+    let value = figures
+        .get(figure)
+        .and_then(Value::as_f64)
+        .ok_or_else(|| anyhow!("no {figure} to compare with {reference_name}"))?;
+    figures.insert(reference_name.into(), number(reference));
+    figures.insert(ratio_name.into(), json!(round(value / reference)));
+    Ok(())
 }
 
 /// Prints `figures` as a table, or as one JSON object with `--json`.

@@ -10,44 +10,30 @@ use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::accounts::BenchUser;
+use crate::process::cpu_seconds;
 use crate::report::{Latencies, round};
 use crate::socket;
 
-/// CPU seconds (user + system) the process has used, from `/proc/<pid>/stat`.
-pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| {
-        fields
-            .get(index)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Linux reports in clock ticks of 1/100 s.
-    Ok((ticks(11) + ticks(12)) / 100.0)
-}
-
-/// `join`: every user connects to the room at once; until all are in and the room is quiet.
+/// `join`: every member connects to the room at once; until all are in and the room is
+/// quiet.
 pub async fn join(
     url: &str,
     room: &str,
-    users: &[BenchUser],
+    tokens: &[String],
     server_pid: Option<u32>,
 ) -> anyhow::Result<Map<String, Value>> {
     let cpu_before = server_pid.map(cpu_seconds).transpose()?;
     let frames = Arc::new(AtomicUsize::new(0));
     let last_frame = Arc::new(std::sync::Mutex::new(Instant::now()));
     let began = Instant::now();
-    let mut connecting = Vec::with_capacity(users.len());
-    for user in users {
-        let (url, room, access) = (url.to_owned(), room.to_owned(), user.access.clone());
+    let mut connecting = Vec::with_capacity(tokens.len());
+    for access in tokens {
+        let (url, room, access) = (url.to_owned(), room.to_owned(), access.clone());
         connecting.push(tokio::spawn(async move {
-            socket::connect(&url, &room, &access).await
+            socket::connect(&url, &room, &access, None).await
         }));
     }
-    let mut sockets = Vec::with_capacity(users.len());
+    let mut sockets = Vec::with_capacity(tokens.len());
     for connection in connecting {
         sockets.push(connection.await??);
     }
@@ -92,7 +78,7 @@ pub async fn join(
         reader.abort();
     }
     let mut figures = Map::new();
-    figures.insert("members".into(), json!(users.len()));
+    figures.insert("members".into(), json!(tokens.len()));
     figures.insert("connected_s".into(), json!(round(connected.as_secs_f64())));
     figures.insert(
         "quiet_after_s".into(),
@@ -110,7 +96,7 @@ pub async fn join(
 pub async fn history(
     url: &str,
     room: &str,
-    user: &BenchUser,
+    access: &str,
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<Map<String, Value>> {
@@ -119,7 +105,7 @@ pub async fn history(
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
         let client = reqwest::Client::builder().tcp_nodelay(true).build()?;
-        let (page, access) = (page.clone(), user.access.clone());
+        let (page, access) = (page.clone(), access.to_owned());
         workers.push(tokio::spawn(async move {
             let mut latencies = Latencies::default();
             let (mut ok, mut failed) = (0usize, 0usize);

@@ -1,32 +1,77 @@
 //! A benchmark WebSocket client: TCP_NODELAY, Bearer authentication, frames as JSON.
 
+use std::net::{IpAddr, SocketAddr};
+
 use anyhow::{Context, anyhow};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Socket = WebSocketStream<TcpStream>;
 
 /// The sending half.
 pub type Sender = SplitSink<Socket, Message>;
 /// The receiving half.
 pub type Receiver = SplitStream<Socket>;
 
-/// Connects to room `room` of the server at `base` (`http://host:port`) as `access`.
-pub async fn connect(base: &str, room: &str, access: &str) -> anyhow::Result<(Sender, Receiver)> {
+/// Frames here are small; the default 128 KiB read buffer per socket would cost gigabytes
+/// of address space at tens of thousands of sockets.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Connects to room `room` of the server at `base` (`http://host:port`) as `access`, from
+/// `source` when given (one source address has only ~28,000 ephemeral ports).
+pub async fn connect(
+    base: &str,
+    room: &str,
+    access: &str,
+    source: Option<IpAddr>,
+) -> anyhow::Result<(Sender, Receiver)> {
     let ws_base = base.replacen("http", "ws", 1);
     let mut request = format!("{ws_base}/ws/chat/{room}/").into_client_request()?;
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {access}").parse()?);
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    let host = request
+        .uri()
+        .host()
+        .ok_or_else(|| anyhow!("no host in {base}"))?
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = request.uri().port_u16().unwrap_or(80);
+    let stream = tcp_connect(&host, port, source)
         .await
-        .with_context(|| format!("connecting to room {room}"))?;
+        .with_context(|| format!("connecting to {host}:{port} for room {room}"))?;
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let (socket, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+        .await
+        .with_context(|| format!("opening a WebSocket to room {room}"))?;
     Ok(socket.split())
+}
+
+/// A TCP connection with Nagle's algorithm off, bound to `source` first when given.
+async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> anyhow::Result<TcpStream> {
+    let address = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|address| source.is_none_or(|source| source.is_ipv4() == address.is_ipv4()))
+        .ok_or_else(|| anyhow!("{host} has no address of the source's family"))?;
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(source) = source {
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .with_context(|| format!("binding to {source}"))?;
+    }
+    let stream = socket.connect(address).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 /// Sends a text message.

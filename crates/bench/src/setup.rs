@@ -1,0 +1,75 @@
+//! Preparing the server for a scenario through its API: users and rooms.
+
+use anyhow::{Context, bail};
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::{Value, json};
+
+use crate::accounts::{BenchUser, SignUp};
+use crate::socket;
+
+/// How many sign-ups or room creations are in flight at once.
+const IN_FLIGHT: usize = 8;
+
+/// Signs up `count` users.
+pub async fn sign_up(signup: &SignUp<'_>, count: usize) -> anyhow::Result<Vec<BenchUser>> {
+    futures_util::stream::iter(0..count)
+        .map(|n| signup.user(n))
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await
+        .context("signing up users")
+}
+
+/// `count` rooms named `<prefix>-<n>`, each created by the first user with every user in it.
+pub async fn create_rooms(
+    url: &str,
+    users: &[BenchUser],
+    prefix: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    futures_util::stream::iter(0..count)
+        .map(|n| create_room(url, users, format!("{prefix}-{n}")))
+        .buffered(IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+async fn create_room(url: &str, users: &[BenchUser], name: String) -> anyhow::Result<String> {
+    let Some((creator, others)) = users.split_first() else {
+        bail!("no users");
+    };
+    let ids: Vec<&str> = others.iter().map(|u| u.id.as_str()).collect();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/api/v1/chat/room-list/"))
+        .bearer_auth(&creator.access)
+        .json(&json!({"room_name": name, "user_ids": ids}))
+        .send()
+        .await
+        .with_context(|| format!("creating room {name}"))?;
+    let status = response.status();
+    let room: Value = response
+        .json()
+        .await
+        .with_context(|| format!("reading the answer to creating room {name}"))?;
+    match room["id"].as_str() {
+        Some(id) if status.is_success() => Ok(id.to_owned()),
+        _ => bail!("creating room {name}: {status} {room}"),
+    }
+}
+
+/// Sends `count` messages to the room and waits until they are back.
+pub async fn fill_room(url: &str, room: &str, access: &str, count: usize) -> anyhow::Result<()> {
+    let (mut sender, mut receiver) = socket::connect(url, room, access, None).await?;
+    for n in 0..count {
+        socket::send_text(&mut sender, &format!("history filler {n}")).await?;
+    }
+    let mut back = 0;
+    while back < count {
+        match socket::next_event(&mut receiver).await? {
+            Some(event) if event["type"] == "chat.message" => back += 1,
+            Some(_) => {}
+            None => bail!("the socket closed while filling the room"),
+        }
+    }
+    Ok(())
+}
