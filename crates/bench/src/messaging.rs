@@ -114,7 +114,11 @@ async fn speak(
         if let Some(ticks) = ticks.as_mut() {
             ticks.tick().await;
         }
-        socket::send_text(&mut sender, &format!("b|{me}|{seq}|{}", now_micros())).await?;
+        let text = format!("b|{me}|{seq}|{}", now_micros());
+        if socket::send_text(&mut sender, &text).await.is_err() {
+            // The server closed this socket (its listener reports it): the rest count as lost.
+            break;
+        }
         if matches!(pace, Pace::Echo) {
             // Our own copy, or give up on it after a while (then it counts as lost).
             let _ = tokio::time::timeout(Duration::from_secs(10), echoes.recv()).await;
