@@ -67,12 +67,18 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
     Accounts::new(ports, policy)
 }
 
-/// The rooms use case, wired to PostgreSQL, the media directory and the event bus.
-pub fn rooms(settings: &Settings, database: &Database, events: Arc<dyn EventBus>) -> Rooms {
+/// The rooms use case, wired to PostgreSQL (messages through `message_database`, whose
+/// statements are planned once), the media directory and the event bus.
+pub fn rooms(
+    settings: &Settings,
+    database: &Database,
+    message_database: &Database,
+    events: Arc<dyn EventBus>,
+) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
         rooms: Arc::new(CachedMembership::new(PgRooms::new(database.clone()))),
-        messages: Arc::new(PgMessages::new(database.clone())),
+        messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,
         clock: Arc::new(SystemClock),
@@ -83,12 +89,13 @@ pub fn rooms(settings: &Settings, database: &Database, events: Arc<dyn EventBus>
 pub fn sockets(
     settings: &Settings,
     database: &Database,
+    message_database: &Database,
     events: &LocalEventBus,
     public_url: &str,
 ) -> SocketServices {
     let chat = Chat::new(
         ChatPorts {
-            messages: Arc::new(PgMessages::new(database.clone())),
+            messages: Arc::new(PgMessages::new(message_database.clone())),
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
             events: Arc::new(events.clone()),
             turns: Arc::new(LocalTurns::new()),

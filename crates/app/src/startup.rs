@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use whisper_crypto::SignedCursors;
 use whisper_domain::DomainError;
-use whisper_postgres::Database;
+use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
@@ -41,9 +41,12 @@ impl Application {
     /// migrates the database, retrying until PostgreSQL answers; until then the server is
     /// live but not ready. Must be called inside a Tokio runtime.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let url = settings.database.url.expose();
+        let pool_size = settings.database.pool_size;
         let database =
-            Database::connect(settings.database.url.expose(), settings.database.pool_size)
-                .context("DATABASE_URL")?;
+            Database::connect(url, pool_size, Plans::Adaptive).context("DATABASE_URL")?;
+        let message_database =
+            Database::connect(url, pool_size, Plans::Generic).context("DATABASE_URL")?;
         let schema_ready = Arc::new(AtomicBool::new(!settings.database.migrate_on_start));
         if settings.database.migrate_on_start {
             tokio::spawn(schema::prepare_until_done(
@@ -59,6 +62,7 @@ impl Application {
         let rooms = web::Data::new(services::rooms(
             settings,
             &database,
+            &message_database,
             Arc::new(events.clone()),
         ));
         let cursors = web::Data::new(Cursors(Arc::new(SignedCursors::new(
@@ -75,6 +79,7 @@ impl Application {
         let sockets = web::Data::new(services::sockets(
             settings,
             &database,
+            &message_database,
             &events,
             &public_url.0,
         ));

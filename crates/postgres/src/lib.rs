@@ -5,7 +5,7 @@ pub mod database;
 pub mod errors;
 mod prepared;
 
-pub use database::{Database, MIGRATIONS, ensure_database_exists, run_migrations};
+pub use database::{Database, MIGRATIONS, Plans, ensure_database_exists, run_migrations};
 pub use errors::StorageError;
 pub mod repositories;
 pub mod schema;

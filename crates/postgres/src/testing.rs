@@ -56,7 +56,8 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let url = with_database(&server, &name);
-        let database = Database::connect(&url, 8).unwrap_or_else(|e| panic!("{e}"));
+        let database =
+            Database::connect(&url, 8, crate::Plans::Adaptive).unwrap_or_else(|e| panic!("{e}"));
         Self {
             url,
             name,

@@ -1,94 +1,19 @@
-//! Group commit. Sends to a room queue up while another send holds the room's turn; whoever
-//! takes the turn next stores everything queued with one insert (one commit, one log
-//! flush) and announces it in order. Every send is answered before the turn passes on, so
-//! a sender finding its answer at its own turn knows it is done.
+//! Group commit: a batch of sends to one room stored with one insert (one commit, one log
+//! flush) while the room's turn is held, then announced in commit order and answered.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::{DomainError, DomainResult};
 use crate::events::RoomEvent;
-use crate::id::{MessageId, RoomId, UserId};
-use crate::message::{ClientSend, Message, MessageContent, NewMessage};
+use crate::id::{MessageId, RoomId};
+use crate::message::{ClientSend, Message, NewMessage};
 use crate::ports::RoomTurn;
 
+use super::send_queue::QueuedSend;
 use super::{CLIENT_ID_WINDOW_HOURS, ChatPorts, Sent};
-
-/// The most sends one commit stores; more wait for the next.
-const MAX_BATCH: usize = 128;
-
-/// A send waiting to be stored, and then its answer.
-pub(super) struct QueuedSend {
-    sender: UserId,
-    content: MessageContent,
-    reply_to: Option<MessageId>,
-    client_id: Option<String>,
-    answer: Mutex<Option<DomainResult<Sent>>>,
-}
-
-impl QueuedSend {
-    pub(super) fn new(
-        sender: UserId,
-        content: MessageContent,
-        reply_to: Option<MessageId>,
-        client_id: Option<String>,
-    ) -> Self {
-        Self {
-            sender,
-            content,
-            reply_to,
-            client_id,
-            answer: Mutex::new(None),
-        }
-    }
-
-    /// The answer, once a commit has given it.
-    pub(super) fn take_answer(&self) -> Option<DomainResult<Sent>> {
-        lock(&self.answer).take()
-    }
-
-    fn give_answer(&self, answer: DomainResult<Sent>) {
-        *lock(&self.answer) = Some(answer);
-    }
-
-    fn client_send(&self) -> Option<ClientSend> {
-        self.client_id.as_ref().map(|client_id| ClientSend {
-            sender: self.sender.clone(),
-            client_id: client_id.clone(),
-        })
-    }
-}
-
-/// Each room's sends waiting to be stored, oldest first.
-#[derive(Default)]
-pub(super) struct SendQueues {
-    rooms: Mutex<HashMap<RoomId, VecDeque<Arc<QueuedSend>>>>,
-}
-
-impl SendQueues {
-    pub(super) fn push(&self, room: &RoomId, send: Arc<QueuedSend>) {
-        lock(&self.rooms)
-            .entry(room.clone())
-            .or_default()
-            .push_back(send);
-    }
-
-    /// Up to [`MAX_BATCH`] of the room's oldest queued sends, removed from the queue.
-    pub(super) fn take_batch(&self, room: &RoomId) -> Vec<Arc<QueuedSend>> {
-        let mut rooms = lock(&self.rooms);
-        let Some(queue) = rooms.get_mut(room) else {
-            return Vec::new();
-        };
-        let count = queue.len().min(MAX_BATCH);
-        let batch = queue.drain(..count).collect();
-        if queue.is_empty() {
-            rooms.remove(room);
-        }
-        batch
-    }
-}
 
 /// Stores `batch` while `turn` is held, announces what was stored in commit order, and
 /// answers every send in it, even when this future is dropped half way.
@@ -102,12 +27,12 @@ pub(super) async fn commit(
     match store_batch(store, turn, room, &batch.0).await {
         Ok(answers) => {
             for (send, answer) in batch.0.iter().zip(answers) {
-                send.give_answer(answer);
+                send.answer(answer);
             }
         }
         Err(error) => {
             for send in &batch.0 {
-                send.give_answer(Err(error.clone()));
+                send.answer(Err(error.clone()));
             }
         }
     }
@@ -254,20 +179,9 @@ struct AnsweredOnDrop(Vec<Arc<QueuedSend>>);
 impl Drop for AnsweredOnDrop {
     fn drop(&mut self) {
         for send in &self.0 {
-            let mut answer = lock(&send.answer);
-            if answer.is_none() {
-                *answer = Some(Err(DomainError::Unavailable {
-                    service: "database",
-                }));
-            }
+            send.answer(Err(DomainError::Unavailable {
+                service: "database",
+            }));
         }
     }
-}
-
-/// The data behind a lock even if a panicking holder poisoned it: every write here is a
-/// single assignment, so it is never half done.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

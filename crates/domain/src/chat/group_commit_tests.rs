@@ -374,3 +374,44 @@ fn a_send_dropped_while_committing_others_still_answers_them() {
     ));
     assert_eq!(bus.texts(), ["first"]);
 }
+
+#[test]
+fn a_dropped_leader_hands_the_room_to_the_next_sender() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    repository.held.store(true, Ordering::SeqCst);
+    let mut first = send(&chat, &sender, &room, "first", None);
+    assert!(poll(&mut first).is_pending());
+    let mut later = [
+        send(&chat, &sender, &room, "second", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    for sending in &mut later {
+        assert!(poll(sending).is_pending());
+    }
+    drop(first);
+    repository.held.store(false, Ordering::SeqCst);
+
+    for sending in later {
+        finish(sending).unwrap();
+    }
+    assert_eq!(bus.texts(), ["second", "third"]);
+}
+
+#[test]
+fn a_send_given_up_while_waiting_is_not_stored() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, room) = (ada(), room());
+    let later = vec![
+        send(&chat, &sender, &room, "second", None),
+        send(&chat, &sender, &room, "third", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let mut later = later.into_iter();
+    drop(later.next());
+    finish(first).unwrap();
+    finish(later.next().unwrap()).unwrap();
+    assert_eq!(bus.texts(), ["first", "third"]);
+}

@@ -5,6 +5,7 @@
 mod group_commit;
 #[cfg(test)]
 mod group_commit_tests;
+mod send_queue;
 #[cfg(test)]
 mod tests;
 
@@ -19,7 +20,7 @@ use crate::message::{
 };
 use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
 use crate::user::User;
-use group_commit::{QueuedSend, SendQueues};
+use send_queue::{QueuedSend, SendQueues, Woken};
 
 /// How long a `client_id` identifies a send: a retry within this window is not stored again.
 pub const CLIENT_ID_WINDOW_HOURS: i64 = 24;
@@ -135,18 +136,39 @@ impl Chat {
             draft.reply_to,
             draft.client_id,
         ));
-        self.queues.push(room, send.clone());
-        let mut turn = self.ports.turns.take(room).await;
+        let mut leads = self.queues.push(room, send.clone());
+        let mut waiting = Withdrawn {
+            queues: &self.queues,
+            room,
+            send: &send,
+            answered: false,
+        };
         loop {
-            // Answered by whoever held the turn before, or by this send's own commit.
-            if let Some(answer) = send.take_answer() {
-                return answer;
+            if leads {
+                self.lead(room, &send).await;
             }
-            let batch = self.queues.take_batch(room);
+            match send.woken().await {
+                Woken::Answered(answer) => {
+                    waiting.answered = true;
+                    return *answer;
+                }
+                Woken::Leaderless => leads = self.queues.claim(room, &send),
+            }
+        }
+    }
+
+    /// Commits the room's waiting sends, batch after batch, until `own` is stored; then the
+    /// oldest send still waiting leads.
+    async fn lead(&self, room: &RoomId, own: &QueuedSend) {
+        let _leadership = Leadership {
+            queues: &self.queues,
+            room,
+        };
+        let mut turn = self.ports.turns.take(room).await;
+        while !own.is_answered() {
+            let batch = self.queues.next_batch(room);
             if batch.is_empty() {
-                return Err(DomainError::internal(
-                    "a send was neither queued nor answered",
-                ));
+                break;
             }
             group_commit::commit(&self.ports, turn.as_mut(), room, batch).await;
         }
@@ -214,4 +236,32 @@ impl Chat {
 enum Prepared {
     Text(MessageText),
     Media { media: MediaRef, bytes: Vec<u8> },
+}
+
+/// Ends a leadership however `lead` ends, returning or dropped: the room is handed over.
+struct Leadership<'a> {
+    queues: &'a SendQueues,
+    room: &'a RoomId,
+}
+
+impl Drop for Leadership<'_> {
+    fn drop(&mut self) {
+        self.queues.hand_over(self.room);
+    }
+}
+
+/// A send whose sender went away before its answer leaves the queue.
+struct Withdrawn<'a> {
+    queues: &'a SendQueues,
+    room: &'a RoomId,
+    send: &'a Arc<QueuedSend>,
+    answered: bool,
+}
+
+impl Drop for Withdrawn<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.queues.withdraw(self.room, self.send);
+        }
+    }
 }
