@@ -16,7 +16,8 @@ async fn a_client_that_stops_reading_is_closed_with_1013_without_delaying_the_ot
     const BATCH: usize = 20;
     const MAX_MESSAGES: usize = 3000;
     let db = TestDatabase::create().await;
-    let (mut app, sink, _config) = ws_app(&db.url, "queue_capacity = 8", false).await;
+    // Room for a commit of a whole batch (20 sends may share one), not for much more.
+    let (mut app, sink, _config) = ws_app(&db.url, "queue_capacity = 32", false).await;
     let [ada, bob, cy] = <[_; 3]>::try_from(people(&mut app, &sink, &["ada", "bob", "cy"]).await)
         .ok()
         .unwrap();

@@ -4,7 +4,7 @@
 //!
 //! Run the server with `WHISPER_RATE_LIMITS=off` (the benchmark signs up many users from
 //! one address) and point `--mail-dir` at its `file:` mail directory. `--bare` points the
-//! messaging scenarios at a bare broadcast server instead (no accounts, nothing persisted),
+//! messaging and idle scenarios at a bare broadcast server instead (no accounts, nothing persisted),
 //! the limit the real server is compared with. `--runs R` repeats the measured phase and
 //! reports medians.
 
@@ -88,7 +88,7 @@ struct Options {
     #[arg(long)]
     server_pid: Option<u32>,
     /// The server is the bare broadcast server: no sign-up, no rooms to create, every
-    /// socket authenticates as `Bearer bare` (fanout, burst, paced, rooms).
+    /// socket authenticates as `Bearer bare` (fanout, burst, paced, rooms, idle).
     #[arg(long)]
     bare: bool,
     /// How many times to run the measured phase; more than one reports medians.
@@ -109,8 +109,8 @@ impl Options {
     /// Refuses combinations that cannot measure anything meaningful.
     fn check(&self) -> anyhow::Result<()> {
         let messaging = self.scenario.is_messaging();
-        if self.bare && !messaging {
-            bail!("--bare works with fanout, burst, paced and rooms only");
+        if self.bare && !(messaging || self.scenario == Scenario::Idle) {
+            bail!("--bare works with fanout, burst, paced, rooms and idle only");
         }
         if self.bare && self.postgres_insert_rate.is_some() {
             bail!("--postgres-insert-rate makes no sense with --bare: it persists nothing");

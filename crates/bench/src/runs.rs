@@ -75,7 +75,9 @@ impl<'a> Bench<'a> {
     ) -> anyhow::Result<Vec<String>> {
         if self.options.bare {
             return Ok(match self.options.scenario {
-                Scenario::Rooms => (0..count).map(|n| format!("bare-{n}")).collect(),
+                Scenario::Rooms | Scenario::Idle => {
+                    (0..count).map(|n| format!("bare-{n}")).collect()
+                }
                 _ => vec!["bare".to_owned()],
             });
         }

@@ -7,7 +7,8 @@ use std::time::Duration;
 pub struct WsSettings {
     /// How often an idle connection is pinged; two missed pongs drop it.
     pub ping_interval: Duration,
-    /// Frames queued per connection before it counts as too slow.
+    /// Frames queued per connection before it counts as too slow. A commit announces up to
+    /// 64 messages at once, so this should hold several commits.
     pub queue_capacity: usize,
     /// Sends allowed per second per connection, after the burst; `None`: unlimited.
     pub send_rate: Option<(u32, u32)>,

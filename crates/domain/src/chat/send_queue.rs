@@ -14,8 +14,9 @@ use crate::message::{ClientSend, MessageContent};
 
 use super::Sent;
 
-/// The most sends one commit stores; more wait for the next.
-const MAX_BATCH: usize = 128;
+/// The most sends one commit stores; more wait for the next. A commit's messages reach
+/// each connection at once, so this stays well below a connection's queue (256 frames).
+const MAX_BATCH: usize = 64;
 
 /// A send waiting to be stored, and then its answer.
 pub(super) struct QueuedSend {
