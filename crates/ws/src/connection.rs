@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use whisper_domain::{
     Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, RoomId, User,
@@ -43,15 +44,17 @@ pub struct Connection {
 impl Connection {
     /// Serves the socket until either side closes it.
     pub async fn run(self, mut session: Session, mut stream: AggregatedMessageStream) {
-        let mut registration = self.hub.join(&self.room, &self.user.id);
-        let seam = match self.replay(&mut session).await {
+        let (registration, queue) = self.hub.join(&self.room, &self.user.id);
+        // Boxed, like `handle` below: an idle connection's task keeps only the loop's state,
+        // not the largest of the futures it may await.
+        let seam = match Box::pin(self.replay(&mut session)).await {
             Ok(seam) => seam,
             Err(()) => return,
         };
         let (stop, stopped) = watch::channel(false);
         let writer = actix_web::rt::spawn(write(
             session.clone(),
-            std::mem::replace(&mut registration.receiver, mpsc::channel(1).1),
+            queue,
             registration.overflow.clone(),
             seam,
             stopped,
@@ -71,10 +74,10 @@ impl Connection {
             tokio::select! {
                 frame = stream.recv() => match frame {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        self.handle(parse_text(&text), &own, &mut limiter).await;
+                        Box::pin(self.handle(parse_text(&text), &own, &mut limiter)).await;
                     }
                     Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                        self.handle(parse_binary(&bytes), &own, &mut limiter).await;
+                        Box::pin(self.handle(parse_binary(&bytes), &own, &mut limiter)).await;
                     }
                     Some(Ok(AggregatedMessage::Ping(payload))) => {
                         if !matches!(tokio::time::timeout(CLOSE_GRACE, session.pong(&payload)).await, Ok(Ok(()))) {
@@ -170,7 +173,7 @@ impl Connection {
         limiter: &mut Option<TokenBucket>,
     ) {
         let refuse = |error: &FrameError| {
-            let _ = own.try_send(Outgoing::Frame(error_frame(error).into()));
+            let _ = own.try_send(Outgoing::frame(error_frame(error)));
         };
         let command = match command {
             Ok(command) => command,
@@ -211,8 +214,8 @@ impl Connection {
             Ok(sent) if sent.duplicate => {
                 // Only the sender hears of a retried send again, with the original id.
                 let body = MessageBody::new(&sent.message, &self.public_url);
-                let frame = message_frame(&body, client_id.as_deref()).into();
-                let _ = own.try_send(Outgoing::Frame(frame));
+                let frame = message_frame(&body, client_id.as_deref());
+                let _ = own.try_send(Outgoing::frame(frame));
             }
             Ok(_) => {}
             Err(error) => refuse(&error_of(&error)),
@@ -261,7 +264,7 @@ async fn write(
                 }
                 message.frame.clone()
             }
-            Some(Outgoing::Frame(frame)) => frame,
+            Some(Outgoing::Frame(frame)) => ByteString::clone(&frame),
             Some(Outgoing::Close(code)) => {
                 let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(close(code)))).await;
                 return;

@@ -30,10 +30,18 @@ pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 pub enum Outgoing {
     /// A `chat.message`.
     Message(Arc<MessageFrame>),
-    /// Any other frame.
-    Frame(ByteString),
+    /// Any other frame (behind a pointer: the queue's slots stay small, and each idle
+    /// connection's queue allocates a block of them).
+    Frame(Arc<ByteString>),
     /// Close the connection with this code.
     Close(u16),
+}
+
+impl Outgoing {
+    /// A frame of `text`.
+    pub fn frame(text: String) -> Self {
+        Self::Frame(Arc::new(text.into()))
+    }
 }
 
 /// A serialized `chat.message` with its place in the room's history (to skip replayed ones).
@@ -94,8 +102,6 @@ pub struct Registration {
     room: RoomId,
     user: UserId,
     id: u64,
-    /// The connection's queue.
-    pub receiver: mpsc::Receiver<Outgoing>,
     /// Set when the queue overflowed.
     pub overflow: Arc<Overflow>,
     /// For frames the connection sends itself (errors, its own duplicates).
@@ -136,8 +142,12 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a connection of `user` to `room`.
-    pub fn join(self: &Arc<Self>, room: &RoomId, user: &UserId) -> Registration {
+    /// Adds a connection of `user` to `room`; returns its place and its queue.
+    pub fn join(
+        self: &Arc<Self>,
+        room: &RoomId,
+        user: &UserId,
+    ) -> (Registration, mpsc::Receiver<Outgoing>) {
         let (sender, receiver) = mpsc::channel(self.settings.queue_capacity.max(2));
         let overflow = Arc::new(Overflow::default());
         let mut state = self.state();
@@ -159,15 +169,15 @@ impl Hub {
             let _ = self.presence.send((user.clone(), true));
         }
         state.active_changed.insert(room.clone());
-        Registration {
+        let registration = Registration {
             hub: self.clone(),
             room: room.clone(),
             user: user.clone(),
             id,
-            receiver,
             overflow,
             sender,
-        }
+        };
+        (registration, receiver)
     }
 
     fn leave(&self, room: &RoomId, user: &UserId, id: u64) {
@@ -230,11 +240,11 @@ impl Hub {
                 typing,
                 ..
             } => Frames::Typing {
-                frame: typing_frame(username.as_str(), *typing).into(),
+                frame: Arc::new(typing_frame(username.as_str(), *typing).into()),
                 typist: user.clone(),
             },
             RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => Frames::Membership {
-                frame: notification_frame(&event.notification()?).into(),
+                frame: Arc::new(notification_frame(&event.notification()?).into()),
                 removed: match event {
                     RoomEvent::MemberRemoved { user, .. } => Some(user.clone()),
                     _ => None,
@@ -293,7 +303,9 @@ impl Hub {
             let Some(connections) = state.rooms.get(&room) else {
                 continue;
             };
-            let frame: ByteString = active_frame(distinct_users(Some(connections))).into();
+            let frame = Arc::new(ByteString::from(active_frame(distinct_users(Some(
+                connections,
+            )))));
             for connection in connections {
                 self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
             }
@@ -317,11 +329,11 @@ enum Frames {
         sender: UserId,
     },
     Typing {
-        frame: ByteString,
+        frame: Arc<ByteString>,
         typist: UserId,
     },
     Membership {
-        frame: ByteString,
+        frame: Arc<ByteString>,
         removed: Option<UserId>,
     },
 }
