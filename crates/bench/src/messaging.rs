@@ -109,7 +109,12 @@ async fn speak(
         Pace::Rate(rate) => Some(Duration::from_secs_f64(speakers as f64 / rate)),
         _ => None,
     };
-    let mut ticks = period.map(tokio::time::interval);
+    // Speakers take turns: speaker `me` starts `me / speakers` of a period late, so the
+    // total rate is spread evenly instead of every speaker sending at the same instant.
+    let mut ticks = period.map(|period| {
+        let offset = period.mul_f64(me as f64 / speakers as f64);
+        tokio::time::interval_at(tokio::time::Instant::now() + offset, period)
+    });
     for seq in 0..messages {
         if let Some(ticks) = ticks.as_mut() {
             ticks.tick().await;

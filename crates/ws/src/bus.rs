@@ -1,5 +1,9 @@
-//! The in-process event bus: room events fanned out to subscribers in this process (the
-//! hub). A slow subscriber lags and is told so; it never blocks a publisher.
+//! The in-process event bus. Listeners (the hub) are called in the publisher's task, in
+//! publishing order, so an event reaches the connections' queues without waking another
+//! task first. Subscribers get a channel instead, for consumers that may lag (a lagging
+//! one is told so; it never blocks a publisher).
+
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 use whisper_domain::RoomEvent;
@@ -8,18 +12,31 @@ use whisper_domain::ports::EventBus;
 /// Events buffered per subscriber before a lagging one misses some.
 const CAPACITY: usize = 65_536;
 
-/// Publishes room events to every subscriber of this process.
-#[derive(Debug, Clone)]
+type Listener = Box<dyn Fn(&RoomEvent) + Send + Sync>;
+
+/// Publishes room events to every listener and subscriber of this process.
+#[derive(Clone)]
 pub struct LocalEventBus {
+    listeners: Arc<RwLock<Vec<Listener>>>,
     sender: broadcast::Sender<RoomEvent>,
 }
 
 impl LocalEventBus {
-    /// A bus with no subscribers yet.
+    /// A bus with no listeners or subscribers yet.
     pub fn new() -> Self {
         Self {
+            listeners: Arc::default(),
             sender: broadcast::channel(CAPACITY).0,
         }
+    }
+
+    /// Calls `listener` with every event published from now on, synchronously: it must be
+    /// quick and must not publish.
+    pub fn listen(&self, listener: impl Fn(&RoomEvent) + Send + Sync + 'static) {
+        self.listeners
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Box::new(listener));
     }
 
     /// A receiver of every event published from now on.
@@ -34,9 +51,62 @@ impl Default for LocalEventBus {
     }
 }
 
+impl std::fmt::Debug for LocalEventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEventBus")
+            .field("subscribers", &self.sender.receiver_count())
+            .finish_non_exhaustive()
+    }
+}
+
 impl EventBus for LocalEventBus {
     fn publish(&self, event: RoomEvent) {
-        // No subscriber is not an error: nobody is connected to hear it.
-        let _ = self.sender.send(event);
+        for listener in self
+            .listeners
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+        {
+            listener(&event);
+        }
+        // No subscriber is not an error: nobody is listening that way.
+        if self.sender.receiver_count() > 0 {
+            let _ = self.sender.send(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use whisper_domain::{RoomId, UserId, Username};
+
+    use super::*;
+
+    fn typing(room: &RoomId) -> RoomEvent {
+        RoomEvent::Typing {
+            room: room.clone(),
+            user: UserId::generate(),
+            username: Username::parse("ada").unwrap(),
+            typing: true,
+        }
+    }
+
+    #[test]
+    fn listeners_hear_each_event_before_publish_returns_and_subscribers_after() {
+        let bus = LocalEventBus::new();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let recorder = heard.clone();
+        bus.listen(move |event| recorder.lock().unwrap().push(event.room().clone()));
+        let mut subscriber = bus.subscribe();
+        let rooms = [RoomId::generate(), RoomId::generate()];
+        for room in &rooms {
+            bus.publish(typing(room));
+        }
+        assert_eq!(*heard.lock().unwrap(), rooms);
+        for room in &rooms {
+            assert_eq!(subscriber.try_recv().unwrap().room(), room);
+        }
     }
 }

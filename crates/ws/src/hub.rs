@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytestring::ByteString;
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, mpsc};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
 use whisper_rest::chat::dto::MessageBody;
@@ -131,7 +131,12 @@ impl Hub {
             presence,
         });
         tokio::spawn(write_presence(users, presence_changes));
-        tokio::spawn(fan_out(Arc::downgrade(&hub), bus.subscribe()));
+        let listener = Arc::downgrade(&hub);
+        bus.listen(move |event| {
+            if let Some(hub) = listener.upgrade() {
+                hub.deliver(event);
+            }
+        });
         tokio::spawn(announce_active(Arc::downgrade(&hub), settings.active_every));
         hub
     }
@@ -198,9 +203,9 @@ impl Hub {
         state.active_changed.insert(room.clone());
     }
 
-    fn deliver(&self, event: RoomEvent) {
+    fn deliver(&self, event: &RoomEvent) {
         // Serialized once per event, before the lock: joins and leaves never wait on it.
-        let Some(frames) = self.frames_of(&event) else {
+        let Some(frames) = self.frames_of(event) else {
             return;
         };
         let room = event.room();
@@ -311,14 +316,6 @@ impl Hub {
             }
         }
     }
-
-    /// Closes every connection (the hub missed events): clients resume with `since`.
-    fn close_all(&self) {
-        let state = self.state();
-        for connection in state.rooms.values().flatten() {
-            connection.overflow.signal();
-        }
-    }
 }
 
 /// An event as frames, shared by every recipient.
@@ -355,27 +352,6 @@ fn offer(connection: &Connection, outgoing: Outgoing) {
     match connection.sender.try_send(outgoing) {
         Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
         Err(mpsc::error::TrySendError::Full(_)) => connection.overflow.signal(),
-    }
-}
-
-async fn fan_out(hub: std::sync::Weak<Hub>, mut events: broadcast::Receiver<RoomEvent>) {
-    loop {
-        match events.recv().await {
-            Ok(event) => match hub.upgrade() {
-                Some(hub) => hub.deliver(event),
-                None => return,
-            },
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::error!(
-                    missed,
-                    "the hub fell behind the event bus; closing connections"
-                );
-                if let Some(hub) = hub.upgrade() {
-                    hub.close_all();
-                }
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        }
     }
 }
 
