@@ -94,7 +94,7 @@ struct Options {
     /// How many times to run the measured phase; more than one reports medians.
     #[arg(long, default_value_t = 1)]
     runs: usize,
-    /// PostgreSQL's own single-row insert rate (rows/s), to report sent_per_s against.
+    /// PostgreSQL's own single-row insert rate (rows/s), to report persisted_per_s against.
     #[arg(long)]
     postgres_insert_rate: Option<f64>,
     /// The bare server's deliveries/s in the same scenario, to report deliveries against.
@@ -187,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
         let reference = ("postgres_insert_rate", rate);
         report::compare(
             &mut figures,
-            "sent_per_s",
+            "persisted_per_s",
             reference,
             "persisted_vs_postgres",
         )?;

@@ -242,6 +242,12 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Map<String, Value>> {
         "sent_per_s".into(),
         json!(round(sent as f64 / sending.as_secs_f64())),
     );
+    // Stored before delivered: all sent messages were persisted by the time the last
+    // listener heard the last of them (in the open loop, long after they were sent).
+    figures.insert(
+        "persisted_per_s".into(),
+        json!(round(sent as f64 / elapsed)),
+    );
     figures.insert("deliveries".into(), json!(delivered));
     figures.insert(
         "deliveries_per_s".into(),

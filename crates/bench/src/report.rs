@@ -58,6 +58,7 @@ pub fn round(value: f64) -> f64 {
 const HEADLINES: &[&str] = &[
     "deliveries_per_s",
     "sent_per_s",
+    "persisted_per_s",
     "p99_ms",
     "quiet_after_s",
     "requests_per_s",
