@@ -1,5 +1,6 @@
-//! Group commit: a batch of sends to one room stored with one insert (one commit, one log
-//! flush) while the room's turn is held, then announced in commit order and answered.
+//! Group commit: a batch of sends, to any rooms, stored with one insert (one commit, one
+//! log flush) while the turns of its rooms are held, then announced in commit order and
+//! answered.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,16 +16,15 @@ use crate::ports::RoomTurn;
 use super::send_queue::QueuedSend;
 use super::{CLIENT_ID_WINDOW_HOURS, ChatPorts, Sent};
 
-/// Stores `batch` while `turn` is held, announces what was stored in commit order, and
-/// answers every send in it, even when this future is dropped half way.
-pub(super) async fn commit(
-    store: &ChatPorts,
-    turn: &mut dyn RoomTurn,
-    room: &RoomId,
-    batch: Vec<Arc<QueuedSend>>,
-) {
+/// The turns of a batch's rooms.
+type Turns = HashMap<RoomId, Box<dyn RoomTurn>>;
+
+/// Stores `batch` while its rooms' turns are held, announces what was stored in commit
+/// order, and answers every send in it, even when this future is dropped half way.
+pub(super) async fn commit(store: &ChatPorts, batch: Vec<Arc<QueuedSend>>) {
     let batch = AnsweredOnDrop(batch);
-    match store_batch(store, turn, room, &batch.0).await {
+    let mut turns = take_turns(store, &batch.0).await;
+    match store_batch(store, &mut turns, &batch.0).await {
         Ok(answers) => {
             for (send, answer) in batch.0.iter().zip(answers) {
                 send.answer(answer);
@@ -36,6 +36,19 @@ pub(super) async fn commit(
             }
         }
     }
+}
+
+/// The turn of every room in `batch`, taken in room order so that writers taking several
+/// (in other processes) can never wait for each other in a circle.
+async fn take_turns(store: &ChatPorts, batch: &[Arc<QueuedSend>]) -> Turns {
+    let mut rooms: Vec<&RoomId> = batch.iter().map(|send| &send.room).collect();
+    rooms.sort_unstable();
+    rooms.dedup();
+    let mut turns = Turns::with_capacity(rooms.len());
+    for room in rooms {
+        turns.insert(room.clone(), store.turns.take(room).await);
+    }
+    turns
 }
 
 /// What becomes of one queued send.
@@ -50,17 +63,17 @@ enum Plan {
 
 async fn store_batch(
     store: &ChatPorts,
-    turn: &mut dyn RoomTurn,
-    room: &RoomId,
+    turns: &mut Turns,
     batch: &[Arc<QueuedSend>],
 ) -> DomainResult<Vec<DomainResult<Sent>>> {
     let now = store.clock.now();
-    let mut earlier = earlier_sends(store, room, batch, now).await?;
-    let mut first_use: HashMap<ClientSend, usize> = HashMap::new();
+    let mut earlier = earlier_sends(store, batch, now).await?;
+    let mut first_use: HashMap<(&RoomId, ClientSend), usize> = HashMap::new();
     let mut plans = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
     for (index, send) in batch.iter().enumerate() {
         if let Some(key) = send.client_send() {
+            let key = (&send.room, key);
             if let Some(message) = earlier.remove(&key) {
                 // A later twin in this batch finds it through `first_use`.
                 first_use.insert(key, index);
@@ -76,7 +89,7 @@ async fn store_batch(
         plans.push(Plan::Store);
         rows.push(NewMessage {
             id: MessageId::generate(),
-            room: room.clone(),
+            room: send.room.clone(),
             sender: send.sender.clone(),
             content: send.content.clone(),
             reply_to: send.reply_to.clone(),
@@ -87,19 +100,42 @@ async fn store_batch(
     if rows.is_empty() {
         return Ok(answer(store, plans, batch, Vec::new()));
     }
-    let mut last = match turn.last_created() {
-        Some(last) => Some(last),
-        None => store.messages.latest_created(room).await?,
-    };
-    for row in &mut rows {
-        row.created = strictly_after(now, last);
-        last = Some(row.created);
-    }
+    let last_created = creation_times(store, turns, &mut rows, now).await?;
     let stored = store.messages.insert_many(&rows).await?;
-    if let Some(last) = last {
-        turn.set_last_created(last);
+    for (room, last) in last_created {
+        if let Some(turn) = turns.get_mut(&room) {
+            turn.set_last_created(last);
+        }
     }
     Ok(answer(store, plans, batch, stored))
+}
+
+/// Gives `rows` their creation times, strictly increasing within each room; returns each
+/// room's last one.
+async fn creation_times(
+    store: &ChatPorts,
+    turns: &Turns,
+    rows: &mut [NewMessage],
+    now: DateTime<Utc>,
+) -> DomainResult<HashMap<RoomId, DateTime<Utc>>> {
+    let mut last: HashMap<RoomId, Option<DateTime<Utc>>> = HashMap::new();
+    for row in rows.iter_mut() {
+        if !last.contains_key(&row.room) {
+            let known = turns.get(&row.room).and_then(|turn| turn.last_created());
+            let newest = match known {
+                Some(known) => Some(known),
+                None => store.messages.latest_created(&row.room).await?,
+            };
+            last.insert(row.room.clone(), newest);
+        }
+        let room_last = last.entry(row.room.clone()).or_default();
+        row.created = strictly_after(now, *room_last);
+        *room_last = Some(row.created);
+    }
+    Ok(last
+        .into_iter()
+        .filter_map(|(room, created)| Some((room, created?)))
+        .collect())
 }
 
 /// The answer to each send of the batch, announcing the stored messages in order.
@@ -143,23 +179,33 @@ fn missing_row() -> DomainResult<Message> {
     ))
 }
 
-/// Messages sent before with the batch's `client_id`s, within the retry window.
-async fn earlier_sends(
+/// Messages sent before with the batch's `client_id`s, within the retry window: one
+/// lookup per room that has any.
+async fn earlier_sends<'a>(
     store: &ChatPorts,
-    room: &RoomId,
-    batch: &[Arc<QueuedSend>],
+    batch: &'a [Arc<QueuedSend>],
     now: DateTime<Utc>,
-) -> DomainResult<HashMap<ClientSend, Message>> {
-    let keys: Vec<ClientSend> = batch.iter().filter_map(|send| send.client_send()).collect();
-    if keys.is_empty() {
-        return Ok(HashMap::new());
+) -> DomainResult<HashMap<(&'a RoomId, ClientSend), Message>> {
+    let mut keys: HashMap<&RoomId, Vec<ClientSend>> = HashMap::new();
+    for send in batch {
+        if let Some(key) = send.client_send() {
+            keys.entry(&send.room).or_default().push(key);
+        }
     }
     let window_start = now - Duration::hours(CLIENT_ID_WINDOW_HOURS);
-    let found = store
-        .messages
-        .find_by_client_ids(room, &keys, window_start)
-        .await?;
-    Ok(found.into_iter().collect())
+    let mut earlier = HashMap::new();
+    for (room, keys) in keys {
+        let found = store
+            .messages
+            .find_by_client_ids(room, &keys, window_start)
+            .await?;
+        earlier.extend(
+            found
+                .into_iter()
+                .map(|(key, message)| ((room, key), message)),
+        );
+    }
+    Ok(earlier)
 }
 
 /// `now`, or a microsecond after `last` when the clock has not moved past it: creation

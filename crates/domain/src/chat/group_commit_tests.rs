@@ -1,6 +1,7 @@
 //! Group commit, driven by hand: futures are polled in a chosen order, and the repository
 //! holds its first insert open until the test lets it go.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,8 +100,12 @@ fn stored(row: &NewMessage) -> DomainResult<Message> {
     }
 }
 
+/// A room's lock, holding its last creation time.
+type RoomLock = Arc<AsyncMutex<Option<DateTime<Utc>>>>;
+
+/// A lock per room.
 #[derive(Default)]
-struct Turns(Arc<AsyncMutex<Option<DateTime<Utc>>>>);
+struct Turns(Mutex<HashMap<RoomId, RoomLock>>);
 
 struct Turn(OwnedMutexGuard<Option<DateTime<Utc>>>);
 
@@ -115,8 +120,15 @@ impl RoomTurn for Turn {
 
 #[async_trait]
 impl RoomTurns for Turns {
-    async fn take(&self, _: &RoomId) -> Box<dyn RoomTurn> {
-        Box::new(Turn(self.0.clone().lock_owned().await))
+    async fn take(&self, room: &RoomId) -> Box<dyn RoomTurn> {
+        let lock = self
+            .0
+            .lock()
+            .unwrap()
+            .entry(room.clone())
+            .or_default()
+            .clone();
+        Box::new(Turn(lock.lock_owned().await))
     }
 }
 
@@ -414,4 +426,34 @@ fn a_send_given_up_while_waiting_is_not_stored() {
     finish(first).unwrap();
     finish(later.next().unwrap()).unwrap();
     assert_eq!(bus.texts(), ["first", "third"]);
+}
+
+#[test]
+fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
+    let repository = Arc::new(Repository::default());
+    let (chat, bus) = chat(repository.clone());
+    let (sender, here, there) = (ada(), room(), RoomId::generate());
+    let later = vec![
+        send(&chat, &sender, &there, "there 1", None),
+        send(&chat, &sender, &here, "here 2", None),
+        send(&chat, &sender, &there, "there 2", None),
+    ];
+    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let answers: Vec<Sent> = std::iter::once(first)
+        .chain(later)
+        .map(|sending| finish(sending).unwrap())
+        .collect();
+
+    let sizes: Vec<usize> = repository
+        .batches
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [1, 3], "one insert for both rooms");
+    assert_eq!(bus.texts(), ["first", "there 1", "here 2", "there 2"]);
+    let created = |index: usize| answers[index].message.created;
+    assert!(created(0) < created(2), "here: first, then here 2");
+    assert!(created(1) < created(3), "there: there 1, then there 2");
 }

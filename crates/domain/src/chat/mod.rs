@@ -20,7 +20,7 @@ use crate::message::{
 };
 use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
 use crate::user::User;
-use send_queue::{QueuedSend, SendQueues, Woken};
+use send_queue::{QueuedSend, SendQueue, Woken};
 
 /// How long a `client_id` identifies a send: a retry within this window is not stored again.
 pub const CLIENT_ID_WINDOW_HOURS: i64 = 24;
@@ -94,12 +94,12 @@ pub struct Sent {
 }
 
 /// Sending and reading messages in rooms the caller belongs to. Membership is checked by
-/// the caller (the connection was admitted for a member). Concurrent sends to a room
-/// share commits (see `group_commit`).
+/// the caller (the connection was admitted for a member). Concurrent sends share commits,
+/// whatever their rooms (see `send_queue` and `group_commit`).
 pub struct Chat {
     ports: ChatPorts,
     policy: ChatPolicy,
-    queues: SendQueues,
+    queue: SendQueue,
 }
 
 impl Chat {
@@ -108,7 +108,7 @@ impl Chat {
         Self {
             ports,
             policy,
-            queues: SendQueues::default(),
+            queue: SendQueue::default(),
         }
     }
 
@@ -131,46 +131,42 @@ impl Chat {
             }
         };
         let send = Arc::new(QueuedSend::new(
+            room.clone(),
             sender.id.clone(),
             content,
             draft.reply_to,
             draft.client_id,
         ));
-        let mut leads = self.queues.push(room, send.clone());
+        let mut leads = self.queue.push(send.clone());
         let mut waiting = Withdrawn {
-            queues: &self.queues,
-            room,
+            queue: &self.queue,
             send: &send,
             answered: false,
         };
         loop {
             if leads {
-                self.lead(room, &send).await;
+                self.lead(&send).await;
             }
             match send.woken().await {
                 Woken::Answered(answer) => {
                     waiting.answered = true;
                     return *answer;
                 }
-                Woken::Leaderless => leads = self.queues.claim(room, &send),
+                Woken::Leaderless => leads = self.queue.claim(&send),
             }
         }
     }
 
-    /// Commits the room's waiting sends, batch after batch, until `own` is stored; then the
+    /// Commits the waiting sends, batch after batch, until `own` is stored; then the
     /// oldest send still waiting leads.
-    async fn lead(&self, room: &RoomId, own: &QueuedSend) {
-        let _leadership = Leadership {
-            queues: &self.queues,
-            room,
-        };
-        let mut turn = self.ports.turns.take(room).await;
+    async fn lead(&self, own: &QueuedSend) {
+        let _leadership = Leadership(&self.queue);
         while !own.is_answered() {
-            let batch = self.queues.next_batch(room);
+            let batch = self.queue.next_batch();
             if batch.is_empty() {
                 break;
             }
-            group_commit::commit(&self.ports, turn.as_mut(), room, batch).await;
+            group_commit::commit(&self.ports, batch).await;
         }
     }
 
@@ -238,22 +234,18 @@ enum Prepared {
     Media { media: MediaRef, bytes: Vec<u8> },
 }
 
-/// Ends a leadership however `lead` ends, returning or dropped: the room is handed over.
-struct Leadership<'a> {
-    queues: &'a SendQueues,
-    room: &'a RoomId,
-}
+/// Ends a leadership however `lead` ends, returning or dropped: the lead is handed over.
+struct Leadership<'a>(&'a SendQueue);
 
 impl Drop for Leadership<'_> {
     fn drop(&mut self) {
-        self.queues.hand_over(self.room);
+        self.0.hand_over();
     }
 }
 
 /// A send whose sender went away before its answer leaves the queue.
 struct Withdrawn<'a> {
-    queues: &'a SendQueues,
-    room: &'a RoomId,
+    queue: &'a SendQueue,
     send: &'a Arc<QueuedSend>,
     answered: bool,
 }
@@ -261,7 +253,7 @@ struct Withdrawn<'a> {
 impl Drop for Withdrawn<'_> {
     fn drop(&mut self) {
         if !self.answered {
-            self.queues.withdraw(self.room, self.send);
+            self.queue.withdraw(self.send);
         }
     }
 }

@@ -1,9 +1,10 @@
-//! Each room's sends waiting to be stored, and who stores them. The first send to find no
-//! leader for its room leads: it commits batch after batch until its own send is stored,
-//! then hands over to the oldest waiting send. The others wait for their answer only,
-//! never for a lock, so nobody queues behind a commit just to learn it is done.
+//! The sends waiting to be stored, whatever their room, and who stores them. The first
+//! send to find no leader leads: it commits batch after batch until its own send is
+//! stored, then hands over to the oldest waiting send. The others wait for their answer
+//! only, never for a lock, so nobody queues behind a commit just to learn it is done, and
+//! sends to many rooms share commits as sends to one room do.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
@@ -20,6 +21,7 @@ const MAX_BATCH: usize = 64;
 
 /// A send waiting to be stored, and then its answer.
 pub(super) struct QueuedSend {
+    pub(super) room: RoomId,
     pub(super) sender: UserId,
     pub(super) content: MessageContent,
     pub(super) reply_to: Option<MessageId>,
@@ -45,12 +47,14 @@ pub(super) enum Woken {
 
 impl QueuedSend {
     pub(super) fn new(
+        room: RoomId,
         sender: UserId,
         content: MessageContent,
         reply_to: Option<MessageId>,
         client_id: Option<String>,
     ) -> Self {
         Self {
+            room,
             sender,
             content,
             reply_to,
@@ -107,86 +111,68 @@ impl QueuedSend {
     }
 }
 
+/// The waiting sends, oldest first, and whether someone leads.
 #[derive(Default)]
-struct RoomQueue {
-    waiting: VecDeque<Arc<QueuedSend>>,
+pub(super) struct SendQueue {
+    state: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    sends: VecDeque<Arc<QueuedSend>>,
     led: bool,
 }
 
-/// Every room's waiting sends and whether someone leads it.
-#[derive(Default)]
-pub(super) struct SendQueues {
-    rooms: Mutex<HashMap<RoomId, RoomQueue>>,
+impl Waiting {
+    /// Offers the lead to the oldest waiting send, if nobody leads.
+    fn nudge_next(&self) {
+        if !self.led
+            && let Some(next) = self.sends.front()
+        {
+            next.nudge();
+        }
+    }
 }
 
-impl SendQueues {
-    /// Queues `send`; true when the caller must lead the room (nobody else does).
-    pub(super) fn push(&self, room: &RoomId, send: Arc<QueuedSend>) -> bool {
-        let mut rooms = lock(&self.rooms);
-        let queue = rooms.entry(room.clone()).or_default();
-        queue.waiting.push_back(send);
-        !std::mem::replace(&mut queue.led, true)
+impl SendQueue {
+    /// Queues `send`; true when the caller must lead (nobody else does).
+    pub(super) fn push(&self, send: Arc<QueuedSend>) -> bool {
+        let mut waiting = lock(&self.state);
+        waiting.sends.push_back(send);
+        !std::mem::replace(&mut waiting.led, true)
     }
 
-    /// The leader's next batch, oldest first: up to [`MAX_BATCH`] sends. Empty when none
-    /// is waiting, which ends the leadership.
-    pub(super) fn next_batch(&self, room: &RoomId) -> Vec<Arc<QueuedSend>> {
-        let mut rooms = lock(&self.rooms);
-        let Some(queue) = rooms.get_mut(room) else {
-            return Vec::new();
-        };
-        let count = queue.waiting.len().min(MAX_BATCH);
-        let batch: Vec<_> = queue.waiting.drain(..count).collect();
-        if batch.is_empty() {
-            rooms.remove(room);
-        }
-        batch
+    /// The leader's next batch, oldest first: up to [`MAX_BATCH`] sends.
+    pub(super) fn next_batch(&self) -> Vec<Arc<QueuedSend>> {
+        let mut waiting = lock(&self.state);
+        let count = waiting.sends.len().min(MAX_BATCH);
+        waiting.sends.drain(..count).collect()
     }
 
-    /// Takes over a room left without a leader, if `send` is still waiting there.
-    pub(super) fn claim(&self, room: &RoomId, send: &Arc<QueuedSend>) -> bool {
-        let mut rooms = lock(&self.rooms);
-        match rooms.get_mut(room) {
-            Some(queue) if !queue.led && queue.waiting.iter().any(|w| Arc::ptr_eq(w, send)) => {
-                queue.led = true;
-                true
-            }
-            _ => false,
+    /// Takes the lead when nobody has it, if `send` is still waiting.
+    pub(super) fn claim(&self, send: &Arc<QueuedSend>) -> bool {
+        let mut waiting = lock(&self.state);
+        if waiting.led || !waiting.sends.iter().any(|w| Arc::ptr_eq(w, send)) {
+            return false;
         }
+        waiting.led = true;
+        true
     }
 
-    /// The leader stops leading (its send is stored, or it was dropped): the oldest waiting
-    /// send is told to take over.
-    pub(super) fn hand_over(&self, room: &RoomId) {
-        let mut rooms = lock(&self.rooms);
-        let Some(queue) = rooms.get_mut(room) else {
-            return;
-        };
-        queue.led = false;
-        match queue.waiting.front() {
-            Some(next) => next.nudge(),
-            None => {
-                rooms.remove(room);
-            }
-        }
+    /// The leader stops leading (its send is stored, or it was dropped): the oldest
+    /// waiting send is told to take over.
+    pub(super) fn hand_over(&self) {
+        let mut waiting = lock(&self.state);
+        waiting.led = false;
+        waiting.nudge_next();
     }
 
     /// A send given up before it was stored (its sender went away) leaves the queue, and
     /// passes on the lead it may have been offered.
-    pub(super) fn withdraw(&self, room: &RoomId, send: &Arc<QueuedSend>) {
-        let mut rooms = lock(&self.rooms);
-        let Some(queue) = rooms.get_mut(room) else {
-            return;
-        };
-        queue.waiting.retain(|waiting| !Arc::ptr_eq(waiting, send));
-        if !queue.led {
-            match queue.waiting.front() {
-                Some(next) => next.nudge(),
-                None => {
-                    rooms.remove(room);
-                }
-            }
-        }
+    pub(super) fn withdraw(&self, send: &Arc<QueuedSend>) {
+        let mut waiting = lock(&self.state);
+        waiting.sends.retain(|w| !Arc::ptr_eq(w, send));
+        waiting.nudge_next();
     }
 }
 
