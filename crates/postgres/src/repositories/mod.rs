@@ -1,6 +1,7 @@
 //! The repository ports of the domain, implemented over PostgreSQL. Each method is one
 //! atomic business operation; rows are turned into domain types at this boundary.
 
+mod message_rows;
 mod messages;
 mod outbox;
 mod rooms;
