@@ -82,6 +82,13 @@ impl MessageRepository for Repository {
     }
 }
 
+impl Repository {
+    /// How many rows each insert stored, in order.
+    fn batch_sizes(&self) -> Vec<usize> {
+        self.batches.lock().unwrap().iter().map(Vec::len).collect()
+    }
+}
+
 fn stored(row: &NewMessage) -> DomainResult<Message> {
     match &row.content {
         MessageContent::Text(text) if text.as_str() == "bad reply" => Err(DomainError::invalid(
@@ -223,6 +230,14 @@ fn finish(mut sending: Sending) -> DomainResult<Sent> {
     panic!("the send never finished");
 }
 
+/// Finishes `first`, then each of `later`, all successfully.
+fn finish_in_order(first: Sending, later: Vec<Sending>) -> Vec<Sent> {
+    std::iter::once(first)
+        .chain(later)
+        .map(|sending| finish(sending).unwrap())
+        .collect()
+}
+
 /// Starts a first send, held inside its insert, then queues `behind` sends after it.
 fn queue_behind_a_held_commit(
     repository: &Arc<Repository>,
@@ -266,17 +281,8 @@ fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
     ];
     let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
 
-    let answers: Vec<Sent> = std::iter::once(first)
-        .chain(later)
-        .map(|sending| finish(sending).unwrap())
-        .collect();
-    let sizes: Vec<usize> = repository
-        .batches
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let answers = finish_in_order(first, later);
+    let sizes = repository.batch_sizes();
     assert_eq!(
         sizes,
         [1, 2],
@@ -439,18 +445,9 @@ fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
         send(&chat, &sender, &there, "there 2", None),
     ];
     let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
-    let answers: Vec<Sent> = std::iter::once(first)
-        .chain(later)
-        .map(|sending| finish(sending).unwrap())
-        .collect();
+    let answers = finish_in_order(first, later);
 
-    let sizes: Vec<usize> = repository
-        .batches
-        .lock()
-        .unwrap()
-        .iter()
-        .map(Vec::len)
-        .collect();
+    let sizes = repository.batch_sizes();
     assert_eq!(sizes, [1, 3], "one insert for both rooms");
     assert_eq!(bus.texts(), ["first", "there 1", "here 2", "there 2"]);
     let created = |index: usize| answers[index].message.created;
