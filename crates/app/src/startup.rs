@@ -1,6 +1,5 @@
 //! Wiring: the database pool, readiness, the REST routes and the HTTP(S) listener.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -34,6 +33,11 @@ pub struct Application {
     mail_worker: MailWorker,
     events: LocalEventBus,
 }
+
+/// Connections the kernel holds before the server accepts them. A burst of connects (every
+/// client of a restarted server at once) beyond it waits a second for a SYN retry; the
+/// standard library's listener queues only 128.
+const ACCEPT_BACKLOG: u32 = 4096;
 
 impl Application {
     /// Binds the listener (port 0 picks a free one), builds the lazy connection pool and
@@ -97,10 +101,6 @@ impl Application {
             schema_ready,
         })]));
 
-        let listener = TcpListener::bind(settings.server.addr)
-            .with_context(|| format!("WHISPER_ADDR: cannot listen on {}", settings.server.addr))?;
-        let port = listener.local_addr()?.port();
-
         let server = HttpServer::new(move || {
             let readiness = readiness.clone();
             App::new()
@@ -122,12 +122,23 @@ impl Application {
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
         .on_connect(disable_nagle)
-        .shutdown_timeout(settings.server.shutdown_timeout.as_secs());
+        .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
+        .backlog(ACCEPT_BACKLOG);
+        let addr = settings.server.addr;
+        let cannot_listen = || format!("WHISPER_ADDR: cannot listen on {addr}");
         let server = match &settings.server.tls {
-            Some(paths) => server.listen_rustls_0_23(listener, tls::server_config(paths)?)?,
-            None => server.listen(listener)?,
-        }
-        .run();
+            Some(paths) => server
+                .bind_rustls_0_23(addr, tls::server_config(paths)?)
+                .with_context(cannot_listen)?,
+            None => server.bind(addr).with_context(cannot_listen)?,
+        };
+        // Port 0 asks for a free port: the one actually bound.
+        let port = server
+            .addrs()
+            .first()
+            .map(|bound| bound.port())
+            .with_context(cannot_listen)?;
+        let server = server.run();
 
         Ok(Self {
             port,
