@@ -46,11 +46,14 @@ impl Application {
     /// live but not ready. Must be called inside a Tokio runtime.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database.url.expose();
-        let pool_size = settings.database.pool_size;
+        // `pool_size` connections in all: half run the message statements, planned once
+        // per connection, the other half everything else.
+        let message_connections = (settings.database.pool_size / 2).max(1);
+        let other_connections = (settings.database.pool_size - message_connections).max(1);
         let database =
-            Database::connect(url, pool_size, Plans::Adaptive).context("DATABASE_URL")?;
+            Database::connect(url, other_connections, Plans::Adaptive).context("DATABASE_URL")?;
         let message_database =
-            Database::connect(url, pool_size, Plans::Generic).context("DATABASE_URL")?;
+            Database::connect(url, message_connections, Plans::Generic).context("DATABASE_URL")?;
         let schema_ready = Arc::new(AtomicBool::new(!settings.database.migrate_on_start));
         if settings.database.migrate_on_start {
             tokio::spawn(schema::prepare_until_done(
