@@ -5,13 +5,14 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{code, now, stored_user};
+use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{MessageRepository, RoomRepository};
 use whisper_domain::{
     ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText,
     NewMessage, Room, RoomName, User,
 };
 use whisper_postgres::testing::{TestDatabase, insert_message as insert};
-use whisper_postgres::{PgMessages, PgRooms};
+use whisper_postgres::{Database, PgMessages, PgRooms, Plans};
 
 async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
     let room = Room::open(
@@ -298,4 +299,33 @@ async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
     let history = messages.page(&here.id, None, 10).await.unwrap();
     assert_eq!(history.len(), 4, "the question and three of the batch");
     assert_eq!(history[0], kept[2]);
+}
+
+#[tokio::test]
+async fn a_connection_prepares_the_message_insert_once() {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let db = TestDatabase::create().await;
+    // One connection, so every statement below runs on it.
+    let single = Database::connect(&db.url, 1, Plans::Generic).unwrap();
+    let messages = PgMessages::new(single.clone());
+    let ada = stored_user(&db, "ada").await;
+    let room = room_of(&db, "general", &[&ada]).await;
+    for n in 0..3 {
+        insert(&messages, &text(&room, &ada, &format!("m{n}"), now()))
+            .await
+            .unwrap();
+    }
+    let mut conn = single.connection().await.unwrap();
+    let prepared: Count = diesel::sql_query(
+        "SELECT count(*) AS count FROM pg_prepared_statements \
+         WHERE statement LIKE '%INSERT ' || 'INTO messages%'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(prepared.count, 1, "parsed and planned once, then reused");
 }
