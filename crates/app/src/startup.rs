@@ -127,6 +127,10 @@ impl Application {
         .on_connect(disable_nagle)
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
         .backlog(ACCEPT_BACKLOG);
+        let server = match settings.server.workers {
+            Some(workers) => server.workers(workers),
+            None => server,
+        };
         let addr = settings.server.addr;
         let cannot_listen = || format!("WHISPER_ADDR: cannot listen on {addr}");
         let server = match &settings.server.tls {

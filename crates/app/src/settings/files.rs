@@ -57,6 +57,7 @@ pub struct ServerFile {
     pub media_dir: String,
     pub rate_limits: bool,
     pub shutdown_timeout_secs: u64,
+    pub workers: u64,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
 }

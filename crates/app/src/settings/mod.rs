@@ -114,6 +114,8 @@ pub struct ServerSettings {
     pub tls: Option<TlsSettings>,
     /// How long a graceful shutdown waits for open requests.
     pub shutdown_timeout: Duration,
+    /// Threads serving connections (`WHISPER_WORKERS`); `None`: one per CPU core.
+    pub workers: Option<usize>,
 }
 
 /// PEM files for HTTPS.
@@ -361,6 +363,15 @@ impl Settings {
             work_dir,
         )?;
         let shutdown_timeout = Duration::from_secs(file.server.shutdown_timeout_secs);
+        let workers = match overrides.get("WHISPER_WORKERS") {
+            Some(raw) => Setting {
+                name: "WHISPER_WORKERS",
+                value: raw.to_owned(),
+            }
+            .parse(worker_count)?,
+            None => worker_count(&file.server.workers.to_string())
+                .map_err(|message| SettingsError::new("server.workers", message))?,
+        };
 
         let database_url = overrides
             .pick("DATABASE_URL", "database.url", file.database.url)
@@ -495,6 +506,7 @@ impl Settings {
                 rate_limits,
                 tls,
                 shutdown_timeout,
+                workers,
             },
             database: DatabaseSettings {
                 url: database_url,
@@ -544,6 +556,15 @@ fn redis_url(raw: &str) -> Result<RedactedUrl, String> {
         ));
     }
     Ok(RedactedUrl(url))
+}
+
+/// A number of worker threads; 0 means one per CPU core.
+fn worker_count(raw: &str) -> Result<Option<usize>, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(0) => Ok(None),
+        Ok(count @ 1..=1024) => Ok(Some(count)),
+        _ => Err(format!("expected 0 (one per core) to 1024, got {raw:?}")),
+    }
 }
 
 fn on_off(raw: &str) -> Result<bool, String> {

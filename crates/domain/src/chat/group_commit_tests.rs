@@ -169,50 +169,87 @@ impl RecordingBus {
     }
 }
 
-fn chat(repository: Arc<Repository>) -> (Arc<Chat>, RecordingBus) {
-    let mut clock = MockClock::new();
-    // A clock that never moves: creation times must still strictly increase.
-    clock.expect_now().return_const(Utc::now());
-    let bus = RecordingBus::default();
-    let chat = Chat::new(
-        ChatPorts {
-            messages: repository,
-            media: Arc::new(MockMediaStore::new()),
-            events: Arc::new(bus.clone()),
-            turns: Arc::new(Turns::default()),
-            clock: Arc::new(clock),
-        },
-        ChatPolicy::default(),
-    );
-    (Arc::new(chat), bus)
+/// A chat over a fake repository, with one sender and the room the tests send to.
+struct Fixture {
+    repository: Arc<Repository>,
+    chat: Arc<Chat>,
+    bus: RecordingBus,
+    sender: User,
+    room: RoomId,
 }
 
-fn ada() -> User {
-    User::register(
-        Email::parse("ada@example.org").unwrap(),
-        Username::parse("ada").unwrap(),
-        true,
-        Utc::now(),
-    )
+impl Fixture {
+    fn new() -> Self {
+        Self::over(Repository::default())
+    }
+
+    fn over(repository: Repository) -> Self {
+        let repository = Arc::new(repository);
+        let mut clock = MockClock::new();
+        // A clock that never moves: creation times must still strictly increase.
+        clock.expect_now().return_const(Utc::now());
+        let bus = RecordingBus::default();
+        let chat = Chat::new(
+            ChatPorts {
+                messages: repository.clone(),
+                media: Arc::new(MockMediaStore::new()),
+                events: Arc::new(bus.clone()),
+                turns: Arc::new(Turns::default()),
+                clock: Arc::new(clock),
+            },
+            ChatPolicy::default(),
+        );
+        let sender = User::register(
+            Email::parse("ada@example.org").unwrap(),
+            Username::parse("ada").unwrap(),
+            true,
+            Utc::now(),
+        );
+        Self {
+            repository,
+            chat: Arc::new(chat),
+            bus,
+            sender,
+            room: RoomId::generate(),
+        }
+    }
+
+    /// A send of `text` to the fixture's room, not polled yet.
+    fn send(&self, text: &str) -> Sending {
+        self.send_to(&self.room, text, None)
+    }
+
+    fn send_to(&self, room: &RoomId, text: &str, client_id: Option<&str>) -> Sending {
+        let (chat, sender, room) = (self.chat.clone(), self.sender.clone(), room.clone());
+        let draft = Draft {
+            content: DraftContent::Text(text.into()),
+            reply_to: None,
+            client_id: client_id.map(str::to_owned),
+        };
+        Box::pin(async move { chat.send(&sender, &room, draft).await })
+    }
+
+    /// Starts sending "first", held inside its insert, and queues `later` behind it; then
+    /// lets inserts through.
+    fn behind_a_held_commit(&self, mut later: Vec<Sending>) -> (Sending, Vec<Sending>) {
+        self.repository.held.store(true, Ordering::SeqCst);
+        let mut first = self.send("first");
+        assert!(
+            poll(&mut first).is_pending(),
+            "the first send is held in its insert"
+        );
+        for sending in &mut later {
+            assert!(
+                poll(sending).is_pending(),
+                "a later send waits for its answer"
+            );
+        }
+        self.repository.held.store(false, Ordering::SeqCst);
+        (first, later)
+    }
 }
 
 type Sending = Pin<Box<dyn Future<Output = DomainResult<Sent>>>>;
-
-fn send(
-    chat: &Arc<Chat>,
-    sender: &User,
-    room: &RoomId,
-    text: &str,
-    client_id: Option<&str>,
-) -> Sending {
-    let (chat, sender, room) = (chat.clone(), sender.clone(), room.clone());
-    let draft = Draft {
-        content: DraftContent::Text(text.into()),
-        reply_to: None,
-        client_id: client_id.map(str::to_owned),
-    };
-    Box::pin(async move { chat.send(&sender, &room, draft).await })
-}
 
 fn poll(sending: &mut Sending) -> Poll<DomainResult<Sent>> {
     sending
@@ -238,57 +275,18 @@ fn finish_in_order(first: Sending, later: Vec<Sending>) -> Vec<Sent> {
         .collect()
 }
 
-/// Starts a first send, held inside its insert, then queues `behind` sends after it.
-fn queue_behind_a_held_commit(
-    repository: &Arc<Repository>,
-    chat: &Arc<Chat>,
-    behind: Vec<Sending>,
-) -> (Sending, Vec<Sending>) {
-    repository.held.store(true, Ordering::SeqCst);
-    let mut first = send(chat, &ada(), &room(), "first", None);
-    assert!(
-        poll(&mut first).is_pending(),
-        "the first send is held in its insert"
-    );
-    let mut behind = behind;
-    for sending in &mut behind {
-        assert!(
-            poll(sending).is_pending(),
-            "a later send waits for the turn"
-        );
-    }
-    repository.held.store(false, Ordering::SeqCst);
-    (first, behind)
-}
-
-thread_local! {
-    /// The one room each test (a thread of its own) sends to.
-    static ROOM: RoomId = RoomId::generate();
-}
-
-fn room() -> RoomId {
-    ROOM.with(Clone::clone)
-}
-
 #[test]
 fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    let later = vec![
-        send(&chat, &sender, &room, "second", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let f = Fixture::new();
+    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
 
     let answers = finish_in_order(first, later);
-    let sizes = repository.batch_sizes();
     assert_eq!(
-        sizes,
+        f.repository.batch_sizes(),
         [1, 2],
         "the two queued sends were stored by one insert"
     );
-    assert_eq!(bus.texts(), ["first", "second", "third"]);
+    assert_eq!(f.bus.texts(), ["first", "second", "third"]);
     assert!(answers.iter().all(|sent| !sent.duplicate));
     assert!(
         answers
@@ -299,40 +297,58 @@ fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
 }
 
 #[test]
-fn a_client_id_used_twice_in_one_batch_is_stored_once() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
+fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
+    let f = Fixture::new();
+    let there = RoomId::generate();
     let later = vec![
-        send(&chat, &sender, &room, "hello", Some("c-1")),
-        send(&chat, &sender, &room, "hello", Some("c-1")),
+        f.send_to(&there, "there 1", None),
+        f.send("here 2"),
+        f.send_to(&there, "there 2", None),
     ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
-    finish(first).unwrap();
-    let mut later = later.into_iter();
-    let original = finish(later.next().unwrap()).unwrap();
-    let retry = finish(later.next().unwrap()).unwrap();
+    let (first, later) = f.behind_a_held_commit(later);
+    let answers = finish_in_order(first, later);
 
+    assert_eq!(
+        f.repository.batch_sizes(),
+        [1, 3],
+        "one insert for both rooms"
+    );
+    assert_eq!(f.bus.texts(), ["first", "there 1", "here 2", "there 2"]);
+    let created = |index: usize| answers[index].message.created;
+    assert!(created(0) < created(2), "here: first, then here 2");
+    assert!(created(1) < created(3), "there: there 1, then there 2");
+}
+
+#[test]
+fn a_client_id_used_twice_in_one_batch_is_stored_once() {
+    let f = Fixture::new();
+    let room = f.room.clone();
+    let twice = vec![
+        f.send_to(&room, "hello", Some("c-1")),
+        f.send_to(&room, "hello", Some("c-1")),
+    ];
+    let (first, later) = f.behind_a_held_commit(twice);
+    let answers = finish_in_order(first, later);
+
+    let (original, retry) = (&answers[1], &answers[2]);
     assert!(!original.duplicate);
     assert!(retry.duplicate);
     assert_eq!(retry.message.id, original.message.id);
-    assert_eq!(repository.batches.lock().unwrap()[1].len(), 1);
-    assert_eq!(bus.texts(), ["first", "hello"], "a retry is not announced");
+    assert_eq!(f.repository.batch_sizes(), [1, 1]);
+    assert_eq!(
+        f.bus.texts(),
+        ["first", "hello"],
+        "a retry is not announced"
+    );
 }
 
 #[test]
 fn a_failed_commit_fails_every_send_in_it_and_announces_none() {
-    let repository = Arc::new(Repository {
+    let f = Fixture::over(Repository {
         failing: Some(1),
         ..Repository::default()
     });
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    let later = vec![
-        send(&chat, &sender, &room, "second", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
     finish(first).unwrap();
     for sending in later {
         assert!(matches!(
@@ -340,19 +356,13 @@ fn a_failed_commit_fails_every_send_in_it_and_announces_none() {
             Err(DomainError::Unavailable { .. })
         ));
     }
-    assert_eq!(bus.texts(), ["first"]);
+    assert_eq!(f.bus.texts(), ["first"]);
 }
 
 #[test]
 fn a_refused_reply_leaves_the_rest_of_its_batch_stored() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    let later = vec![
-        send(&chat, &sender, &room, "bad reply", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let f = Fixture::new();
+    let (first, later) = f.behind_a_held_commit(vec![f.send("bad reply"), f.send("third")]);
     finish(first).unwrap();
     let mut later = later.into_iter();
     assert!(matches!(
@@ -363,23 +373,17 @@ fn a_refused_reply_leaves_the_rest_of_its_batch_stored() {
         })
     ));
     finish(later.next().unwrap()).unwrap();
-    assert_eq!(bus.texts(), ["first", "third"]);
+    assert_eq!(f.bus.texts(), ["first", "third"]);
 }
 
 #[test]
 fn a_send_dropped_while_committing_others_still_answers_them() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    let later = vec![
-        send(&chat, &sender, &room, "second", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let f = Fixture::new();
+    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
     finish(first).unwrap();
     let mut later = later.into_iter();
     let mut leader = later.next().unwrap();
-    repository.held.store(true, Ordering::SeqCst);
+    f.repository.held.store(true, Ordering::SeqCst);
     assert!(
         poll(&mut leader).is_pending(),
         "held inside the shared insert"
@@ -390,67 +394,35 @@ fn a_send_dropped_while_committing_others_still_answers_them() {
         finish(later.next().unwrap()),
         Err(DomainError::Unavailable { .. })
     ));
-    assert_eq!(bus.texts(), ["first"]);
+    assert_eq!(f.bus.texts(), ["first"]);
 }
 
 #[test]
 fn a_dropped_leader_hands_the_room_to_the_next_sender() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    repository.held.store(true, Ordering::SeqCst);
-    let mut first = send(&chat, &sender, &room, "first", None);
+    let f = Fixture::new();
+    f.repository.held.store(true, Ordering::SeqCst);
+    let mut first = f.send("first");
     assert!(poll(&mut first).is_pending());
-    let mut later = [
-        send(&chat, &sender, &room, "second", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
+    let mut later = [f.send("second"), f.send("third")];
     for sending in &mut later {
         assert!(poll(sending).is_pending());
     }
     drop(first);
-    repository.held.store(false, Ordering::SeqCst);
+    f.repository.held.store(false, Ordering::SeqCst);
 
     for sending in later {
         finish(sending).unwrap();
     }
-    assert_eq!(bus.texts(), ["second", "third"]);
+    assert_eq!(f.bus.texts(), ["second", "third"]);
 }
 
 #[test]
 fn a_send_given_up_while_waiting_is_not_stored() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, room) = (ada(), room());
-    let later = vec![
-        send(&chat, &sender, &room, "second", None),
-        send(&chat, &sender, &room, "third", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
+    let f = Fixture::new();
+    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
     let mut later = later.into_iter();
     drop(later.next());
     finish(first).unwrap();
     finish(later.next().unwrap()).unwrap();
-    assert_eq!(bus.texts(), ["first", "third"]);
-}
-
-#[test]
-fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
-    let repository = Arc::new(Repository::default());
-    let (chat, bus) = chat(repository.clone());
-    let (sender, here, there) = (ada(), room(), RoomId::generate());
-    let later = vec![
-        send(&chat, &sender, &there, "there 1", None),
-        send(&chat, &sender, &here, "here 2", None),
-        send(&chat, &sender, &there, "there 2", None),
-    ];
-    let (first, later) = queue_behind_a_held_commit(&repository, &chat, later);
-    let answers = finish_in_order(first, later);
-
-    let sizes = repository.batch_sizes();
-    assert_eq!(sizes, [1, 3], "one insert for both rooms");
-    assert_eq!(bus.texts(), ["first", "there 1", "here 2", "there 2"]);
-    let created = |index: usize| answers[index].message.created;
-    assert!(created(0) < created(2), "here: first, then here 2");
-    assert!(created(1) < created(3), "there: there 1, then there 2");
+    assert_eq!(f.bus.texts(), ["first", "third"]);
 }
