@@ -73,6 +73,12 @@ impl<K: Eq + Hash, V: Clone> FreshFor<K, V> {
         state.map.insert(key, (value, Instant::now()));
     }
 
+    fn invalidate(&self, key: &K) {
+        let mut state = self.state();
+        state.generation += 1;
+        state.map.remove(key);
+    }
+
     fn invalidate_where(&self, mut stale: impl FnMut(&K, &V) -> bool) {
         let mut state = self.state();
         state.generation += 1;
@@ -122,7 +128,7 @@ impl<T: TokenStore> TokenStore for CachedTokens<T> {
 
     async fn revoke_access(&self, jti: &TokenId) -> DomainResult<()> {
         let revoked = self.inner.revoke_access(jti).await;
-        self.live.invalidate_where(|cached, _| cached == jti);
+        self.live.invalidate(jti);
         revoked
     }
 
@@ -189,7 +195,7 @@ impl<R: RoomRepository> RoomRepository for CachedMembership<R> {
     async fn remove_member(&self, room: &RoomId, user: &UserId) -> DomainResult<bool> {
         let key = (room.clone(), user.clone());
         let removed = self.inner.remove_member(room, user).await;
-        self.members.invalidate_where(|cached, _| cached == &key);
+        self.members.invalidate(&key);
         removed
     }
 

@@ -368,8 +368,13 @@ impl Settings {
                 name: "WHISPER_WORKERS",
                 value: raw.to_owned(),
             }
-            .parse(worker_count)?,
-            None => worker_count(&file.server.workers.to_string())
+            .parse(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|_| format!("expected a number, got {raw:?}"))
+                    .and_then(worker_count)
+            })?,
+            None => worker_count(file.server.workers)
                 .map_err(|message| SettingsError::new("server.workers", message))?,
         };
 
@@ -559,11 +564,11 @@ fn redis_url(raw: &str) -> Result<RedactedUrl, String> {
 }
 
 /// A number of worker threads; 0 means one per CPU core.
-fn worker_count(raw: &str) -> Result<Option<usize>, String> {
-    match raw.trim().parse::<usize>() {
-        Ok(0) => Ok(None),
-        Ok(count @ 1..=1024) => Ok(Some(count)),
-        _ => Err(format!("expected 0 (one per core) to 1024, got {raw:?}")),
+fn worker_count(count: u64) -> Result<Option<usize>, String> {
+    match count {
+        0 => Ok(None),
+        1..=1024 => Ok(usize::try_from(count).ok()),
+        _ => Err(format!("expected 0 (one per core) to 1024, got {count}")),
     }
 }
 

@@ -118,24 +118,19 @@ async fn creation_times(
     rows: &mut [NewMessage],
     now: DateTime<Utc>,
 ) -> DomainResult<HashMap<RoomId, DateTime<Utc>>> {
-    let mut last: HashMap<RoomId, Option<DateTime<Utc>>> = HashMap::new();
+    let mut last: HashMap<RoomId, DateTime<Utc>> = HashMap::new();
     for row in rows.iter_mut() {
-        if !last.contains_key(&row.room) {
-            let known = turns.get(&row.room).and_then(|turn| turn.last_created());
-            let newest = match known {
+        let before = match last.get(&row.room) {
+            Some(&created) => Some(created),
+            None => match turns.get(&row.room).and_then(|turn| turn.last_created()) {
                 Some(known) => Some(known),
                 None => store.messages.latest_created(&row.room).await?,
-            };
-            last.insert(row.room.clone(), newest);
-        }
-        let room_last = last.entry(row.room.clone()).or_default();
-        row.created = strictly_after(now, *room_last);
-        *room_last = Some(row.created);
+            },
+        };
+        row.created = strictly_after(now, before);
+        last.insert(row.room.clone(), row.created);
     }
-    Ok(last
-        .into_iter()
-        .filter_map(|(room, created)| Some((room, created?)))
-        .collect())
+    Ok(last)
 }
 
 /// The answer to each send of the batch, announcing the stored messages in order.
