@@ -80,3 +80,16 @@ pub async fn people(app: &mut TestApp, sink: &SmtpSink, names: &[&str]) -> Vec<S
     }
     signed_in
 }
+
+/// ada and bob signed in, and the id of the room "General" ada created with bob in it.
+pub async fn ada_and_bob_in_general(
+    app: &mut TestApp,
+    sink: &SmtpSink,
+) -> (SignedIn, SignedIn, String) {
+    let [ada, bob] = <[_; 2]>::try_from(people(app, sink, &["ada", "bob"]).await)
+        .ok()
+        .unwrap();
+    let room = app.create_room(&ada, "General", &[&bob]).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    (ada, bob, room_id)
+}

@@ -454,6 +454,14 @@ impl TestApp {
         self.ws_query(access, room, "").await
     }
 
+    /// Sockets of `first` and `second` in `room`, once the first saw both present.
+    pub async fn two_sockets(&self, first: &str, second: &str, room: &str) -> (WsClient, WsClient) {
+        let mut first = self.ws(first, room).await;
+        let second = self.ws(second, room).await;
+        first.active_reaches(2, PROMPTLY).await;
+        (first, second)
+    }
+
     /// Connects to `room` with a Bearer token and `query`, panicking when refused.
     pub async fn ws_query(&self, access: &str, room: &str, query: &str) -> WsClient {
         match self.try_ws(access, room, query).await {

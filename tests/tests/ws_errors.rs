@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::cookie::CookieStore;
 use serde_json::{Value, json};
-use whisper_e2e::chat::{chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
 use whisper_e2e::ws::{DELIMITER, PROMPTLY, WsClient, media_frame, png, ws_app};
 use whisper_postgres::testing::TestDatabase;
 
@@ -147,11 +147,8 @@ async fn browsers_connect_with_the_session_cookie_from_the_apps_own_origin_only(
 async fn bad_frames_get_chat_errors_store_nothing_and_leave_the_connection_usable() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let elsewhere = app.create_room(&ada, "Elsewhere", &[]).await;
     let elsewhere_id = elsewhere["id"].as_str().unwrap();
     let mut other_ws = app.ws(&ada.access, elsewhere_id).await;
@@ -159,9 +156,7 @@ async fn bad_frames_get_chat_errors_store_nothing_and_leave_the_connection_usabl
     let foreign = other_ws.next_of_type("chat.message", PROMPTLY).await;
     let foreign_id = foreign["id"].as_str().unwrap();
 
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
     ada_ws.send_message("first").await;
     let first = ada_ws.next_of_type("chat.message", PROMPTLY).await;
     let first_id = first["id"].as_str().unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use whisper_e2e::chat::{chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
 use whisper_e2e::ws::{PROMPTLY, WsClient};
 use whisper_postgres::testing::TestDatabase;
 
@@ -23,16 +23,11 @@ fn as_stored(event: &Value) -> Value {
 async fn messages_and_replies_reach_every_member_with_client_id_only_on_the_senders_copy() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let ada_name = app.me(&ada.access).await["username"].clone();
     let bob_name = app.me(&bob.access).await["username"].clone();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
 
     ada_ws
         .send_json(
@@ -95,9 +90,7 @@ async fn membership_changes_are_notified_to_connected_members() {
         .to_owned();
     let room = app.create_room(&ada, "General", &[&bob]).await;
     let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
 
     let added = app
         .call_as(
@@ -193,11 +186,8 @@ async fn typing_reaches_the_others_but_not_the_typist() {
 async fn active_counts_distinct_members_not_sockets() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
 
     let mut ada_1 = app.ws(&ada.access, room_id).await;
     let first = ada_1.next_of_type("chat.active", PROMPTLY).await;

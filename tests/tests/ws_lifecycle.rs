@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use whisper_e2e::chat::{chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, chat_app};
 use whisper_e2e::ws::{PROMPTLY, Received, ws_app};
 use whisper_postgres::testing::TestDatabase;
 
@@ -14,15 +14,12 @@ use whisper_postgres::testing::TestDatabase;
 async fn a_removed_member_gets_the_notification_then_close_4001() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let bob_name = app.me(&bob.access).await["username"]
         .as_str()
         .unwrap()
         .to_owned();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
     let other = app.create_room(&ada, "Other", &[&bob]).await;
     let other_id = other["id"].as_str().unwrap();
     let mut ada_ws = app.ws(&ada.access, room_id).await;
@@ -70,14 +67,9 @@ async fn a_removed_member_gets_the_notification_then_close_4001() {
 async fn logging_out_closes_the_users_sockets_with_1008() {
     let db = TestDatabase::create().await;
     let (mut app, sink, _config) = ws_app(&db.url, "revocation_check_secs = 1", false).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
     // The socket works before the logout.
     bob_ws.send_message("bye").await;
     bob_ws.next_of_type("chat.message", PROMPTLY).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use whisper_e2e::chat::{chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
 use whisper_e2e::ws::{PROMPTLY, WsClient, png, png_of_size, wav, ws_app};
 use whisper_postgres::testing::TestDatabase;
 
@@ -30,14 +30,9 @@ async fn expect_error(ws: &mut WsClient, code: &str, case: &str) {
 async fn an_image_round_trips_to_every_member_and_replies_name_the_media_kind() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
 
     let picture = png(64, 64);
     ada_ws
@@ -187,14 +182,9 @@ async fn media_larger_than_64_kib_arrives_in_continuation_frames_up_to_the_limit
     let db = TestDatabase::create().await;
     let (mut app, sink, _config) =
         ws_app(&db.url, &format!("media_max_bytes = {LIMIT}"), false).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
     let image = json!({"message_type": "media", "media_format": "image"});
 
     // A real noise PNG (about 256 KiB) padded to exactly the limit, in 16 KiB frames.

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use whisper_e2e::chat::{chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
 use whisper_e2e::ws::PROMPTLY;
 use whisper_postgres::testing::TestDatabase;
 
@@ -91,11 +91,8 @@ async fn resuming_after_a_disconnect_delivers_every_message_exactly_once() {
 async fn resuming_from_the_latest_message_sends_nothing_old_and_live_events_follow() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let mut ada_ws = app.ws(&ada.access, room_id).await;
     for text in ["one", "two", "three"] {
         ada_ws.send_message(text).await;
@@ -134,14 +131,9 @@ async fn resuming_from_the_latest_message_sends_nothing_old_and_live_events_foll
 async fn a_retried_client_id_stores_one_message_and_echoes_it_to_the_sender_only() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
 
     let frame = json!({"message_type": "message", "message": "once", "client_id": "retry-1"});
     ada_ws.send_json(&frame).await;
@@ -218,14 +210,9 @@ async fn a_retried_client_id_stores_one_message_and_echoes_it_to_the_sender_only
 async fn the_other_member_receives_a_retried_message_once() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada, bob] = <[_; 2]>::try_from(people(&mut app, &sink, &["ada", "bob"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap();
-    let mut ada_ws = app.ws(&ada.access, room_id).await;
-    let mut bob_ws = app.ws(&bob.access, room_id).await;
-    ada_ws.active_reaches(2, PROMPTLY).await;
+    let (ada, bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
+    let (mut ada_ws, mut bob_ws) = app.two_sockets(&ada.access, &bob.access, room_id).await;
 
     let frame = json!({"message_type": "message", "message": "once", "client_id": "retry-1"});
     for _ in 0..3 {
