@@ -81,6 +81,16 @@ pub async fn people(app: &mut TestApp, sink: &SmtpSink, names: &[&str]) -> Vec<S
     signed_in
 }
 
+/// ada signed in, and the id of the room "General" she created alone.
+pub async fn ada_in_general(app: &mut TestApp, sink: &SmtpSink) -> (SignedIn, String) {
+    let [ada] = <[_; 1]>::try_from(people(app, sink, &["ada"]).await)
+        .ok()
+        .unwrap();
+    let room = app.create_room(&ada, "General", &[]).await;
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    (ada, room_id)
+}
+
 /// ada and bob signed in, and the id of the room "General" ada created with bob in it.
 pub async fn ada_and_bob_in_general(
     app: &mut TestApp,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::cookie::CookieStore;
 use serde_json::{Value, json};
-use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, ada_in_general, chat_app, people};
 use whisper_e2e::ws::{DELIMITER, PROMPTLY, WsClient, media_frame, png, ws_app};
 use whisper_postgres::testing::TestDatabase;
 
@@ -317,11 +317,8 @@ async fn bad_frames_get_chat_errors_store_nothing_and_leave_the_connection_usabl
 async fn an_unknown_since_is_an_error_and_live_events_follow() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     for since in ["AAAAAAAAAAAAAAAAAAAAA", "nope"] {
         let mut ws = app
             .ws_query(&ada.access, room_id, &format!("?since={since}"))
@@ -338,11 +335,8 @@ async fn sending_faster_than_the_limit_is_rate_limited_without_closing() {
     let db = TestDatabase::create().await;
     let (mut app, sink, _config) =
         ws_app(&db.url, "send_rate_per_sec = 1\nsend_burst = 3", true).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let mut ws = app.ws(&ada.access, room_id).await;
     for n in 0..10 {
         ws.send_message(&format!("m{n}")).await;

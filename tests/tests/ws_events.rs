@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, ada_in_general, chat_app, people};
 use whisper_e2e::ws::{PROMPTLY, WsClient};
 use whisper_postgres::testing::TestDatabase;
 
@@ -230,11 +230,8 @@ async fn active_counts_distinct_members_not_sockets() {
 async fn is_online_follows_the_users_sockets() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     assert_eq!(app.me(&ada.access).await["is_online"], false);
 
     let mut first = app.ws(&ada.access, room_id).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use whisper_e2e::chat::{ada_and_bob_in_general, chat_app, people};
+use whisper_e2e::chat::{ada_and_bob_in_general, ada_in_general, chat_app};
 use whisper_e2e::ws::{PROMPTLY, WsClient, png, png_of_size, wav, ws_app};
 use whisper_postgres::testing::TestDatabase;
 
@@ -102,11 +102,8 @@ async fn an_image_round_trips_to_every_member_and_replies_name_the_media_kind() 
 async fn media_of_the_wrong_kind_or_an_unknown_format_is_refused() {
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let mut ws = app.ws(&ada.access, room_id).await;
 
     let picture = png(8, 8);
@@ -146,11 +143,8 @@ async fn media_over_the_limit_is_refused_and_media_at_the_limit_is_stored() {
     let db = TestDatabase::create().await;
     let (mut app, sink, _config) =
         ws_app(&db.url, &format!("media_max_bytes = {LIMIT}"), false).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let mut ws = app.ws(&ada.access, room_id).await;
     let image = json!({"message_type": "media", "media_format": "image"});
 
@@ -224,11 +218,8 @@ async fn media_of_the_default_limit_arrives_in_continuation_frames() {
     const DEFAULT_LIMIT: usize = 16 * 1024 * 1024;
     let db = TestDatabase::create().await;
     let (mut app, sink) = chat_app(&db.url).await;
-    let [ada] = <[_; 1]>::try_from(people(&mut app, &sink, &["ada"]).await)
-        .ok()
-        .unwrap();
-    let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap();
+    let (ada, room_id) = ada_in_general(&mut app, &sink).await;
+    let room_id = room_id.as_str();
     let mut ws = app.ws(&ada.access, room_id).await;
     let mut big = png(256, 256);
     big.resize(DEFAULT_LIMIT, 0);
