@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use whisper_domain::{Accounts, DomainError, User};
 
 use crate::errors::ApiError;
-use crate::rate_limit::RateLimits;
+use crate::limits::RateLimits;
 
 /// The account behind a valid Bearer access token.
 pub struct AuthenticatedUser {
@@ -82,7 +82,7 @@ impl FromRequest for Viewer {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(request)
-            .or_else(|| crate::accounts::flow::stored_access(&request.get_session()));
+            .or_else(|| crate::flow::stored_access(&request.get_session()));
         let authenticating = authenticate(request, token);
         Box::pin(async move { authenticating.await.map(Viewer) })
     }

@@ -11,17 +11,18 @@ use serde::{Deserialize, Serialize};
 use whisper_domain::DomainError;
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"code": "email_taken", "detail": "A user with this email already exists."}))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"code": "email_taken", "detail": "A user with this email already exists."})))]
 pub struct ErrorBody {
     /// A stable snake_case identifier clients can match on.
-    #[schema(example = "email_taken")]
+    #[cfg_attr(feature = "openapi", schema(example = "email_taken"))]
     pub code: String,
     /// A sentence for people.
     pub detail: String,
     /// Problems per input field, when the request had some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!({"email": ["not an email address"]}))]
+    #[cfg_attr(feature = "openapi", schema(example = json!({"email": ["not an email address"]})))]
     pub fields: Option<BTreeMap<String, Vec<String>>>,
 }
 

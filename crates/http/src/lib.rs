@@ -7,6 +7,11 @@ pub mod errors;
 pub mod fallback;
 pub mod flow;
 pub mod input;
+pub mod limits;
+pub mod links;
+pub mod path_ids;
 pub mod rate_limit;
+pub mod routes;
 
 pub use errors::{ApiError, ErrorBody, error_response};
+pub use links::PublicUrl;

@@ -1,153 +1,14 @@
-//! Request rate limits: per client IP for anonymous calls, per account for authenticated
-//! ones. Token buckets refilled continuously, so a burst is allowed and then a steady rate.
+//! Rate limits at the edge: per client IP for anonymous calls (the [`AnonymousCaller`]
+//! extractor), per account for authenticated ones (checked by the auth extractors). The
+//! buckets themselves are in [`crate::limits`].
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use whisper_domain::DomainError;
 
 use crate::errors::ApiError;
-
-/// How many requests a caller may make per minute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    /// Whether limits apply at all (`WHISPER_RATE_LIMITS=off` turns them off).
-    pub enabled: bool,
-    /// Requests per minute per client IP for anonymous endpoints.
-    pub anonymous_per_minute: u32,
-    /// Requests per minute per account for authenticated endpoints.
-    pub user_per_minute: u32,
-}
-
-impl Default for RateLimitSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            anonymous_per_minute: 50,
-            user_per_minute: 100,
-        }
-    }
-}
-
-/// The limiters of one server process.
-pub struct RateLimits {
-    enabled: bool,
-    anonymous: Buckets<IpAddr>,
-    users: Buckets<String>,
-}
-
-impl RateLimits {
-    /// Limiters with `settings`.
-    pub fn new(settings: RateLimitSettings) -> Self {
-        Self {
-            enabled: settings.enabled,
-            anonymous: Buckets::new(settings.anonymous_per_minute),
-            users: Buckets::new(settings.user_per_minute),
-        }
-    }
-
-    /// Counts an anonymous request from `ip`; `RateLimited` when over the limit.
-    pub fn check_anonymous(&self, ip: IpAddr) -> Result<(), DomainError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        self.anonymous.take(ip, Instant::now())
-    }
-
-    /// Counts a request by account `user`; `RateLimited` when over the limit.
-    pub fn check_user(&self, user: &str) -> Result<(), DomainError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        self.users.take(user.to_owned(), Instant::now())
-    }
-}
-
-/// A token bucket: a burst of `capacity`, refilled continuously at `per_second`.
-#[derive(Debug, Clone)]
-pub struct TokenBucket {
-    capacity: f64,
-    per_second: f64,
-    tokens: f64,
-    updated: Instant,
-}
-
-impl TokenBucket {
-    /// A full bucket at `now`.
-    pub fn new(capacity: u32, per_second: f64, now: Instant) -> Self {
-        let capacity = f64::from(capacity.max(1));
-        Self {
-            capacity,
-            per_second,
-            tokens: capacity,
-            updated: now,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-        self.updated = now;
-    }
-
-    /// Takes one token at `now`, or says how long until one is there.
-    pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
-        self.refill(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - self.tokens) / self.per_second,
-            ))
-        }
-    }
-
-    /// Whether the bucket would be full at `now` (an idle caller).
-    fn is_full_at(&self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens + elapsed * self.per_second >= self.capacity
-    }
-}
-
-struct Buckets<K> {
-    per_minute: u32,
-    buckets: Mutex<HashMap<K, TokenBucket>>,
-}
-
-/// Past this many callers, idle (full) buckets are forgotten.
-const PRUNE_ABOVE: usize = 10_000;
-
-impl<K: std::hash::Hash + Eq> Buckets<K> {
-    fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute: per_minute.max(1),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn take(&self, key: K, now: Instant) -> Result<(), DomainError> {
-        let mut buckets = self
-            .buckets
-            .lock()
-            .map_err(|_| DomainError::internal("rate limiter lock poisoned"))?;
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, bucket| !bucket.is_full_at(now));
-        }
-        let per_minute = self.per_minute;
-        buckets
-            .entry(key)
-            .or_insert_with(|| TokenBucket::new(per_minute, f64::from(per_minute) / 60.0, now))
-            .take(now)
-            .map_err(|wait| DomainError::RateLimited {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            })
-    }
-}
+use crate::limits::RateLimits;
 
 /// The client's address: the peer, or behind a proxy on this machine the address that
 /// proxy appended to `X-Forwarded-For` (a remote client cannot forge that one).
@@ -188,63 +49,74 @@ impl FromRequest for AnonymousCaller {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use actix_web::http::StatusCode;
+    use actix_web::test::TestRequest;
+    use actix_web::{App, HttpResponse};
+    use chrono::{TimeZone, Utc};
+    use whisper_domain::ports::MockClock;
+
     use super::*;
+    use crate::limits::RateLimitSettings;
+
+    fn from(peer: &str, forwarded: Option<&str>) -> Option<IpAddr> {
+        let mut request = TestRequest::default().peer_addr(peer.parse().unwrap());
+        if let Some(forwarded) = forwarded {
+            request = request.insert_header(("X-Forwarded-For", forwarded));
+        }
+        client_ip(&request.to_http_request())
+    }
 
     #[test]
-    fn a_bucket_allows_its_burst_then_refuses_with_the_wait() {
-        let buckets = Buckets::new(60);
-        let start = Instant::now();
-        for _ in 0..60 {
-            assert!(buckets.take("ip", start).is_ok());
-        }
+    fn only_a_local_proxy_names_the_client() {
+        let client: IpAddr = [203, 0, 113, 7].into();
         assert_eq!(
-            buckets.take("ip", start),
-            Err(DomainError::RateLimited {
-                retry_after_secs: 1
-            })
+            from("127.0.0.1:9", Some("10.0.0.1, 203.0.113.7")),
+            Some(client)
         );
-        // Another caller is unaffected, and a second later one more request fits.
-        assert!(buckets.take("other", start).is_ok());
-        assert!(buckets.take("ip", start + Duration::from_secs(1)).is_ok());
-        assert!(buckets.take("ip", start + Duration::from_secs(1)).is_err());
+        assert_eq!(from("198.51.100.2:9", Some("203.0.113.7")), Some([198, 51, 100, 2].into()));
+        assert_eq!(from("127.0.0.1:9", Some("garbage")), Some([127, 0, 0, 1].into()));
+        assert_eq!(client_ip(&TestRequest::default().to_http_request()), None);
     }
 
-    #[test]
-    fn the_wait_reflects_the_rate() {
-        let buckets = Buckets::new(6);
-        let start = Instant::now();
-        for _ in 0..6 {
-            assert!(buckets.take(1, start).is_ok());
-        }
-        assert_eq!(
-            buckets.take(1, start),
-            Err(DomainError::RateLimited {
-                retry_after_secs: 10
-            })
+    /// A clock that never moves: no bucket refills during the test.
+    fn stopped_clock() -> MockClock {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(|| Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap());
+        clock
+    }
+
+    async fn anonymous(_: AnonymousCaller) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    #[actix_web::test]
+    async fn an_anonymous_caller_over_the_limit_is_told_to_wait() {
+        let limits = RateLimits::new(
+            RateLimitSettings {
+                enabled: true,
+                anonymous_per_minute: 1,
+                user_per_minute: 1,
+            },
+            Arc::new(stopped_clock()),
         );
-    }
-
-    #[test]
-    fn a_per_second_bucket_allows_its_burst_then_the_rate() {
-        let start = Instant::now();
-        let mut bucket = TokenBucket::new(40, 20.0, start);
-        assert_eq!((0..40).filter(|_| bucket.take(start).is_ok()).count(), 40);
-        assert!(bucket.take(start).is_err());
-        assert!(bucket.take(start + Duration::from_millis(50)).is_ok());
-        assert!(bucket.take(start + Duration::from_millis(50)).is_err());
-    }
-
-    #[test]
-    fn disabled_limits_never_refuse() {
-        let limits = RateLimits::new(RateLimitSettings {
-            enabled: false,
-            anonymous_per_minute: 1,
-            user_per_minute: 1,
-        });
-        let ip: IpAddr = [127, 0, 0, 1].into();
-        for _ in 0..10 {
-            assert!(limits.check_anonymous(ip).is_ok());
-            assert!(limits.check_user("u").is_ok());
-        }
+        let app = actix_web::test::init_service(
+            App::new()
+                .app_data(web::Data::new(limits))
+                .route("/", web::post().to(anonymous)),
+        )
+        .await;
+        let call = || {
+            TestRequest::post()
+                .peer_addr("192.0.2.1:9".parse().unwrap())
+                .to_request()
+        };
+        assert_eq!(actix_web::test::call_service(&app, call()).await.status(), StatusCode::OK);
+        let refused = actix_web::test::call_service(&app, call()).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(refused.headers().contains_key("retry-after"));
     }
 }

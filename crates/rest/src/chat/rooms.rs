@@ -25,11 +25,6 @@ pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
     }
 }
 
-/// A room id from the path; a malformed one names no room.
-pub fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse(raw).map_err(|_| DomainError::not_found("room_not_found", "No such room.").into())
-}
-
 /// GET `room-list/`: the caller's rooms, newest first.
 #[utoipa::path(
     get,
