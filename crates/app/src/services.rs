@@ -15,6 +15,7 @@ use whisper_domain::{
     SystemClock, UserId, VerificationCode,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
+use whisper_http::PublicUrl;
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
@@ -91,7 +92,7 @@ pub fn sockets(
     database: &Database,
     message_database: &Database,
     events: &LocalEventBus,
-    public_url: &str,
+    public_url: &PublicUrl,
 ) -> SocketServices {
     let chat = Chat::new(
         ChatPorts {
@@ -109,29 +110,27 @@ pub fn sockets(
         events,
         Arc::new(PgUsers::new(database.clone())),
         settings.websocket,
-        public_url.to_owned(),
+        public_url.clone(),
     );
     SocketServices {
         hub,
         chat: Arc::new(chat),
         settings: settings.websocket,
-        public_url: public_url.to_owned(),
+        public_url: public_url.clone(),
+        clock: Arc::new(SystemClock),
     }
 }
 
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.
-pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> {
+pub fn social_providers(
+    settings: &Settings,
+    public_url: &PublicUrl,
+) -> anyhow::Result<SocialProviders> {
     let google = &settings.google;
     let Some(client_id) = google.client_id.clone() else {
         return Ok(SocialProviders::default());
     };
-    let redirect_url = settings
-        .server
-        .public_url
-        .join(&format!(
-            "/api/v1/user/social/complete/{}/",
-            whisper_google::BACKEND
-        ))
+    let redirect_url = url::Url::parse(&public_url.social_completion(whisper_google::BACKEND))
         .context("WHISPER_PUBLIC_URL")?;
     let adapter = GoogleSignIn::new(GoogleConfig {
         client_id,

@@ -10,12 +10,13 @@ use anyhow::Context;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 use whisper_crypto::SignedCursors;
-use whisper_domain::DomainError;
+use whisper_domain::{DomainError, SystemClock};
+use whisper_http::PublicUrl;
+use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
-use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
-use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
+use whisper_rest::{Readiness, ReadinessProbe};
 
 use crate::events::LocalEventBus;
 use crate::request_log::log_request;
@@ -64,7 +65,8 @@ impl Application {
         let mail_queued = Arc::new(Notify::new());
         let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
         let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
-        let social = web::Data::new(services::social_providers(settings)?);
+        let public_url = web::Data::new(PublicUrl::new(settings.server.public_url.as_str()));
+        let social = web::Data::new(services::social_providers(settings, &public_url)?);
         let events = LocalEventBus::new();
         let rooms = web::Data::new(services::rooms(
             settings,
@@ -75,25 +77,20 @@ impl Application {
         let cursors = web::Data::new(Cursors(Arc::new(SignedCursors::new(
             settings.secret_key.master_key(),
         ))));
-        let public_url = web::Data::new(PublicUrl(
-            settings
-                .server
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
-        ));
         let sockets = web::Data::new(services::sockets(
             settings,
             &database,
             &message_database,
             &events,
-            &public_url.0,
+            &public_url,
         ));
-        let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
-            enabled: settings.server.rate_limits,
-            ..RateLimitSettings::default()
-        }));
+        let rate_limits = web::Data::new(RateLimits::new(
+            RateLimitSettings {
+                enabled: settings.server.rate_limits,
+                ..RateLimitSettings::default()
+            },
+            Arc::new(SystemClock),
+        ));
         let session_key = settings.secret_key.master_key().session_cookie_key();
         let secure_cookies = settings.server.public_url.scheme() == "https";
         let session_days =
@@ -119,7 +116,7 @@ impl Application {
                     secure_cookies,
                     session_days,
                 ))
-                .wrap(whisper_rest::fallback::json_errors())
+                .wrap(whisper_http::fallback::json_errors())
                 .wrap(actix_web::middleware::from_fn(log_request))
                 .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))

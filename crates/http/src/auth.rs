@@ -81,8 +81,8 @@ impl FromRequest for Viewer {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(request)
-            .or_else(|| crate::flow::stored_access(&request.get_session()));
+        let token =
+            bearer_token(request).or_else(|| crate::flow::stored_access(&request.get_session()));
         let authenticating = authenticate(request, token);
         Box::pin(async move { authenticating.await.map(Viewer) })
     }

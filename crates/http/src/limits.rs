@@ -100,7 +100,8 @@ impl TokenBucket {
     }
 
     fn refill(&mut self, now: DateTime<Utc>) {
-        self.tokens = (self.tokens + elapsed(self.updated, now) * self.per_second).min(self.capacity);
+        self.tokens =
+            (self.tokens + elapsed(self.updated, now) * self.per_second).min(self.capacity);
         self.updated = now;
     }
 
@@ -237,11 +238,7 @@ mod tests {
         assert!(bucket.take(start).is_ok());
         assert!(bucket.take(start - Duration::from_secs(3600)).is_err());
         // Measured from the earlier time now: one second after it, one token is back.
-        assert!(
-            bucket
-                .take(start - Duration::from_secs(3599))
-                .is_ok()
-        );
+        assert!(bucket.take(start - Duration::from_secs(3599)).is_ok());
     }
 
     #[test]
@@ -253,7 +250,11 @@ mod tests {
         }
         assert_eq!(buckets.len(), PRUNE_ABOVE + 1);
         // A minute later every bucket is full again: the next request prunes them.
-        assert!(buckets.take(usize::MAX, start + Duration::from_secs(60)).is_ok());
+        assert!(
+            buckets
+                .take(usize::MAX, start + Duration::from_secs(60))
+                .is_ok()
+        );
         assert_eq!(buckets.len(), 1);
     }
 

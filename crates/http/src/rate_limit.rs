@@ -75,8 +75,14 @@ mod tests {
             from("127.0.0.1:9", Some("10.0.0.1, 203.0.113.7")),
             Some(client)
         );
-        assert_eq!(from("198.51.100.2:9", Some("203.0.113.7")), Some([198, 51, 100, 2].into()));
-        assert_eq!(from("127.0.0.1:9", Some("garbage")), Some([127, 0, 0, 1].into()));
+        assert_eq!(
+            from("198.51.100.2:9", Some("203.0.113.7")),
+            Some([198, 51, 100, 2].into())
+        );
+        assert_eq!(
+            from("127.0.0.1:9", Some("garbage")),
+            Some([127, 0, 0, 1].into())
+        );
         assert_eq!(client_ip(&TestRequest::default().to_http_request()), None);
     }
 
@@ -114,7 +120,10 @@ mod tests {
                 .peer_addr("192.0.2.1:9".parse().unwrap())
                 .to_request()
         };
-        assert_eq!(actix_web::test::call_service(&app, call()).await.status(), StatusCode::OK);
+        assert_eq!(
+            actix_web::test::call_service(&app, call()).await.status(),
+            StatusCode::OK
+        );
         let refused = actix_web::test::call_service(&app, call()).await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.headers().contains_key("retry-after"));

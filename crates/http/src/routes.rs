@@ -59,7 +59,8 @@ pub const CHAT_SOCKET: &str = "/ws/chat/{room_id}/";
 /// `route` with its `{…}` segments replaced by `values`, in order: `path(MEDIA, &[id])`.
 /// Values are path segments the server generated (ids, tokens, backend names).
 pub fn path(route: &str, values: &[&str]) -> String {
-    let mut filled = String::with_capacity(route.len() + values.iter().map(|v| v.len()).sum::<usize>());
+    let mut filled =
+        String::with_capacity(route.len() + values.iter().map(|v| v.len()).sum::<usize>());
     let mut values = values.iter();
     let mut rest = route;
     while let Some(open) = rest.find('{') {

@@ -8,6 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
 use tera::{Context, Tera};
 use whisper_domain::{DomainError, Message, Room, User};
+use whisper_http::{PublicUrl, routes};
 
 use crate::chat::dto::MessageBody;
 
@@ -93,7 +94,7 @@ pub struct RoomPage<'a> {
     /// `?cursor=…` of the older page, if any.
     pub older_query: Option<&'a str>,
     /// The public base URL, for media links.
-    pub public_url: &'a str,
+    pub public_url: &'a PublicUrl,
 }
 
 #[derive(Serialize)]
@@ -121,6 +122,10 @@ struct MessageView {
 pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse, DomainError> {
     let mut context = Context::new();
     context.insert("room_id", page.room.id.as_str());
+    context.insert(
+        "socket_path",
+        &routes::path(routes::CHAT_SOCKET, &[page.room.id.as_str()]),
+    );
     context.insert("room_name", page.room.name.as_str());
     context.insert("viewer", page.viewer.username.as_str());
     let members: Vec<MemberView<'_>> = page

@@ -11,6 +11,7 @@ use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
+use whisper_http::PublicUrl;
 use whisper_rest::chat::dto::MessageBody;
 
 use crate::bus::LocalEventBus;
@@ -92,7 +93,7 @@ struct State {
 pub struct Hub {
     state: Mutex<State>,
     settings: WsSettings,
-    public_url: String,
+    public_url: PublicUrl,
     presence: mpsc::UnboundedSender<(UserId, bool)>,
 }
 
@@ -121,7 +122,7 @@ impl Hub {
         bus: &LocalEventBus,
         users: Arc<dyn UserRepository>,
         settings: WsSettings,
-        public_url: String,
+        public_url: PublicUrl,
     ) -> Arc<Self> {
         let (presence, presence_changes) = mpsc::unbounded_channel();
         let hub = Arc::new(Self {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{DomainError, DomainResult, Session, User};
 
-use crate::errors::{ApiError, ErrorBody};
+use whisper_http::errors::{ApiError, ErrorBody};
 
 /// RFC 3339 UTC with microseconds: `2023-10-18T12:00:00.123456Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {

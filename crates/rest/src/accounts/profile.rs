@@ -4,13 +4,14 @@ use actix_web::{HttpResponse, web};
 use whisper_domain::{Accounts, Username};
 
 use super::dto::{ProfileBody, RenameRequest, SearchQuery, UserSummary};
-use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use whisper_http::auth::AuthenticatedUser;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::routes;
 
 /// GET `me/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/me/",
+    path = routes::ME,
     operation_id = "user_me",
     tag = "users",
     summary = "The caller's account",
@@ -30,7 +31,7 @@ pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
 /// PATCH `me/`: a new username, chosen by the person.
 #[utoipa::path(
     patch,
-    path = "/api/v1/user/me/",
+    path = routes::ME,
     operation_id = "user_me_update",
     tag = "users",
     summary = "Change the username",
@@ -62,7 +63,7 @@ pub async fn rename(
 /// GET `user-list/?search=<prefix>`: accounts whose username starts with the prefix.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/user-list/",
+    path = routes::USER_LIST,
     operation_id = "user_list",
     tag = "users",
     summary = "Find users",

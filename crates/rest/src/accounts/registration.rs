@@ -6,15 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
 
 use super::dto::{AccountBody, EmailRequest, MessageBody, RegisterRequest, both};
-use super::flow::remember_email;
-use crate::errors::{ApiError, ErrorBody};
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
-use crate::rate_limit::AnonymousCaller;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::flow::remember_email;
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 
 /// POST `register/`: a new unverified account, and a verification email on its way.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/register/",
+    path = routes::REGISTER,
     operation_id = "user_register",
     tag = "users",
     summary = "Create an account",
@@ -52,7 +53,7 @@ pub async fn register(
 /// POST `verify-email/begin/`: a fresh verification link.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/verify-email/begin/",
+    path = routes::VERIFY_EMAIL_BEGIN,
     operation_id = "user_verify_email_begin",
     tag = "users",
     summary = "Send a new verification email",
@@ -88,7 +89,7 @@ pub async fn begin_verification(
 /// A browser (preferring HTML) gets a page saying how it went instead of JSON.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/verify-email/complete/{token}/",
+    path = routes::VERIFY_EMAIL_COMPLETE,
     operation_id = "user_verify_email_complete",
     tag = "users",
     summary = "Verify the email",
@@ -145,7 +146,7 @@ pub async fn complete_verification(
 /// scanners prefetching links consume nothing.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/verify-email/complete/{token}/",
+    path = routes::VERIFY_EMAIL_COMPLETE,
     operation_id = "user_verify_email_page",
     tag = "users",
     summary = "The page of the emailed link",

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{Accounts, DomainError, SocialIdentityProvider, SocialNextStep, User};
 
-use super::flow::{remember_email, session_failure};
 use super::login::continue_with_totp;
-use crate::errors::{ApiError, ErrorBody};
-use crate::rate_limit::AnonymousCaller;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::flow::{remember_email, session_failure};
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 
 const PENDING: &str = "social";
 
@@ -73,7 +74,7 @@ fn invalid_state() -> ApiError {
 /// GET `social/begin/<backend>/`: 302 to the provider.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/social/begin/{backend}/",
+    path = routes::SOCIAL_BEGIN,
     operation_id = "user_social_begin",
     tag = "users",
     summary = "Sign in with a provider",
@@ -137,7 +138,7 @@ impl From<&User> for NewAccountBody {
 /// GET `social/complete/<backend>/`: the provider sent the browser back.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/social/complete/{backend}/",
+    path = routes::SOCIAL_COMPLETE,
     operation_id = "user_social_complete",
     tag = "users",
     summary = "The provider's redirect back",
@@ -152,7 +153,7 @@ impl From<&User> for NewAccountBody {
             body = NewAccountBody),
         (status = 303, description = "See Other: an existing account with 2FA; POST the code \
             to `totp/verify/`.", body = super::dto::NextStepBody,
-            headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
+            headers(("Location" = String, description = "The second login step, `totp/verify/`."))),
         (status = 400, description = "`invalid_state` (missing, unknown or used state), \
             `provider_denied` or `invalid_input` (no code).", body = ErrorBody),
         (status = 401, description = "`totp_setup_required`: an existing account without 2FA; \

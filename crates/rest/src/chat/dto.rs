@@ -4,6 +4,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use whisper_domain::{Message, MessageContent, Room};
+use whisper_http::PublicUrl;
 
 use crate::accounts::dto::timestamp;
 
@@ -66,7 +67,7 @@ pub struct MessageBody {
 
 impl MessageBody {
     /// The message object; `media_url` is absolute, under `public_url`.
-    pub fn new(message: &Message, public_url: &str) -> Self {
+    pub fn new(message: &Message, public_url: &PublicUrl) -> Self {
         let (text_content, media) = match &message.content {
             MessageContent::Text(text) => (Some(text.as_str().to_owned()), None),
             MessageContent::Media(media) => (None, Some(media)),
@@ -76,7 +77,7 @@ impl MessageBody {
             id: message.id.to_string(),
             message_format: message.content.format().to_owned(),
             text_content,
-            media_url: media.map(|_| format!("{public_url}/api/v1/chat/media/{}/", message.id)),
+            media_url: media.map(|_| public_url.media(&message.id)),
             media_content_type: media.map(|m| m.content_type.clone()),
             media_size: media.map(|m| m.size),
             is_reply: reply.is_some(),

@@ -11,11 +11,12 @@ use whisper_domain::ports::PageCursors;
 use whisper_domain::{DomainError, HistoryPage, Rooms};
 
 use super::dto::MessageBody;
-use super::rooms::room_id;
-use crate::PublicUrl;
-use crate::auth::Viewer;
-use crate::errors::{ApiError, ErrorBody};
 use crate::pages::{RoomPage, prefers_json, room_page};
+use whisper_http::PublicUrl;
+use whisper_http::auth::Viewer;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::path_ids::room_id;
+use whisper_http::routes;
 
 /// Messages per page unless `page_size` says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -43,7 +44,7 @@ pub struct HistoryBody {
 /// GET `home/<room_id>/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/home/{room_id}/",
+    path = routes::ROOM_HOME,
     operation_id = "chat_home",
     tag = "chat",
     summary = "A room's history, or the room page",
@@ -93,14 +94,13 @@ pub async fn home(
     let older = older_query(&page, &cursors, page_size);
 
     if prefers_json(&request) {
-        let base = &public_url.0;
         return Ok(HttpResponse::Ok().json(HistoryBody {
             results: page
                 .messages
                 .iter()
-                .map(|m| MessageBody::new(m, base))
+                .map(|m| MessageBody::new(m, &public_url))
                 .collect(),
-            previous_messages: older.map(|q| format!("{base}/api/v1/chat/home/{}/{q}", room)),
+            previous_messages: older.map(|q| public_url.history_page(&room, &q)),
         }));
     }
     let room = rooms.room_for_member(&caller.id, &room).await?;
@@ -112,7 +112,7 @@ pub async fn home(
             viewer: caller,
             messages: &page.messages,
             older_query: older.as_deref(),
-            public_url: &public_url.0,
+            public_url: &public_url,
         },
         StatusCode::OK,
     )?)

@@ -6,13 +6,14 @@ use actix_web::{HttpResponse, web};
 use futures_util::stream;
 use whisper_domain::{DomainError, MessageId, Rooms};
 
-use crate::auth::Viewer;
-use crate::errors::{ApiError, ErrorBody};
+use whisper_http::auth::Viewer;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::routes;
 
 /// GET `media/<message_id>/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/media/{message_id}/",
+    path = routes::MEDIA,
     operation_id = "chat_media",
     tag = "chat",
     summary = "Download a message's media",

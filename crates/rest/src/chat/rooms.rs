@@ -1,12 +1,14 @@
 //! `room-list/`, `room/<id>/users/` and `room/<id>/users/<user_id>/`.
 
 use actix_web::{HttpResponse, web};
-use whisper_domain::{DomainError, DomainResult, RoomId, RoomName, Rooms, UserId};
+use whisper_domain::{DomainError, DomainResult, RoomName, Rooms, UserId};
 
 use super::dto::{MembersRequest, NewRoomRequest, RoomBody};
 use crate::accounts::dto::both;
-use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use whisper_http::auth::AuthenticatedUser;
+use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::path_ids::room_id;
+use whisper_http::routes;
 
 /// Every id of `raw`, or `Invalid` on `user_ids` listing the malformed ones, one per line.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
@@ -28,7 +30,7 @@ pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
 /// GET `room-list/`: the caller's rooms, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/room-list/",
+    path = routes::ROOM_LIST,
     operation_id = "chat_room_list",
     tag = "chat",
     summary = "The caller's rooms",
@@ -52,7 +54,7 @@ pub async fn list(
 /// POST `room-list/`: a new room with the caller as creator and member.
 #[utoipa::path(
     post,
-    path = "/api/v1/chat/room-list/",
+    path = routes::ROOM_LIST,
     operation_id = "chat_room_create",
     tag = "chat",
     summary = "Open a room",
@@ -87,7 +89,7 @@ pub async fn create(
 /// POST `room/<id>/users/`: the creator adds members.
 #[utoipa::path(
     post,
-    path = "/api/v1/chat/room/{room_id}/users/",
+    path = routes::ROOM_MEMBERS,
     operation_id = "chat_room_add_members",
     tag = "chat",
     summary = "Add members",
@@ -124,7 +126,7 @@ pub async fn add_members(
 /// DELETE `room/<id>/users/<user_id>/`: the creator removes anyone; a member leaves.
 #[utoipa::path(
     delete,
-    path = "/api/v1/chat/room/{room_id}/users/{user_id}/",
+    path = routes::ROOM_MEMBER,
     operation_id = "chat_room_remove_member",
     tag = "chat",
     summary = "Remove a member, or leave",
