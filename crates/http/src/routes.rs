@@ -80,7 +80,51 @@ pub fn path(route: &str, values: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    /// Each route and the path API.md gives it, copied from API.md on purpose: the table is
+    /// the wire contract.
+    const CONTRACT: [(&str, &str); 24] = [
+        (HEALTH_LIVE, "/health/live"),
+        (HEALTH_READY, "/health/ready"),
+        (REGISTER, "/api/v1/user/register/"),
+        (VERIFY_EMAIL_BEGIN, "/api/v1/user/verify-email/begin/"),
+        (
+            VERIFY_EMAIL_COMPLETE,
+            "/api/v1/user/verify-email/complete/{token}/",
+        ),
+        (TOTP_DEVICE_CREATE, "/api/v1/user/totp-device/create/"),
+        (QR_CODE, "/api/v1/user/qr-code/"),
+        (TOTP_DEVICE_VERIFY, "/api/v1/user/totp-device/verify/"),
+        (LOGIN, "/api/v1/user/login/"),
+        (TOTP_VERIFY, "/api/v1/user/totp/verify/"),
+        (REFRESH, "/api/v1/user/refresh/"),
+        (LOGOUT, "/api/v1/user/logout/"),
+        (ME, "/api/v1/user/me/"),
+        (USER_LIST, "/api/v1/user/user-list/"),
+        (SOCIAL_BEGIN, "/api/v1/user/social/begin/{backend}/"),
+        (SOCIAL_COMPLETE, "/api/v1/user/social/complete/{backend}/"),
+        (ROOM_LIST, "/api/v1/chat/room-list/"),
+        (ROOM_MEMBERS, "/api/v1/chat/room/{room_id}/users/"),
+        (ROOM_MEMBER, "/api/v1/chat/room/{room_id}/users/{user_id}/"),
+        (ROOM_HOME, "/api/v1/chat/home/{room_id}/"),
+        (MEDIA, "/api/v1/chat/media/{message_id}/"),
+        (SCHEMA, "/api/v1/schema/"),
+        (DOCS, "/api/v1/docs/"),
+        (CHAT_SOCKET, "/ws/chat/{room_id}/"),
+    ];
+
+    #[test]
+    fn every_route_is_the_path_api_md_names_and_none_is_written_twice() {
+        for (route, expected) in CONTRACT {
+            assert_eq!(route, expected);
+        }
+        // A copy-paste slip giving two routes one path would shadow one of them.
+        let distinct: BTreeSet<&str> = CONTRACT.iter().map(|(route, _)| *route).collect();
+        assert_eq!(distinct.len(), CONTRACT.len());
+    }
 
     #[test]
     fn path_fills_each_segment_in_order() {
