@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
+use whisper_http::routes;
 
 /// A signed-in benchmark user.
 pub struct BenchUser {
@@ -67,21 +68,25 @@ async fn settled_step() -> anyhow::Result<u64> {
 impl SignUp<'_> {
     /// Registers and signs in user number `n`.
     pub async fn user(&self, n: usize) -> anyhow::Result<BenchUser> {
-        let api = format!("{}/api/v1/user", self.url);
         let email = format!("bench-{}-{n}@example.org", self.run);
         let client = client()?;
         post(
             &client,
-            format!("{api}/register/"),
+            format!("{}{}", self.url, routes::REGISTER),
             Some(json!({"email": email})),
         )
         .await?;
         let link = self.verification_link(&email).await?;
         let path = url::Url::parse(&link)?.path().to_owned();
         post(&client, format!("{}{path}", self.url), None).await?;
-        post(&client, format!("{api}/totp-device/create/"), None).await?;
+        post(
+            &client,
+            format!("{}{}", self.url, routes::TOTP_DEVICE_CREATE),
+            None,
+        )
+        .await?;
         let png = client
-            .post(format!("{api}/qr-code/"))
+            .post(format!("{}{}", self.url, routes::QR_CODE))
             .send()
             .await?
             .bytes()
@@ -91,19 +96,19 @@ impl SignUp<'_> {
         let code = |step: u64| totp.generate(step * 30).to_string();
         post(
             &client,
-            format!("{api}/totp-device/verify/"),
+            format!("{}{}", self.url, routes::TOTP_DEVICE_VERIFY),
             Some(json!({"otp_token": code(step - 1)})),
         )
         .await?;
         post(
             &client,
-            format!("{api}/login/"),
+            format!("{}{}", self.url, routes::LOGIN),
             Some(json!({"email": email})),
         )
         .await?;
         let tokens = post(
             &client,
-            format!("{api}/totp/verify/"),
+            format!("{}{}", self.url, routes::TOTP_VERIFY),
             Some(json!({"otp_token": code(step)})),
         )
         .await?;

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{BenchUser, SignUp};
 use crate::socket;
+use whisper_http::routes;
 
 /// How many sign-ups or room creations are in flight at once.
 const IN_FLIGHT: usize = 8;
@@ -40,7 +41,7 @@ async fn create_room(url: &str, users: &[BenchUser], name: String) -> anyhow::Re
     };
     let ids: Vec<&str> = others.iter().map(|u| u.id.as_str()).collect();
     let response = reqwest::Client::new()
-        .post(format!("{url}/api/v1/chat/room-list/"))
+        .post(format!("{url}{}", routes::ROOM_LIST))
         .bearer_auth(&creator.access)
         .json(&json!({"room_name": name, "user_ids": ids}))
         .send()

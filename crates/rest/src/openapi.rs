@@ -41,9 +41,12 @@ pub const SESSION: &str = "session";
 #[openapi(
     info(
         title = "Whisper",
-        description = "The REST API of Whisper, a chat server. Errors always have the shape \
-            `{\"code\", \"detail\", \"fields\"?}` (schema `ErrorBody`). Real-time chat runs over \
-            the WebSocket `/ws/chat/{room_id}/`, which this document does not describe.",
+        description = format!(
+            "The REST API of Whisper, a chat server. Errors always have the shape \
+            `{{\"code\", \"detail\", \"fields\"?}}` (schema `ErrorBody`). Real-time chat runs \
+            over the WebSocket `{}`, which this document does not describe.",
+            routes::CHAT_SOCKET
+        ),
         license(name = "MIT", identifier = "MIT"),
     ),
     paths(
