@@ -21,10 +21,10 @@ use whisper_postgres::{
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
-use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalTurns};
+use whisper_ws::{Hub, SocketServices};
 
 use crate::caching::{CachedMembership, CachedTokens};
-use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
 
 /// How often the deliverer looks for emails whose retry time came, when nobody wakes it.

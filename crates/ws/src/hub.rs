@@ -13,7 +13,7 @@ use whisper_domain::ports::UserRepository;
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
 use whisper_rest::chat::dto::MessageBody;
 
-use crate::bus::LocalEventBus;
+use whisper_local::LocalEventBus;
 use crate::frames::{active_frame, message_frame, notification_frame, typing_frame};
 use crate::settings::WsSettings;
 
