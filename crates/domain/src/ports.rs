@@ -268,6 +268,18 @@ pub trait EventBus: Send + Sync {
     fn publish(&self, event: RoomEvent);
 }
 
+/// Someone who hears every room event published from the moment they start listening.
+pub type EventListener = Box<dyn Fn(&RoomEvent) + Send + Sync>;
+
+/// Where the WebSocket hub hears room events: those published here and, scaled out, on
+/// other instances.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventSource: Send + Sync {
+    /// Calls `listener` with every event from now on, in publishing order and in the
+    /// publisher's task: it must be quick and must not publish.
+    fn listen(&self, listener: EventListener);
+}
+
 /// Media files, named by server-made keys.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

@@ -7,17 +7,15 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 use whisper_domain::RoomEvent;
-use whisper_domain::ports::EventBus;
+use whisper_domain::ports::{EventBus, EventListener, EventSource};
 
 /// Events buffered per subscriber before a lagging one misses some.
 const CAPACITY: usize = 65_536;
 
-type Listener = Box<dyn Fn(&RoomEvent) + Send + Sync>;
-
 /// Publishes room events to every listener and subscriber of this process.
 #[derive(Clone)]
 pub struct LocalEventBus {
-    listeners: Arc<RwLock<Vec<Listener>>>,
+    listeners: Arc<RwLock<Vec<EventListener>>>,
     sender: broadcast::Sender<RoomEvent>,
 }
 
@@ -28,15 +26,6 @@ impl LocalEventBus {
             listeners: Arc::default(),
             sender: broadcast::channel(CAPACITY).0,
         }
-    }
-
-    /// Calls `listener` with every event published from now on, synchronously: it must be
-    /// quick and must not publish.
-    pub fn listen(&self, listener: impl Fn(&RoomEvent) + Send + Sync + 'static) {
-        self.listeners
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(Box::new(listener));
     }
 
     /// A receiver of every event published from now on.
@@ -76,6 +65,15 @@ impl EventBus for LocalEventBus {
     }
 }
 
+impl EventSource for LocalEventBus {
+    fn listen(&self, listener: EventListener) {
+        self.listeners
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(listener);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -98,7 +96,9 @@ mod tests {
         let bus = LocalEventBus::new();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let recorder = heard.clone();
-        bus.listen(move |event| recorder.lock().unwrap().push(event.room().clone()));
+        bus.listen(Box::new(move |event| {
+            recorder.lock().unwrap().push(event.room().clone())
+        }));
         let mut subscriber = bus.subscribe();
         let rooms = [RoomId::generate(), RoomId::generate()];
         for room in &rooms {

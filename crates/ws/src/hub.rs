@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytestring::ByteString;
 use tokio::sync::{Notify, mpsc};
-use whisper_domain::ports::UserRepository;
+use whisper_domain::ports::{EventSource, UserRepository};
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
 use whisper_rest::chat::dto::MessageBody;
 
-use whisper_local::LocalEventBus;
 use crate::frames::{active_frame, message_frame, notification_frame, typing_frame};
 use crate::settings::WsSettings;
 
@@ -115,10 +114,10 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    /// Starts the hub: it listens to `bus`, writes online flags through `users`, and sends
+    /// Starts the hub: it listens to `events`, writes online flags through `users`, and sends
     /// `chat.active` at most every `settings.active_every` per room.
     pub fn start(
-        bus: &LocalEventBus,
+        events: &dyn EventSource,
         users: Arc<dyn UserRepository>,
         settings: WsSettings,
         public_url: String,
@@ -132,11 +131,11 @@ impl Hub {
         });
         tokio::spawn(write_presence(users, presence_changes));
         let listener = Arc::downgrade(&hub);
-        bus.listen(move |event| {
+        events.listen(Box::new(move |event| {
             if let Some(hub) = listener.upgrade() {
                 hub.deliver(event);
             }
-        });
+        }));
         tokio::spawn(announce_active(Arc::downgrade(&hub), settings.active_every));
         hub
     }
