@@ -21,7 +21,7 @@ use whisper_postgres::{
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
-use whisper_local::{FsMediaStore, LocalEventBus, LocalTurns};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_ws::{Hub, SocketServices};
 
 use crate::caching::{CachedMembership, CachedTokens};
@@ -105,9 +105,10 @@ pub fn sockets(
             media_max_bytes: settings.websocket.media_max_bytes,
         },
     );
+    let presence = LocalPresence::start(Arc::new(PgUsers::new(database.clone())));
     let hub = Hub::start(
         events,
-        Arc::new(PgUsers::new(database.clone())),
+        Arc::new(presence),
         settings.websocket,
         public_url.to_owned(),
     );

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod chat;
 pub mod clock;
+#[cfg(feature = "contracts")]
+pub mod contracts;
 pub mod delivery;
 pub mod email;
 pub mod error;

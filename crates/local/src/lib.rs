@@ -4,8 +4,10 @@
 
 pub mod bus;
 pub mod media;
+pub mod presence;
 pub mod turns;
 
 pub use bus::LocalEventBus;
 pub use media::FsMediaStore;
+pub use presence::LocalPresence;
 pub use turns::LocalTurns;
