@@ -1,7 +1,6 @@
 //! The `whisper` server: configuration, wiring of the adapters, the CLI and graceful
 //! shutdown. A library too, so tests can build the same [`startup::Application`].
 
-pub mod caching;
 pub mod open_files;
 pub mod request_log;
 pub mod schema;

@@ -10,21 +10,20 @@ use tokio::task::JoinHandle;
 use whisper_crypto::CryptoSuite;
 use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
 use whisper_domain::{
-    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, DomainResult,
-    LockoutPolicy, MailDelivery, OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest,
-    SystemClock, UserId, VerificationCode,
+    Accounts, AccountsPolicy, AccountsPorts, CachedMembership, CachedTokens, Chat, ChatPolicy,
+    ChatPorts, DomainResult, LockoutPolicy, MailDelivery, OutgoingEmail, RetryPolicy, Rooms,
+    RoomsPorts, SecretDigest, SystemClock, UserId, VerificationCode,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
-use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_ws::{Hub, SocketServices};
 
-use crate::caching::{CachedMembership, CachedTokens};
 use crate::settings::Settings;
 
 /// How often the deliverer looks for emails whose retry time came, when nobody wakes it.
@@ -45,7 +44,10 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
             Arc::new(crypto.sealer),
         )),
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
-        tokens: Arc::new(CachedTokens::new(PgTokens::new(database.clone()))),
+        tokens: Arc::new(CachedTokens::new(
+            PgTokens::new(database.clone()),
+            clock.clone(),
+        )),
         link_tokens: Arc::new(crypto.link_tokens),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
@@ -77,7 +79,10 @@ pub fn rooms(
 ) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        rooms: Arc::new(CachedMembership::new(PgRooms::new(database.clone()))),
+        rooms: Arc::new(CachedMembership::new(
+            PgRooms::new(database.clone()),
+            Arc::new(SystemClock),
+        )),
         messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,

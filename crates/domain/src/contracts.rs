@@ -31,7 +31,10 @@ pub async fn presence(presence: &dyn Presence) {
         "a member with two sockets counts once"
     );
     assert_eq!(members(&random).await, Some(1));
-    assert_eq!((online(&ada).await, online(&bob).await), (Some(true), Some(true)));
+    assert_eq!(
+        (online(&ada).await, online(&bob).await),
+        (Some(true), Some(true))
+    );
 
     presence.disconnect(&general, &ada);
     assert_eq!(
@@ -54,6 +57,12 @@ pub async fn presence(presence: &dyn Presence) {
 
     presence.disconnect(&random, &ada);
     presence.disconnect(&general, &bob);
-    assert_eq!((members(&general).await, members(&random).await), (Some(0), Some(0)));
-    assert_eq!((online(&ada).await, online(&bob).await), (Some(false), Some(false)));
+    assert_eq!(
+        (members(&general).await, members(&random).await),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        (online(&ada).await, online(&bob).await),
+        (Some(false), Some(false))
+    );
 }

@@ -6,7 +6,10 @@ use whisper_domain::ports::MockUserRepository;
 use super::*;
 
 /// A user repository that reports every flag written, until the writer ends.
-fn recording_users() -> (Arc<dyn UserRepository>, mpsc::UnboundedReceiver<(UserId, bool)>) {
+fn recording_users() -> (
+    Arc<dyn UserRepository>,
+    mpsc::UnboundedReceiver<(UserId, bool)>,
+) {
     let (written, writes) = mpsc::unbounded_channel();
     let mut users = MockUserRepository::new();
     users.expect_set_online().returning(move |user, online| {

@@ -95,10 +95,16 @@ async fn a_connection_that_falls_behind_leaves_presence_once() {
         started.publish(&added(&room));
     }
     assert!(registration.overflow.happened());
-    assert_eq!(started.told.lock().last(), Some(&(room.clone(), ada.clone(), false)));
+    assert_eq!(
+        started.told.lock().last(),
+        Some(&(room.clone(), ada.clone(), false))
+    );
     drop(registration);
     let disconnects = started.told.lock().iter().filter(|told| !told.2).count();
-    assert_eq!(disconnects, 1, "leaving after falling behind is not told twice");
+    assert_eq!(
+        disconnects, 1,
+        "leaving after falling behind is not told twice"
+    );
 }
 
 #[tokio::test]
