@@ -3,7 +3,9 @@
 //! task first. Subscribers get a channel instead, for consumers that may lag (a lagging
 //! one is told so; it never blocks a publisher).
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use tokio::sync::broadcast;
 use whisper_domain::RoomEvent;
@@ -50,12 +52,7 @@ impl std::fmt::Debug for LocalEventBus {
 
 impl EventBus for LocalEventBus {
     fn publish(&self, event: RoomEvent) {
-        for listener in self
-            .listeners
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-        {
+        for listener in self.listeners.read().iter() {
             listener(&event);
         }
         // No subscriber is not an error: nobody is listening that way.
@@ -67,10 +64,7 @@ impl EventBus for LocalEventBus {
 
 impl EventSource for LocalEventBus {
     fn listen(&self, listener: EventListener) {
-        self.listeners
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(listener);
+        self.listeners.write().push(listener);
     }
 }
 

@@ -4,10 +4,11 @@
 //! message is closed (1013) rather than buffered without bound or allowed to slow others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytestring::ByteString;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 use whisper_domain::ports::{EventSource, Presence};
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
@@ -139,9 +140,7 @@ impl Hub {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock()
     }
 
     /// Adds a connection of `user` to `room`; returns its place and its queue.
