@@ -32,6 +32,17 @@ impl Time {
     }
 }
 
+/// A token store that answers `record` to exactly `times` lookups.
+fn store_answering(record: &AccessTokenRecord, times: usize) -> MockTokenStore {
+    let answer = record.clone();
+    let mut store = MockTokenStore::new();
+    store
+        .expect_find_access()
+        .times(times)
+        .returning(move |_| Ok(Some(answer.clone())));
+    store
+}
+
 fn record(family: Option<TokenFamilyId>) -> AccessTokenRecord {
     AccessTokenRecord::issue(
         UserId::generate(),
@@ -45,14 +56,8 @@ fn record(family: Option<TokenFamilyId>) -> AccessTokenRecord {
 fn a_live_token_record_is_read_once_while_fresh() {
     let live = record(None);
     let jti = live.jti.clone();
-    let mut store = MockTokenStore::new();
-    let answer = live.clone();
-    store
-        .expect_find_access()
-        .times(1)
-        .returning(move |_| Ok(Some(answer.clone())));
     let time = Time::new();
-    let cached = CachedTokens::new(store, time.clock());
+    let cached = CachedTokens::new(store_answering(&live, 1), time.clock());
     for _ in 0..3 {
         assert_eq!(
             block_on(cached.find_access(&jti)).unwrap(),
@@ -67,23 +72,12 @@ fn revoked_unknown_and_stale_records_are_read_again() {
     let mut revoked = record(None);
     revoked.revoked = true;
     let jti = revoked.jti.clone();
-    let mut store = MockTokenStore::new();
-    store
-        .expect_find_access()
-        .times(2)
-        .returning(move |_| Ok(Some(revoked.clone())));
     let time = Time::new();
-    let cached = CachedTokens::new(store, time.clock());
+    let cached = CachedTokens::new(store_answering(&revoked, 2), time.clock());
     block_on(cached.find_access(&jti)).unwrap();
     block_on(cached.find_access(&jti)).unwrap();
 
-    let live = record(None);
-    let mut store = MockTokenStore::new();
-    store
-        .expect_find_access()
-        .times(2)
-        .returning(move |_| Ok(Some(live.clone())));
-    let cached = CachedTokens::new(store, time.clock());
+    let cached = CachedTokens::new(store_answering(&record(None), 2), time.clock());
     block_on(cached.find_access(&jti)).unwrap();
     // Another instance's revocation is honoured within REVALIDATE_AFTER.
     time.advance(REVALIDATE_AFTER);

@@ -10,59 +10,50 @@ use crate::ports::Presence;
 pub async fn presence(presence: &dyn Presence) {
     let (general, random) = (RoomId::generate(), RoomId::generate());
     let (ada, bob) = (UserId::generate(), UserId::generate());
-    let members = |room: &RoomId| {
-        let room = room.clone();
-        async move { presence.members_connected(&room).await.ok() }
-    };
-    let online = |user: &UserId| {
-        let user = user.clone();
-        async move { presence.is_online(&user).await.ok() }
-    };
-    assert_eq!(members(&general).await, Some(0), "nobody connected yet");
-    assert_eq!(online(&ada).await, Some(false));
+    let seen = Seen(presence);
+    seen.members(&general, 0, "nobody connected yet").await;
+    seen.online(&ada, false, "ada has no socket yet").await;
 
     presence.connect(&general, &ada);
     presence.connect(&general, &ada);
     presence.connect(&general, &bob);
     presence.connect(&random, &ada);
-    assert_eq!(
-        members(&general).await,
-        Some(2),
-        "a member with two sockets counts once"
-    );
-    assert_eq!(members(&random).await, Some(1));
-    assert_eq!(
-        (online(&ada).await, online(&bob).await),
-        (Some(true), Some(true))
-    );
+    seen.members(&general, 2, "a member with two sockets counts once")
+        .await;
+    seen.members(&random, 1, "ada alone in random").await;
+    seen.online(&bob, true, "bob is connected").await;
 
     presence.disconnect(&general, &ada);
-    assert_eq!(
-        members(&general).await,
-        Some(2),
-        "ada still has a socket open to general"
-    );
+    seen.members(&general, 2, "ada still has a socket open to general")
+        .await;
     presence.disconnect(&general, &ada);
     presence.disconnect(&general, &ada);
-    assert_eq!(
-        members(&general).await,
-        Some(1),
-        "a socket closed twice counts once"
-    );
-    assert_eq!(
-        online(&ada).await,
-        Some(true),
-        "ada is still connected to random"
-    );
+    seen.members(&general, 1, "a socket closed twice counts once")
+        .await;
+    seen.online(&ada, true, "ada is still connected to random")
+        .await;
 
     presence.disconnect(&random, &ada);
     presence.disconnect(&general, &bob);
-    assert_eq!(
-        (members(&general).await, members(&random).await),
-        (Some(0), Some(0))
-    );
-    assert_eq!(
-        (online(&ada).await, online(&bob).await),
-        (Some(false), Some(false))
-    );
+    seen.members(&general, 0, "everyone left general").await;
+    seen.members(&random, 0, "everyone left random").await;
+    seen.online(&ada, false, "ada closed every socket").await;
+    seen.online(&bob, false, "bob closed every socket").await;
+}
+
+/// What a presence answers, checked against what the contract expects.
+struct Seen<'a>(&'a dyn Presence);
+
+impl Seen<'_> {
+    async fn members(&self, room: &RoomId, expected: usize, why: &str) {
+        assert_eq!(
+            self.0.members_connected(room).await.ok(),
+            Some(expected),
+            "{why}"
+        );
+    }
+
+    async fn online(&self, user: &UserId, expected: bool, why: &str) {
+        assert_eq!(self.0.is_online(user).await.ok(), Some(expected), "{why}");
+    }
 }
