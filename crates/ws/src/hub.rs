@@ -184,15 +184,15 @@ impl Hub {
         };
         let before = connections.len();
         connections.retain(|connection| connection.id != id);
-        // A connection that fell behind already left (see `deliver`).
-        if connections.len() == before {
-            return;
-        }
+        // A connection that fell behind already left presence (see `deliver`).
+        let was_present = connections.len() != before;
         if connections.is_empty() {
             state.rooms.remove(room);
         }
-        self.presence.disconnect(room, user);
-        state.active_changed.insert(room.clone());
+        if was_present {
+            self.presence.disconnect(room, user);
+            state.active_changed.insert(room.clone());
+        }
     }
 
     fn deliver(&self, event: &RoomEvent) {

@@ -121,3 +121,15 @@ async fn chat_active_carries_the_count_presence_gives() {
         (Some("chat.active"), Some(7))
     );
 }
+
+#[tokio::test]
+async fn a_room_is_forgotten_once_its_last_connection_leaves() {
+    let started = start(1, 2);
+    let (room, ada) = (RoomId::generate(), UserId::generate());
+    let (registration, _queue) = started.hub.join(&room, &ada);
+    for _ in 0..3 {
+        started.publish(&added(&room));
+    }
+    drop(registration);
+    assert!(started.hub.state().rooms.is_empty());
+}
