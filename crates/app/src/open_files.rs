@@ -51,8 +51,6 @@ fn raise(soft: u64, hard: u64, set: impl FnOnce(u64) -> Result<(), Errno>) -> Op
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     #[test]
