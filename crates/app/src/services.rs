@@ -1,4 +1,4 @@
-//! The domain services built from their adapters, and the background mail deliverer.
+//! The domain services built from their adapters.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use whisper_crypto::CryptoSuite;
 use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
 use whisper_domain::{
@@ -26,9 +25,6 @@ use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
 use crate::caching::{CachedMembership, CachedTokens};
 use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
-
-/// How often the deliverer looks for emails whose retry time came, when nobody wakes it.
-const OUTBOX_POLL: Duration = Duration::from_secs(2);
 
 /// The accounts use case, wired to PostgreSQL and the crypto adapters.
 pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notify>) -> Accounts {
@@ -119,6 +115,19 @@ pub fn sockets(
     }
 }
 
+/// Mail delivery from the outbox of `database` through the configured transport. Must run
+/// inside the Tokio runtime (the SMTP pool is bound to it).
+pub fn mail_delivery(settings: &Settings, database: &Database) -> anyhow::Result<MailDelivery> {
+    let mailer =
+        SmtpMailer::new(&settings.mail.transport, &settings.mail.sender).context("WHISPER_MAIL")?;
+    Ok(MailDelivery::new(
+        Arc::new(PgMailOutbox::new(database.clone())),
+        Arc::new(mailer),
+        Arc::new(SystemClock),
+        RetryPolicy::default(),
+    ))
+}
+
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.
 pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> {
     let google = &settings.google;
@@ -182,47 +191,5 @@ impl VerificationCodes for WakingCodes {
 
     async fn discard(&self, user_id: &UserId) -> DomainResult<()> {
         self.inner.discard(user_id).await
-    }
-}
-
-/// The running mail deliverer; stop it with [`MailWorker::stop`].
-pub struct MailWorker {
-    stop: Arc<Notify>,
-    task: JoinHandle<()>,
-}
-
-impl MailWorker {
-    /// Starts delivering the outbox of `database` through the configured transport.
-    /// Must run inside the Tokio runtime (the SMTP pool is bound to it).
-    pub fn start(
-        settings: &Settings,
-        database: &Database,
-        mail_queued: Arc<Notify>,
-    ) -> anyhow::Result<Self> {
-        let mailer = SmtpMailer::new(&settings.mail.transport, &settings.mail.sender)
-            .context("WHISPER_MAIL")?;
-        let delivery = Arc::new(MailDelivery::new(
-            Arc::new(PgMailOutbox::new(database.clone())),
-            Arc::new(mailer),
-            Arc::new(SystemClock),
-            RetryPolicy::default(),
-        ));
-        let stop = Arc::new(Notify::new());
-        let stopped = stop.clone();
-        let task = tokio::spawn(whisper_smtp::run_outbox_delivery(
-            delivery,
-            OUTBOX_POLL,
-            mail_queued,
-            async move { stopped.notified().await },
-        ));
-        Ok(Self { stop, task })
-    }
-
-    /// Lets a delivery pass in progress finish, then stops.
-    pub async fn stop(self) {
-        self.stop.notify_one();
-        if let Err(error) = self.task.await {
-            tracing::warn!(%error, "mail delivery task failed");
-        }
     }
 }

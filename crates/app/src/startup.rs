@@ -20,9 +20,10 @@ use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
 use crate::events::LocalEventBus;
 use crate::request_log::log_request;
 use crate::schema;
-use crate::services::{self, MailWorker};
+use crate::services;
 use crate::settings::Settings;
 use crate::tls;
+use crate::workers::MailWorker;
 
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
@@ -63,7 +64,10 @@ impl Application {
         }
         let mail_queued = Arc::new(Notify::new());
         let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
-        let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
+        let mail_worker = MailWorker::start(
+            Arc::new(services::mail_delivery(settings, &database)?),
+            mail_queued,
+        );
         let social = web::Data::new(services::social_providers(settings)?);
         let events = LocalEventBus::new();
         let rooms = web::Data::new(services::rooms(
