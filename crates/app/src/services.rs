@@ -4,14 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use async_trait::async_trait;
 use tokio::sync::Notify;
 use whisper_crypto::CryptoSuite;
-use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
+use whisper_domain::ports::{Clock, EventBus};
 use whisper_domain::{
-    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, DomainResult,
-    LockoutPolicy, MailDelivery, OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest,
-    SystemClock, UserId, VerificationCode,
+    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, LockoutPolicy,
+    MailDelivery, RetryPolicy, Rooms, RoomsPorts, SystemClock,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_postgres::{
@@ -32,10 +30,10 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = AccountsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        codes: Arc::new(WakingCodes {
-            inner: PgVerificationCodes::new(database.clone()),
+        codes: Arc::new(PgVerificationCodes::notifying(
+            database.clone(),
             mail_queued,
-        }),
+        )),
         devices: Arc::new(PgTotpDevices::new(
             database.clone(),
             Arc::new(crypto.sealer),
@@ -157,39 +155,4 @@ pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> 
 
 fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
-/// Verification codes that wake the mail deliverer once their email is committed, so
-/// mail leaves at once instead of at the next poll.
-struct WakingCodes {
-    inner: PgVerificationCodes,
-    mail_queued: Arc<Notify>,
-}
-
-#[async_trait]
-impl VerificationCodes for WakingCodes {
-    async fn issue(&self, code: &VerificationCode, email: &OutgoingEmail) -> DomainResult<()> {
-        self.inner.issue(code, email).await?;
-        self.mail_queued.notify_one();
-        Ok(())
-    }
-
-    async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>> {
-        self.inner.find_for_user(user_id).await
-    }
-
-    async fn find_by_digest(
-        &self,
-        digest: &SecretDigest,
-    ) -> DomainResult<Option<VerificationCode>> {
-        self.inner.find_by_digest(digest).await
-    }
-
-    async fn consume(&self, digest: &SecretDigest) -> DomainResult<whisper_domain::User> {
-        self.inner.consume(digest).await
-    }
-
-    async fn discard(&self, user_id: &UserId) -> DomainResult<()> {
-        self.inner.discard(user_id).await
-    }
 }
