@@ -1,4 +1,5 @@
-//! The domain services built from their adapters.
+//! The domain services built from their adapters, every one reading the time from the
+//! one clock it is given.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use whisper_crypto::CryptoSuite;
 use whisper_domain::ports::{Clock, EventBus};
 use whisper_domain::{
     Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, LockoutPolicy,
-    MailDelivery, RetryPolicy, Rooms, RoomsPorts, SystemClock,
+    MailDelivery, RetryPolicy, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_postgres::{
@@ -23,11 +24,76 @@ use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
 use crate::caching::{CachedMembership, CachedTokens};
 use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
+use crate::startup::Databases;
+
+/// Every service the HTTP and WebSocket edges and the workers are given.
+pub struct Services {
+    /// Registration, verification, TOTP, sessions.
+    pub accounts: Accounts,
+    /// Rooms, members, history and media.
+    pub rooms: Rooms,
+    /// Chat and the hub fanning events out to this instance's sockets.
+    pub sockets: SocketServices,
+    /// The configured identity providers.
+    pub social: SocialProviders,
+    /// Delivery of the mail outbox, run by the mail worker.
+    pub mail_delivery: Arc<MailDelivery>,
+    /// Notified when an email is committed to the outbox: wakes the mail worker.
+    pub mail_queued: Arc<Notify>,
+    /// The in-process event bus the services publish on.
+    pub events: LocalEventBus,
+}
+
+impl Services {
+    /// Builds every service on `databases`, reading the time from `clock`; links point
+    /// under `public_url` (no trailing slash). Must run inside the Tokio runtime (the SMTP
+    /// pool and the hub are bound to it).
+    pub fn build(
+        settings: &Settings,
+        databases: &Databases,
+        public_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let mail_queued = Arc::new(Notify::new());
+        let events = LocalEventBus::new();
+        Ok(Self {
+            accounts: accounts(
+                settings,
+                &databases.main,
+                mail_queued.clone(),
+                clock.clone(),
+            ),
+            rooms: rooms(
+                settings,
+                &databases.main,
+                &databases.messages,
+                Arc::new(events.clone()),
+                clock.clone(),
+            ),
+            sockets: sockets(
+                settings,
+                &databases.main,
+                &databases.messages,
+                &events,
+                public_url,
+                clock.clone(),
+            ),
+            social: social_providers(settings)?,
+            mail_delivery: Arc::new(mail_delivery(settings, &databases.main, clock)?),
+            mail_queued,
+            events,
+        })
+    }
+}
 
 /// The accounts use case, wired to PostgreSQL and the crypto adapters.
-pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notify>) -> Accounts {
+pub fn accounts(
+    settings: &Settings,
+    database: &Database,
+    mail_queued: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = AccountsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
         codes: Arc::new(PgVerificationCodes::notifying(
@@ -68,6 +134,7 @@ pub fn rooms(
     database: &Database,
     message_database: &Database,
     events: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
 ) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
@@ -75,7 +142,7 @@ pub fn rooms(
         messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,
-        clock: Arc::new(SystemClock),
+        clock,
     })
 }
 
@@ -86,6 +153,7 @@ pub fn sockets(
     message_database: &Database,
     events: &LocalEventBus,
     public_url: &str,
+    clock: Arc<dyn Clock>,
 ) -> SocketServices {
     let chat = Chat::new(
         ChatPorts {
@@ -93,7 +161,7 @@ pub fn sockets(
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
             events: Arc::new(events.clone()),
             turns: Arc::new(LocalTurns::new()),
-            clock: Arc::new(SystemClock),
+            clock,
         },
         ChatPolicy {
             media_max_bytes: settings.websocket.media_max_bytes,
@@ -115,13 +183,17 @@ pub fn sockets(
 
 /// Mail delivery from the outbox of `database` through the configured transport. Must run
 /// inside the Tokio runtime (the SMTP pool is bound to it).
-pub fn mail_delivery(settings: &Settings, database: &Database) -> anyhow::Result<MailDelivery> {
+pub fn mail_delivery(
+    settings: &Settings,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<MailDelivery> {
     let mailer =
         SmtpMailer::new(&settings.mail.transport, &settings.mail.sender).context("WHISPER_MAIL")?;
     Ok(MailDelivery::new(
         Arc::new(PgMailOutbox::new(database.clone())),
         Arc::new(mailer),
-        Arc::new(SystemClock),
+        clock,
         RetryPolicy::default(),
     ))
 }
