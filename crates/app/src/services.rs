@@ -170,13 +170,13 @@ pub fn sockets(
     let hub = Hub::start(
         events,
         Arc::new(PgUsers::new(database.clone())),
-        settings.websocket,
+        settings.ws_settings(),
         public_url.to_owned(),
     );
     SocketServices {
         hub,
         chat: Arc::new(chat),
-        settings: settings.websocket,
+        settings: settings.ws_settings(),
         public_url: public_url.to_owned(),
     }
 }

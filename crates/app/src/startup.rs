@@ -108,7 +108,7 @@ impl Application {
         let mail_worker = MailWorker::start(mail_delivery, mail_queued);
         Ok(Self {
             port,
-            https: settings.server.tls.is_some(),
+            https: settings.server.tls().is_some(),
             server,
             database: databases.main,
             mail_worker,
@@ -175,9 +175,9 @@ impl Application {
         };
         let addr = settings.server.addr;
         let cannot_listen = || format!("WHISPER_ADDR: cannot listen on {addr}");
-        let server = match &settings.server.tls {
+        let server = match settings.server.tls() {
             Some(paths) => server
-                .bind_rustls_0_23(addr, tls::server_config(paths)?)
+                .bind_rustls_0_23(addr, tls::server_config(&paths)?)
                 .with_context(cannot_listen)?,
             None => server.bind(addr).with_context(cannot_listen)?,
         };
