@@ -1,50 +1,14 @@
-//! The room and message objects of API.md, shared by the REST and WebSocket adapters.
+//! The message object of API.md, shared by the REST history and the WebSocket
+//! `chat.message` event, and the history page that lists them.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use whisper_domain::{Message, MessageContent, Room};
+use whisper_domain::{Message, MessageContent, MessageId};
 
-use crate::accounts::dto::timestamp;
-
-/// `{"room_name", "user_ids"}`
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewRoomRequest {
-    pub room_name: String,
-    #[serde(default)]
-    pub user_ids: Vec<String>,
-}
-
-/// `{"user_ids"}`
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MembersRequest {
-    pub user_ids: Vec<String>,
-}
-
-/// A room: `{id, room_name, users, creator, created}`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
-pub struct RoomBody {
-    pub id: String,
-    pub room_name: String,
-    pub users: Vec<String>,
-    pub creator: String,
-    pub created: String,
-}
-
-impl From<&Room> for RoomBody {
-    fn from(room: &Room) -> Self {
-        Self {
-            id: room.id.to_string(),
-            room_name: room.name.to_string(),
-            users: room.members.iter().map(ToString::to_string).collect(),
-            creator: room.creator.to_string(),
-            created: timestamp(room.created),
-        }
-    }
-}
+use crate::time::{display_date, display_time, timestamp};
 
 /// A message as members read it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageBody {
     pub id: String,
     pub message_format: String,
@@ -65,8 +29,9 @@ pub struct MessageBody {
 }
 
 impl MessageBody {
-    /// The message object; `media_url` is absolute, under `public_url`.
-    pub fn new(message: &Message, public_url: &str) -> Self {
+    /// The message object; `media_url` gives the absolute URL of a media message's bytes
+    /// (called only for media).
+    pub fn new(message: &Message, media_url: impl FnOnce(&MessageId) -> String) -> Self {
         let (text_content, media) = match &message.content {
             MessageContent::Text(text) => (Some(text.as_str().to_owned()), None),
             MessageContent::Media(media) => (None, Some(media)),
@@ -76,7 +41,7 @@ impl MessageBody {
             id: message.id.to_string(),
             message_format: message.content.format().to_owned(),
             text_content,
-            media_url: media.map(|_| format!("{public_url}/api/v1/chat/media/{}/", message.id)),
+            media_url: media.map(|_| media_url(&message.id)),
             media_content_type: media.map(|m| m.content_type.clone()),
             media_size: media.map(|m| m.size),
             is_reply: reply.is_some(),
@@ -93,41 +58,85 @@ impl MessageBody {
     }
 }
 
-/// `Oct. 18, 2023`: months abbreviated in the Associated Press style.
-pub fn display_date(at: DateTime<Utc>) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
-        "Dec.",
-    ];
-    let month = MONTHS[at.month0() as usize % 12];
-    format!("{month} {}, {}", at.day(), at.year())
-}
-
-/// `12:00 p.m.`
-pub fn display_time(at: DateTime<Utc>) -> String {
-    let (pm, hour) = at.hour12();
-    let meridiem = if pm { "p.m." } else { "a.m." };
-    format!("{hour}:{:02} {meridiem}", at.minute())
+/// A page of history: `{results, previous_messages}`, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryBody {
+    pub results: Vec<MessageBody>,
+    /// The absolute URL of the older page, or null on the oldest.
+    pub previous_messages: Option<String>,
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
+pub(crate) mod tests {
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+    use whisper_domain::{
+        MediaKey, MediaKind, MediaRef, MessageText, ReplyPreview, RoomId, UserId, Username,
+    };
 
     use super::*;
 
+    pub(crate) fn text_message() -> Message {
+        Message {
+            id: MessageId::parse("EYoT9lPS1H0oP5_CjuDDk").unwrap(),
+            room: RoomId::parse("R00mR00mR00mR00mR00mR").unwrap(),
+            sender: UserId::parse("V1StGXR8_Z5jdHi6B-myT").unwrap(),
+            sender_username: Username::parse("ada").unwrap(),
+            content: MessageContent::Text(MessageText::parse("Hello, World!").unwrap()),
+            reply_to: None,
+            created: Utc.with_ymd_and_hms(2023, 10, 18, 12, 0, 0).unwrap()
+                + chrono::Duration::microseconds(123_456),
+        }
+    }
+
     #[test]
-    fn dates_and_times_read_like_the_api_examples() {
-        let noon = Utc.with_ymd_and_hms(2023, 10, 18, 12, 0, 0).unwrap();
-        assert_eq!(display_date(noon), "Oct. 18, 2023");
-        assert_eq!(display_time(noon), "12:00 p.m.");
-        let night = Utc.with_ymd_and_hms(2024, 9, 3, 0, 5, 0).unwrap();
-        assert_eq!(display_date(night), "Sept. 3, 2024");
-        assert_eq!(display_time(night), "12:05 a.m.");
-        let may = Utc.with_ymd_and_hms(2024, 5, 1, 23, 59, 0).unwrap();
+    fn a_text_message_reads_as_the_api_shows_it_and_asks_for_no_url() {
+        let body = MessageBody::new(&text_message(), |_| unreachable!("text has no media"));
+        let expected = r#"{"id":"EYoT9lPS1H0oP5_CjuDDk","message_format":"text","text_content":"Hello, World!","media_url":null,"media_content_type":null,"media_size":null,"is_reply":false,"previous_message_id":null,"previous_message_content":null,"previous_sender":null,"sender":"V1StGXR8_Z5jdHi6B-myT","username":"ada","room":"R00mR00mR00mR00mR00mR","created":"2023-10-18T12:00:00.123456Z","date":"Oct. 18, 2023","time":"12:00 p.m."}"#;
+        assert_eq!(serde_json::to_string(&body).unwrap(), expected);
+        assert_eq!(serde_json::from_str::<MessageBody>(expected).unwrap(), body);
+    }
+
+    #[test]
+    fn a_media_reply_carries_the_url_it_is_given_and_quotes_its_target() {
+        let mut message = text_message();
+        message.content = MessageContent::Media(MediaRef {
+            kind: MediaKind::Audio,
+            key: MediaKey::generate(),
+            content_type: "audio/wav".into(),
+            size: 44,
+        });
+        message.reply_to = Some(ReplyPreview {
+            message_id: MessageId::parse("vFYEuZKrHMOdfyaRpjvgN").unwrap(),
+            content: "IMAGE".into(),
+            sender: UserId::parse("B0bB0bB0bB0bB0bB0bB0b").unwrap(),
+        });
+        let body = MessageBody::new(&message, |id| format!("https://chat.example/m/{id}/"));
+        let value = serde_json::to_value(&body).unwrap();
+        assert_eq!(value["message_format"], "audio");
+        assert_eq!(value["text_content"], json!(null));
         assert_eq!(
-            (display_date(may).as_str(), display_time(may).as_str()),
-            ("May 1, 2024", "11:59 p.m.")
+            value["media_url"],
+            "https://chat.example/m/EYoT9lPS1H0oP5_CjuDDk/"
+        );
+        assert_eq!(value["media_content_type"], "audio/wav");
+        assert_eq!(value["media_size"], 44);
+        assert_eq!(value["is_reply"], true);
+        assert_eq!(value["previous_message_id"], "vFYEuZKrHMOdfyaRpjvgN");
+        assert_eq!(value["previous_message_content"], "IMAGE");
+        assert_eq!(value["previous_sender"], "B0bB0bB0bB0bB0bB0bB0b");
+    }
+
+    #[test]
+    fn a_history_page_lists_results_then_the_older_page() {
+        let page = HistoryBody {
+            results: vec![],
+            previous_messages: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"results":[],"previous_messages":null}"#
         );
     }
 }
