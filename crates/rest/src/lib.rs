@@ -24,7 +24,7 @@ pub mod session;
 
 use actix_web::web;
 
-pub use errors::{ApiError, ErrorBody, error_response};
+pub use errors::{ApiError, error_response};
 pub use health::{Readiness, ReadinessProbe};
 
 /// The address people reach the server at (`WHISPER_PUBLIC_URL`), without a trailing

@@ -3,10 +3,11 @@
 use actix_web::{HttpResponse, web};
 use whisper_domain::{DomainError, DomainResult, RoomId, RoomName, Rooms, UserId};
 
-use super::dto::{MembersRequest, NewRoomRequest, RoomBody};
-use crate::accounts::dto::both;
+use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
+
 use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
+use crate::input::both;
 
 /// Every id of `raw`, or `Invalid` on `user_ids` listing the malformed ones, one per line.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
