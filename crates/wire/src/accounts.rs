@@ -1,5 +1,5 @@
-//! Request and response bodies of the accounts endpoints (`/api/v1/user/`), as API.md names
-//! them.
+//! Request and response bodies of the accounts endpoints (users and authentication), as
+//! API.md names them.
 
 use serde::{Deserialize, Serialize};
 use whisper_domain::{Session, User};

@@ -1,4 +1,4 @@
-//! What clients send over `/ws/chat/<room_id>/`, keyed by `message_type`: text frames of
+//! What clients send over the chat WebSocket, keyed by `message_type`: text frames of
 //! JSON ([`ClientCommand`]), and binary frames of JSON metadata ([`MediaCommand`]), the
 //! [`DELIMITER`], then the media bytes. A text `reply` and a binary `reply` share their tag
 //! but not their fields, hence one enum per kind of frame; a new command is one more variant.

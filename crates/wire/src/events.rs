@@ -1,4 +1,4 @@
-//! What the server sends over `/ws/chat/<room_id>/`: text frames of JSON, each with a
+//! What the server sends over the chat WebSocket: text frames of JSON, each with a
 //! `type`. A new kind of event is one more variant of [`ServerEvent`].
 
 use serde::{Deserialize, Serialize};

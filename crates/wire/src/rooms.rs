@@ -1,5 +1,4 @@
-//! Request and response bodies of the room endpoints (`/api/v1/chat/room-list/`,
-//! `room/<id>/users/`).
+//! Request and response bodies of the room endpoints: rooms and their members.
 
 use serde::{Deserialize, Serialize};
 use whisper_domain::Room;
