@@ -80,7 +80,7 @@ pub struct TestApp {
     /// The settings it runs with.
     pub settings: Settings,
     /// The app's in-process event bus, to observe what it publishes.
-    pub events: whisper_app::events::LocalEventBus,
+    pub events: whisper_local::LocalEventBus,
     server: ServerHandle,
     work: TempDir,
 }

@@ -2,9 +2,6 @@
 //! workers and graceful shutdown. A library too, so tests can build the same
 //! [`startup::Application`].
 
-pub mod caching;
-pub mod events;
-pub mod media_store;
 pub mod open_files;
 pub mod request_log;
 pub mod schema;

@@ -9,20 +9,19 @@ use tokio::sync::Notify;
 use whisper_crypto::CryptoSuite;
 use whisper_domain::ports::{Clock, EventBus};
 use whisper_domain::{
-    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, LockoutPolicy,
-    MailDelivery, RetryPolicy, Rooms, RoomsPorts,
+    Accounts, AccountsPolicy, AccountsPorts, CachedMembership, CachedTokens, Chat, ChatPolicy,
+    ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
-use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
+use whisper_ws::{Hub, SocketServices};
 
-use crate::caching::{CachedMembership, CachedTokens};
-use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
 use crate::startup::Databases;
 
@@ -105,7 +104,10 @@ pub fn accounts(
             Arc::new(crypto.sealer),
         )),
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
-        tokens: Arc::new(CachedTokens::new(PgTokens::new(database.clone()))),
+        tokens: Arc::new(CachedTokens::new(
+            PgTokens::new(database.clone()),
+            clock.clone(),
+        )),
         link_tokens: Arc::new(crypto.link_tokens),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
@@ -138,7 +140,10 @@ pub fn rooms(
 ) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        rooms: Arc::new(CachedMembership::new(PgRooms::new(database.clone()))),
+        rooms: Arc::new(CachedMembership::new(
+            PgRooms::new(database.clone()),
+            clock.clone(),
+        )),
         messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,
@@ -167,9 +172,10 @@ pub fn sockets(
             media_max_bytes: settings.websocket.media_max_bytes,
         },
     );
+    let presence = LocalPresence::start(Arc::new(PgUsers::new(database.clone())));
     let hub = Hub::start(
         events,
-        Arc::new(PgUsers::new(database.clone())),
+        Arc::new(presence),
         settings.ws_settings(),
         public_url.to_owned(),
     );

@@ -12,13 +12,13 @@ use async_trait::async_trait;
 use whisper_crypto::SignedCursors;
 use whisper_domain::ports::Clock;
 use whisper_domain::{DomainError, SystemClock};
+use whisper_local::LocalEventBus;
 use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
 use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
 
-use crate::events::LocalEventBus;
 use crate::request_log::log_request;
 use crate::schema;
 use crate::services::Services;
