@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
+use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use whisper_http::routes;
+use whisper_wire::accounts::{EmailRequest, OtpRequest, RegisterRequest, TokensBody};
 
 /// A signed-in benchmark user.
 pub struct BenchUser {
@@ -41,10 +42,15 @@ fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-async fn post(client: &reqwest::Client, url: String, body: Option<Value>) -> anyhow::Result<Value> {
+/// POSTs `body` (none when `None`) and returns the answer's body text.
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    body: Option<&impl Serialize>,
+) -> anyhow::Result<String> {
     let request = client.post(&url);
     let request = match body {
-        Some(body) => request.json(&body),
+        Some(body) => request.json(body),
         None => request,
     };
     let response = request.send().await?;
@@ -53,7 +59,15 @@ async fn post(client: &reqwest::Client, url: String, body: Option<Value>) -> any
     if !(status.is_success() || status.is_redirection()) {
         bail!("POST {url}: {status} {text}");
     }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    Ok(text)
+}
+
+/// A code of the authenticator, as `totp-device/verify/` and `totp/verify/` take it.
+fn otp(code: String) -> OtpRequest {
+    OtpRequest {
+        otp_token: code,
+        username: None,
+    }
 }
 
 /// The current 30-second step, waiting out the last 3 seconds of a step.
@@ -70,19 +84,24 @@ impl SignUp<'_> {
     pub async fn user(&self, n: usize) -> anyhow::Result<BenchUser> {
         let email = format!("bench-{}-{n}@example.org", self.run);
         let client = client()?;
+        let register = RegisterRequest {
+            email: email.clone(),
+            username: None,
+        };
         post(
             &client,
             format!("{}{}", self.url, routes::REGISTER),
-            Some(json!({"email": email})),
+            Some(&register),
         )
         .await?;
         let link = self.verification_link(&email).await?;
         let path = url::Url::parse(&link)?.path().to_owned();
-        post(&client, format!("{}{path}", self.url), None).await?;
+        let nobody = None::<&()>;
+        post(&client, format!("{}{path}", self.url), nobody).await?;
         post(
             &client,
             format!("{}{}", self.url, routes::TOTP_DEVICE_CREATE),
-            None,
+            nobody,
         )
         .await?;
         let png = client
@@ -97,30 +116,29 @@ impl SignUp<'_> {
         post(
             &client,
             format!("{}{}", self.url, routes::TOTP_DEVICE_VERIFY),
-            Some(json!({"otp_token": code(step - 1)})),
+            Some(&otp(code(step - 1))),
         )
         .await?;
+        let login = EmailRequest {
+            email: email.clone(),
+        };
         post(
             &client,
             format!("{}{}", self.url, routes::LOGIN),
-            Some(json!({"email": email})),
+            Some(&login),
         )
         .await?;
         let tokens = post(
             &client,
             format!("{}{}", self.url, routes::TOTP_VERIFY),
-            Some(json!({"otp_token": code(step)})),
+            Some(&otp(code(step))),
         )
         .await?;
-        let field = |name: &str| {
-            tokens[name]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| anyhow!("no {name} in {tokens}"))
-        };
+        let tokens: TokensBody = serde_json::from_str(&tokens)
+            .with_context(|| format!("reading the tokens of {email}: {tokens}"))?;
         Ok(BenchUser {
-            id: field("id")?,
-            access: field("access")?,
+            id: tokens.id,
+            access: tokens.access,
             email,
             totp,
         })

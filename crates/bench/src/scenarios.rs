@@ -8,6 +8,7 @@ use anyhow::bail;
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use whisper_wire::accounts::{EmailRequest, OtpRequest};
 
 use crate::accounts::BenchUser;
 use crate::process::cpu_seconds;
@@ -194,7 +195,9 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
         .build()?;
     let login = client
         .post(format!("{url}{}", routes::LOGIN))
-        .json(&json!({"email": user.email}))
+        .json(&EmailRequest {
+            email: user.email.clone(),
+        })
         .send()
         .await?;
     if login.status() != reqwest::StatusCode::SEE_OTHER {
@@ -203,7 +206,10 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
     let code = user.totp.generate(step * 30).to_string();
     let tokens = client
         .post(format!("{url}{}", routes::TOTP_VERIFY))
-        .json(&json!({"otp_token": code}))
+        .json(&OtpRequest {
+            otp_token: code,
+            username: None,
+        })
         .send()
         .await?;
     if !tokens.status().is_success() {

@@ -13,5 +13,5 @@ pub mod path_ids;
 pub mod rate_limit;
 pub mod routes;
 
-pub use errors::{ApiError, ErrorBody, error_response};
+pub use errors::{ApiError, error_response};
 pub use links::PublicUrl;

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use actix_web::http::Method;
 use actix_web::{HttpResponse, ResponseError, web};
 use async_trait::async_trait;
-use serde::Serialize;
 use whisper_domain::DomainError;
-
-use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::ApiError;
 use whisper_http::fallback::method_not_allowed;
 use whisper_http::routes;
+use whisper_wire::ErrorBody;
+use whisper_wire::health::HealthStatus;
 
 /// A backing service the server needs to do its work (PostgreSQL, Redis).
 #[async_trait]
@@ -48,14 +48,6 @@ impl Readiness {
     }
 }
 
-/// The answer of a health probe.
-#[derive(Serialize, utoipa::ToSchema)]
-struct HealthStatus {
-    /// `ok` (live) or `ready` (ready).
-    #[schema(example = "ok")]
-    status: &'static str,
-}
-
 /// The process is running. HEAD answers the same, without a body.
 #[utoipa::path(
     get,
@@ -70,7 +62,7 @@ struct HealthStatus {
     ),
 )]
 async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+    HttpResponse::Ok().json(HealthStatus::new("ok"))
 }
 
 /// Every backing service (PostgreSQL, and Redis when configured) answers. HEAD answers the
@@ -94,7 +86,7 @@ async fn live() -> HttpResponse {
 )]
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     match readiness.check().await {
-        Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ready" }),
+        Ok(()) => HttpResponse::Ok().json(HealthStatus::new("ready")),
         Err(error) => ApiError::from(error).error_response(),
     }
 }

@@ -1,4 +1,4 @@
-//! Whisper's REST adapter: actix-web handlers, the error shape of API.md, and health.
+//! Whisper's REST adapter: actix-web handlers, sessions, the OpenAPI document, pages and health.
 //!
 //! The app mounts everything with [`configure`] and wraps the app in
 //! [`whisper_http::fallback::json_errors`]:

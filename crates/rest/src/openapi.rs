@@ -26,10 +26,10 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToResponse};
-
-use whisper_http::errors::{ErrorBody, error_response};
+use whisper_http::error_response;
 use whisper_http::fallback::{method_not_allowed, not_found};
 use whisper_http::routes;
+use whisper_wire::ErrorBody;
 
 /// Name of the Bearer access token security scheme; use it in `security(("bearer" = []))`.
 pub const BEARER: &str = "bearer";

@@ -9,8 +9,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 use whisper_domain::{DomainError, Message, Room, User};
 use whisper_http::{PublicUrl, routes};
-
-use crate::chat::dto::MessageBody;
+use whisper_wire::MessageBody;
 
 const VERIFY_EMAIL: &str = "verify_email.html";
 const ROOM: &str = "room.html";
@@ -142,7 +141,7 @@ pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse
         .iter()
         .rev()
         .map(|message| {
-            let body = MessageBody::new(message, page.public_url);
+            let body = MessageBody::new(message, |id| page.public_url.media(id));
             MessageView {
                 mine: message.sender == page.viewer.id,
                 id: body.id,

@@ -4,13 +4,15 @@ use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
-
-use super::dto::{EmailRequest, MessageBody, NextStepBody, OtpRequest, RefreshRequest, TokensBody};
+use whisper_http::ApiError;
 use whisper_http::auth::AuthenticatedUser;
-use whisper_http::errors::{ApiError, ErrorBody};
 use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
 use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{
+    EmailRequest, NextStepBody, NoticeBody, OtpRequest, RefreshRequest, TokensBody,
+};
 
 /// The 303 to the TOTP step, with the email kept in the session (also used by social sign-in).
 pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpResponse, ApiError> {
@@ -18,8 +20,8 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, routes::TOTP_VERIFY))
         .json(NextStepBody {
-            message: "Enter the code from your authenticator app.",
-            next: routes::TOTP_VERIFY,
+            message: "Enter the code from your authenticator app.".to_owned(),
+            next: routes::TOTP_VERIFY.to_owned(),
         }))
 }
 
@@ -67,14 +69,14 @@ pub async fn login(
     tag = "users",
     summary = "What to send to log in",
     responses(
-        (status = 200, description = "Says what to POST here.", body = MessageBody),
+        (status = 200, description = "Says what to POST here.", body = NoticeBody),
         (status = 429, response = crate::openapi::TooManyRequests),
     ),
 )]
 pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
-    HttpResponse::Ok().json(MessageBody {
-        message: "POST {\"otp_token\": \"<6-digit code from your authenticator>\"} here to sign in.",
-    })
+    HttpResponse::Ok().json(NoticeBody::new(
+        "POST {\"otp_token\": \"<6-digit code from your authenticator>\"} here to sign in.",
+    ))
 }
 
 /// POST `totp/verify/`: second step; opens a session.

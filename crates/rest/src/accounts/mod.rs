@@ -1,7 +1,6 @@
 //! The accounts endpoints of the `user/` area of the route table: registration, email
 //! verification, TOTP two-factor setup, login and token sessions, the caller's profile.
 
-pub mod dto;
 pub(crate) mod login;
 pub(crate) mod profile;
 pub(crate) mod registration;

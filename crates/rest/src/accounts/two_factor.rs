@@ -4,13 +4,14 @@ use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use whisper_domain::Accounts;
-
-use super::dto::{DeviceBody, OtpRequest};
-use crate::qr_code::qr_png;
-use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::ApiError;
 use whisper_http::flow::flow_email;
 use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{DeviceBody, OtpRequest};
+
+use crate::qr_code::qr_png;
 
 /// POST `totp-device/create/`: a new unconfirmed authenticator for the session's email.
 #[utoipa::path(
@@ -130,6 +131,6 @@ pub async fn confirm_device(
         user: user.id.to_string(),
         name: user.email.to_string(),
         confirmed: device.confirmed,
-        message: Some("TOTP Device verified successfully. Proceed to login."),
+        message: Some("TOTP Device verified successfully. Proceed to login.".to_owned()),
     }))
 }

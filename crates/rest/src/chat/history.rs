@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use whisper_domain::ports::PageCursors;
 use whisper_domain::{DomainError, HistoryPage, Rooms};
-
-use super::dto::MessageBody;
-use crate::pages::{RoomPage, prefers_json, room_page};
+use whisper_http::ApiError;
 use whisper_http::PublicUrl;
 use whisper_http::auth::Viewer;
-use whisper_http::errors::{ApiError, ErrorBody};
 use whisper_http::path_ids::room_id;
 use whisper_http::routes;
+use whisper_wire::{ErrorBody, HistoryBody, MessageBody};
+
+use crate::pages::{RoomPage, prefers_json, room_page};
 
 /// Messages per page unless `page_size` says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -32,13 +32,6 @@ pub struct PageQuery {
     cursor: Option<String>,
     /// Messages per page: default 10, at most 100.
     page_size: Option<u32>,
-}
-
-/// `{results, previous_messages}`
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HistoryBody {
-    pub results: Vec<MessageBody>,
-    pub previous_messages: Option<String>,
 }
 
 /// GET `home/<room_id>/`.
@@ -98,7 +91,7 @@ pub async fn home(
             results: page
                 .messages
                 .iter()
-                .map(|m| MessageBody::new(m, &public_url))
+                .map(|m| MessageBody::new(m, |id| public_url.media(id)))
                 .collect(),
             previous_messages: older.map(|q| public_url.history_page(&room, &q)),
         }));

@@ -5,10 +5,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
 use whisper_domain::{DomainError, MessageId, Rooms};
-
+use whisper_http::ApiError;
 use whisper_http::auth::Viewer;
-use whisper_http::errors::{ApiError, ErrorBody};
 use whisper_http::routes;
+use whisper_wire::ErrorBody;
 
 /// GET `media/<message_id>/`.
 #[utoipa::path(

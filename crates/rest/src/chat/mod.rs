@@ -1,7 +1,6 @@
 //! The chat endpoints of the `chat/` area of the route table: rooms and members, history,
 //! media.
 
-pub mod dto;
 pub mod history;
 pub mod media;
 pub mod rooms;

@@ -2,13 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use whisper_domain::{DomainError, DomainResult, RoomName, Rooms, UserId};
-
-use super::dto::{MembersRequest, NewRoomRequest, RoomBody};
-use crate::accounts::dto::both;
 use whisper_http::auth::AuthenticatedUser;
-use whisper_http::errors::{ApiError, ErrorBody};
+use whisper_http::input::both;
 use whisper_http::path_ids::room_id;
-use whisper_http::routes;
+use whisper_http::{ApiError, routes};
+use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
 
 /// Every id of `raw`, or `Invalid` on `user_ids` listing the malformed ones, one per line.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
