@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use actix_web::dev::ServerHandle;
 use whisper_app::settings::Settings;
 use whisper_app::startup::Application;
-use whisper_domain::{Clock, SystemClock};
 
 pub use proxy::TcpProxy;
+
+use crate::clock::AdjustableClock;
 
 /// A strong secret key for tests.
 pub const TEST_SECRET_KEY: &str = "e2e-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -79,6 +80,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The settings it runs with.
     pub settings: Settings,
+    /// The clock every service of the app reads; advance it to skip time.
+    pub clock: Arc<AdjustableClock>,
     /// The app's in-process event bus, to observe what it publishes.
     pub events: whisper_local::LocalEventBus,
     server: ServerHandle,
@@ -96,13 +99,13 @@ impl TestApp {
         database_url: &str,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
-        Self::spawn_with_clock(database_url, Arc::new(SystemClock), adjust).await
+        Self::spawn_with_clock(database_url, Arc::default(), adjust).await
     }
 
     /// Like [`TestApp::spawn_with`], with every service reading the time from `clock`.
     pub async fn spawn_with_clock(
         database_url: &str,
-        clock: Arc<dyn Clock>,
+        clock: Arc<AdjustableClock>,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
         let work = TempDir::new("e2e");
@@ -110,7 +113,9 @@ impl TestApp {
         adjust(&mut env);
         let config_dir = whisper_app::settings::config_dir(&env, &work.0).unwrap();
         let settings = Settings::load_in(&env, config_dir.as_deref(), &work.0).unwrap();
-        let application = Application::build_with(&settings, clock).await.unwrap();
+        let application = Application::build_with(&settings, clock.clone())
+            .await
+            .unwrap();
         let address = application.local_url();
         let server = application.handle();
         let events = application.events().clone();
@@ -123,6 +128,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             settings,
+            clock,
             events,
             server,
             work,
