@@ -7,7 +7,7 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use whisper_domain::ports::VerificationCodes;
 use whisper_domain::{
-    DomainError, DomainResult, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
+    DomainError, DomainResult, Missing, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
 };
 
 use super::corrupt;
@@ -145,9 +145,7 @@ impl VerificationCodes for PgVerificationCodes {
             .await
             .map_err(unexpected)?;
         verified
-            .ok_or_else(|| {
-                DomainError::not_found("invalid_token", "This verification link was already used.")
-            })?
+            .ok_or(DomainError::NotFound(Missing::UsedVerificationLink))?
             .into_domain()
     }
 
