@@ -20,6 +20,7 @@ use whisper_postgres::{
     PgVerificationCodes,
 };
 use whisper_rest::accounts::social::SocialProviders;
+use whisper_rest::{PublicLinks, PublicUrl};
 use whisper_smtp::SmtpMailer;
 use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
 
@@ -47,6 +48,14 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
         tokens: Arc::new(CachedTokens::new(PgTokens::new(database.clone()))),
         link_tokens: Arc::new(crypto.link_tokens),
+        links: Arc::new(PublicLinks::new(PublicUrl(
+            settings
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+        ))),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
         clock,
@@ -57,12 +66,6 @@ pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notif
         access_lifetime: chrono_duration(lifetimes.access_token),
         refresh_lifetime: chrono_duration(lifetimes.refresh_token),
         lockout: LockoutPolicy::default(),
-        public_url: settings
-            .server
-            .public_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned(),
     };
     Accounts::new(ports, policy)
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 use whisper_crypto::SignedCursors;
-use whisper_domain::DomainError;
+use whisper_domain::{DomainError, Service};
 use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
@@ -222,9 +222,7 @@ impl ReadinessProbe for DatabaseProbe {
 
     async fn check(&self) -> Result<(), DomainError> {
         if !self.schema_ready.load(Ordering::Acquire) {
-            return Err(DomainError::Unavailable {
-                service: "database",
-            });
+            return Err(DomainError::Unavailable(Service::Database));
         }
         self.database.ping().await
     }

@@ -12,10 +12,14 @@
 pub mod accounts;
 pub mod auth;
 pub mod chat;
+pub mod codes;
+#[cfg(test)]
+mod codes_tests;
 pub mod errors;
 pub mod fallback;
 pub mod health;
 pub mod input;
+pub mod links;
 pub mod openapi;
 pub mod pages;
 pub mod qr_code;
@@ -26,6 +30,7 @@ use actix_web::web;
 
 pub use errors::{ApiError, ErrorBody, error_response};
 pub use health::{Readiness, ReadinessProbe};
+pub use links::PublicLinks;
 
 /// The address people reach the server at (`WHISPER_PUBLIC_URL`), without a trailing
 /// slash; absolute links (media, older pages) start with it.

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use whisper_domain::{Accounts, Chat, DomainError, Rooms};
+use whisper_domain::{Accounts, Chat, Rooms};
 use whisper_rest::ApiError;
 use whisper_rest::auth::{AuthenticatedUser, Viewer, bearer_token};
 use whisper_rest::chat::rooms::room_id;
@@ -82,11 +82,11 @@ pub async fn chat_socket(
         // The browser sends the cookie whichever page opens the socket: only our own
         // pages may use it.
         if !same_origin(&request, &services.public_url) {
-            return Err(DomainError::forbidden(
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
                 "cross_origin",
                 "A browser may only open a chat socket from this server's own pages.",
-            )
-            .into());
+            ));
         }
         viewer.0
     };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use whisper_domain::{DomainError, DomainResult, Session, User};
 
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 
 /// RFC 3339 UTC with microseconds: `2023-10-18T12:00:00.123456Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -17,24 +17,20 @@ pub fn both<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> Result<(A, B), ApiE
     match (a, b) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         (a, b) => {
-            let mut body = ErrorBody::new("invalid_input", "Some fields are invalid.");
+            let mut problems = Vec::new();
             let mut other = None;
             for error in [a.err(), b.err()].into_iter().flatten() {
                 match error {
-                    DomainError::Invalid { field, reason } => {
-                        for problem in reason.lines() {
-                            body = body.with_field(field, problem);
-                        }
-                    }
+                    DomainError::Invalid(found) => problems.extend(found),
                     error => other = Some(error),
                 }
             }
             match other {
                 Some(error) => Err(error.into()),
-                None => Err(ApiError::Http {
-                    status: actix_web::http::StatusCode::BAD_REQUEST,
-                    body,
-                }),
+                None => Err(ApiError::invalid_input(
+                    "Some fields are invalid.",
+                    &problems,
+                )),
             }
         }
     }
