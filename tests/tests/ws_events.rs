@@ -197,28 +197,22 @@ async fn active_counts_distinct_members_not_sockets() {
     ada_1.active_reaches(2, PROMPTLY).await;
     bob_ws.active_reaches(2, PROMPTLY).await;
 
-    // A second socket of ada's: still two members.
+    // A second socket of ada's: still two members. Its join is announced to every socket
+    // (the count of each room whose sockets changed is sent again), so the next count each
+    // socket reads is the one after the join.
     let mut ada_2 = app.ws(&ada.access, room_id).await;
-    let event = ada_2.next_of_type("chat.active", PROMPTLY).await;
-    assert_eq!(event["content"], 2, "{event}");
-    let quiet = Duration::from_secs(1);
     for ws in [&mut ada_1, &mut ada_2, &mut bob_ws] {
-        for event in ws.events_for(quiet).await {
-            if event["type"] == "chat.active" {
-                assert_eq!(event["content"], 2, "two sockets of one user counted twice");
-            }
-        }
+        let event = ws.next_of_type("chat.active", PROMPTLY).await;
+        assert_eq!(event["content"], 2, "two sockets of one user counted twice");
     }
 
-    // Closing one of ada's sockets leaves her connected.
+    // Closing one of ada's sockets leaves her connected: the count announced after the
+    // close is still two.
     ada_1.close().await;
     drop(ada_1);
     for ws in [&mut ada_2, &mut bob_ws] {
-        for event in ws.events_for(quiet).await {
-            if event["type"] == "chat.active" {
-                assert_eq!(event["content"], 2, "ada still has a socket: {event}");
-            }
-        }
+        let event = ws.next_of_type("chat.active", PROMPTLY).await;
+        assert_eq!(event["content"], 2, "ada still has a socket: {event}");
     }
     // Closing her last one leaves bob alone.
     ada_2.close().await;
@@ -243,8 +237,10 @@ async fn is_online_follows_the_users_sockets() {
     second.active_reaches(1, PROMPTLY).await;
     first.close().await;
     drop(first);
-    // Give the server time to see the close; one socket is left, so ada stays online.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The count announced to the other socket after the close says the server saw it;
+    // one socket is left, so ada stays online.
+    let after_close = second.next_of_type("chat.active", PROMPTLY).await;
+    assert_eq!(after_close["content"], 1, "{after_close}");
     assert_eq!(app.me(&ada.access).await["is_online"], true);
 
     second.close().await;

@@ -197,3 +197,24 @@ pub async fn insert_message(
         ))
     })
 }
+
+#[derive(diesel::QueryableByName)]
+struct QueuedEmail {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    failed_attempts: i32,
+}
+
+/// The failed attempts of each email still queued for delivery (not abandoned) in the
+/// database at `url`, oldest first: tests wait on it instead of on the clock.
+pub async fn queued_email_attempts(url: &str) -> Vec<i32> {
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+    let queued: Vec<QueuedEmail> = sql_query(
+        "SELECT failed_attempts FROM mail_outbox WHERE abandoned_at IS NULL ORDER BY id",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("reading the mail outbox: {e}"));
+    queued.into_iter().map(|email| email.failed_attempts).collect()
+}
