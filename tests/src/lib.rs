@@ -4,17 +4,20 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod clock;
 pub mod fake_google;
 pub mod proxy;
 pub mod ws;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use whisper_app::settings::Settings;
 use whisper_app::startup::Application;
+use whisper_domain::{Clock, SystemClock};
 
 pub use proxy::TcpProxy;
 
@@ -77,7 +80,7 @@ pub struct TestApp {
     /// The settings it runs with.
     pub settings: Settings,
     /// The app's in-process event bus, to observe what it publishes.
-    pub events: whisper_app::events::LocalEventBus,
+    pub events: whisper_local::LocalEventBus,
     server: ServerHandle,
     work: TempDir,
 }
@@ -93,12 +96,21 @@ impl TestApp {
         database_url: &str,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
+        Self::spawn_with_clock(database_url, Arc::new(SystemClock), adjust).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with every service reading the time from `clock`.
+    pub async fn spawn_with_clock(
+        database_url: &str,
+        clock: Arc<dyn Clock>,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Self {
         let work = TempDir::new("e2e");
         let mut env = test_env(database_url, &work);
         adjust(&mut env);
         let config_dir = whisper_app::settings::config_dir(&env, &work.0).unwrap();
         let settings = Settings::load_in(&env, config_dir.as_deref(), &work.0).unwrap();
-        let application = Application::build(&settings).await.unwrap();
+        let application = Application::build_with(&settings, clock).await.unwrap();
         let address = application.local_url();
         let server = application.handle();
         let events = application.events().clone();

@@ -2,11 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+use std::sync::Arc;
+
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
+use whisper_e2e::TestApp;
 use whisper_e2e::accounts::{Authenticator, app_with_sink, fresh_client};
-use whisper_e2e::{TempDir, TestApp};
+use whisper_e2e::clock::AdjustableClock;
 use whisper_postgres::testing::TestDatabase;
 
 /// Asserts the status and the error shape's `code`; returns the body.
@@ -116,21 +119,16 @@ async fn forged_and_used_links_are_refused() {
 #[tokio::test]
 async fn an_expired_link_is_refused_and_a_new_one_can_be_requested() {
     let db = TestDatabase::create().await;
-    let config = TempDir::new("config");
-    std::fs::write(
-        config.0.join("test.toml"),
-        "[lifetimes]\nverification_link_secs = 1\n",
-    )
-    .unwrap();
+    let clock = Arc::new(AdjustableClock::default());
     let sink = whisper_smtp::testing::SmtpSink::start().await.unwrap();
     let smtp = sink.url();
-    let app = TestApp::spawn_with(&db.url, |env| {
+    let app = TestApp::spawn_with_clock(&db.url, clock.clone(), |env| {
         env.insert("WHISPER_MAIL".into(), smtp);
-        env.insert("WHISPER_CONFIG_DIR".into(), config.0.display().to_string());
     })
     .await;
     let link = app.register_and_read_link(&sink, "ada@example.org").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let lifetime = chrono::Duration::from_std(app.settings.lifetimes.verification_link).unwrap();
+    clock.advance(lifetime + chrono::Duration::seconds(1));
 
     let expired = app.client.post(&link).send().await.unwrap();
     expect_error(expired, StatusCode::BAD_REQUEST, "expired_token").await;

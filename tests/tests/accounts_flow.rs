@@ -299,10 +299,14 @@ async fn registration_succeeds_while_smtp_is_down_and_the_mail_arrives_when_it_r
         .await;
     assert_eq!(registered.status(), StatusCode::CREATED);
     // The first delivery attempt fails against the closed port and is rescheduled.
-    eventually("a failed first delivery attempt", Duration::from_secs(60), || async {
-        let attempts = queued_email_attempts(&db.url).await;
-        (attempts.first() >= Some(&1)).then_some(())
-    })
+    eventually(
+        "a failed first delivery attempt",
+        Duration::from_secs(60),
+        || async {
+            let attempts = queued_email_attempts(&db.url).await;
+            (attempts.first() >= Some(&1)).then_some(())
+        },
+    )
     .await;
 
     let sink = SmtpSink::start_on(port).await.unwrap();
@@ -314,9 +318,16 @@ async fn registration_succeeds_while_smtp_is_down_and_the_mail_arrives_when_it_r
     let verified = fresh_client().post(link).send().await.unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
     // Once the email has left the outbox nothing can send it again: exactly one arrived.
-    eventually("the delivered email left the outbox", Duration::from_secs(60), || async {
-        queued_email_attempts(&db.url).await.is_empty().then_some(())
-    })
+    eventually(
+        "the delivered email left the outbox",
+        Duration::from_secs(60),
+        || async {
+            queued_email_attempts(&db.url)
+                .await
+                .is_empty()
+                .then_some(())
+        },
+    )
     .await;
     assert_eq!(sink.messages().len(), 1, "the retry sent the email twice");
 }

@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use whisper_app::media_store::FsMediaStore;
 use whisper_domain::ports::MediaStore;
 use whisper_domain::{
     MediaKey, MediaKind, MediaRef, MessageContent, MessageId, MessageText, NewMessage, RoomId,
     UserId,
 };
 use whisper_e2e::chat::{chat_app, people};
+use whisper_local::FsMediaStore;
 use whisper_postgres::PgMessages;
 use whisper_postgres::testing::{TestDatabase, insert_message};
 

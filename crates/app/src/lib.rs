@@ -1,9 +1,7 @@
-//! The `whisper` server: configuration, wiring of the adapters, the CLI and graceful
-//! shutdown. A library too, so tests can build the same [`startup::Application`].
+//! The `whisper` server: configuration, wiring of the adapters, the CLI, background
+//! workers and graceful shutdown. A library too, so tests can build the same
+//! [`startup::Application`].
 
-pub mod caching;
-pub mod events;
-pub mod media_store;
 pub mod open_files;
 pub mod request_log;
 pub mod schema;
@@ -12,3 +10,4 @@ pub mod settings;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod workers;

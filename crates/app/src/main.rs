@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use whisper_app::open_files::{self, OpenFileLimit};
+use whisper_app::schema;
 use whisper_app::settings::{KeyOrigin, Settings, config_dir};
 use whisper_app::startup::Application;
 use whisper_app::telemetry;
-use whisper_app::{open_files, schema};
 
 #[derive(Parser)]
 #[command(name = "whisper", version, about = "The Whisper chat server")]
@@ -50,8 +51,12 @@ fn load_settings() -> anyhow::Result<Settings> {
 async fn serve() -> anyhow::Result<()> {
     let settings = load_settings()?;
     telemetry::init(&settings.log, std::env::var("RUST_LOG").ok().as_deref())?;
-    if let Some(limit) = open_files::raise_to_hard_limit() {
-        tracing::info!(limit, "open files (connections) allowed");
+    match open_files::raise_to_hard_limit() {
+        Ok(OpenFileLimit::Refused { soft, hard, error }) => {
+            tracing::warn!(%error, soft, hard, "cannot raise the open-file limit");
+        }
+        Ok(limit) => tracing::info!(limit = limit.in_force(), "open files (connections) allowed"),
+        Err(error) => tracing::warn!(%error, "cannot read the open-file limit"),
     }
     if let KeyOrigin::DevelopmentFile { path, created } = &settings.secret_key_origin {
         tracing::warn!(

@@ -1,20 +1,19 @@
-//! The domain services built from their adapters, and the background mail deliverer.
+//! The domain services built from their adapters, every one reading the time from the
+//! one clock it is given.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use async_trait::async_trait;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use whisper_crypto::CryptoSuite;
-use whisper_domain::ports::{Clock, EventBus, VerificationCodes};
+use whisper_domain::ports::{Clock, EventBus};
 use whisper_domain::{
-    Accounts, AccountsPolicy, AccountsPorts, Chat, ChatPolicy, ChatPorts, DomainResult,
-    LockoutPolicy, MailDelivery, OutgoingEmail, RetryPolicy, Rooms, RoomsPorts, SecretDigest,
-    SystemClock, UserId, VerificationCode,
+    Accounts, AccountsPolicy, AccountsPorts, CachedMembership, CachedTokens, Chat, ChatPolicy,
+    ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
@@ -22,31 +21,94 @@ use whisper_postgres::{
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_rest::{PublicLinks, PublicUrl};
 use whisper_smtp::SmtpMailer;
-use whisper_ws::{Hub, LocalEventBus, LocalTurns, SocketServices};
+use whisper_ws::{Hub, SocketServices};
 
-use crate::caching::{CachedMembership, CachedTokens};
-use crate::media_store::FsMediaStore;
 use crate::settings::Settings;
+use crate::startup::Databases;
 
-/// How often the deliverer looks for emails whose retry time came, when nobody wakes it.
-const OUTBOX_POLL: Duration = Duration::from_secs(2);
+/// Every service the HTTP and WebSocket edges and the workers are given.
+pub struct Services {
+    /// Registration, verification, TOTP, sessions.
+    pub accounts: Accounts,
+    /// Rooms, members, history and media.
+    pub rooms: Rooms,
+    /// Chat and the hub fanning events out to this instance's sockets.
+    pub sockets: SocketServices,
+    /// The configured identity providers.
+    pub social: SocialProviders,
+    /// Delivery of the mail outbox, run by the mail worker.
+    pub mail_delivery: Arc<MailDelivery>,
+    /// Notified when an email is committed to the outbox: wakes the mail worker.
+    pub mail_queued: Arc<Notify>,
+    /// The in-process event bus the services publish on.
+    pub events: LocalEventBus,
+}
+
+impl Services {
+    /// Builds every service on `databases`, reading the time from `clock`; links point
+    /// under `public_url` (no trailing slash). Must run inside the Tokio runtime (the SMTP
+    /// pool and the hub are bound to it).
+    pub fn build(
+        settings: &Settings,
+        databases: &Databases,
+        public_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let mail_queued = Arc::new(Notify::new());
+        let events = LocalEventBus::new();
+        Ok(Self {
+            accounts: accounts(
+                settings,
+                &databases.main,
+                mail_queued.clone(),
+                clock.clone(),
+            ),
+            rooms: rooms(
+                settings,
+                &databases.main,
+                &databases.messages,
+                Arc::new(events.clone()),
+                clock.clone(),
+            ),
+            sockets: sockets(
+                settings,
+                &databases.main,
+                &databases.messages,
+                &events,
+                public_url,
+                clock.clone(),
+            ),
+            social: social_providers(settings)?,
+            mail_delivery: Arc::new(mail_delivery(settings, &databases.main, clock)?),
+            mail_queued,
+            events,
+        })
+    }
+}
 
 /// The accounts use case, wired to PostgreSQL and the crypto adapters.
-pub fn accounts(settings: &Settings, database: &Database, mail_queued: Arc<Notify>) -> Accounts {
+pub fn accounts(
+    settings: &Settings,
+    database: &Database,
+    mail_queued: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = AccountsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        codes: Arc::new(WakingCodes {
-            inner: PgVerificationCodes::new(database.clone()),
+        codes: Arc::new(PgVerificationCodes::notifying(
+            database.clone(),
             mail_queued,
-        }),
+        )),
         devices: Arc::new(PgTotpDevices::new(
             database.clone(),
             Arc::new(crypto.sealer),
         )),
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
-        tokens: Arc::new(CachedTokens::new(PgTokens::new(database.clone()))),
+        tokens: Arc::new(CachedTokens::new(
+            PgTokens::new(database.clone()),
+            clock.clone(),
+        )),
         link_tokens: Arc::new(crypto.link_tokens),
         links: Arc::new(PublicLinks::new(PublicUrl(
             settings
@@ -77,14 +139,18 @@ pub fn rooms(
     database: &Database,
     message_database: &Database,
     events: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
 ) -> Rooms {
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        rooms: Arc::new(CachedMembership::new(PgRooms::new(database.clone()))),
+        rooms: Arc::new(CachedMembership::new(
+            PgRooms::new(database.clone()),
+            clock.clone(),
+        )),
         messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
         events,
-        clock: Arc::new(SystemClock),
+        clock,
     })
 }
 
@@ -95,6 +161,7 @@ pub fn sockets(
     message_database: &Database,
     events: &LocalEventBus,
     public_url: &str,
+    clock: Arc<dyn Clock>,
 ) -> SocketServices {
     let chat = Chat::new(
         ChatPorts {
@@ -102,24 +169,42 @@ pub fn sockets(
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
             events: Arc::new(events.clone()),
             turns: Arc::new(LocalTurns::new()),
-            clock: Arc::new(SystemClock),
+            clock,
         },
         ChatPolicy {
             media_max_bytes: settings.websocket.media_max_bytes,
         },
     );
+    let presence = LocalPresence::start(Arc::new(PgUsers::new(database.clone())));
     let hub = Hub::start(
         events,
-        Arc::new(PgUsers::new(database.clone())),
-        settings.websocket,
+        Arc::new(presence),
+        settings.ws_settings(),
         public_url.to_owned(),
     );
     SocketServices {
         hub,
         chat: Arc::new(chat),
-        settings: settings.websocket,
+        settings: settings.ws_settings(),
         public_url: public_url.to_owned(),
     }
+}
+
+/// Mail delivery from the outbox of `database` through the configured transport. Must run
+/// inside the Tokio runtime (the SMTP pool is bound to it).
+pub fn mail_delivery(
+    settings: &Settings,
+    database: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<MailDelivery> {
+    let mailer =
+        SmtpMailer::new(&settings.mail.transport, &settings.mail.sender).context("WHISPER_MAIL")?;
+    Ok(MailDelivery::new(
+        Arc::new(PgMailOutbox::new(database.clone())),
+        Arc::new(mailer),
+        clock,
+        RetryPolicy::default(),
+    ))
 }
 
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.
@@ -151,81 +236,4 @@ pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> 
 
 fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
-/// Verification codes that wake the mail deliverer once their email is committed, so
-/// mail leaves at once instead of at the next poll.
-struct WakingCodes {
-    inner: PgVerificationCodes,
-    mail_queued: Arc<Notify>,
-}
-
-#[async_trait]
-impl VerificationCodes for WakingCodes {
-    async fn issue(&self, code: &VerificationCode, email: &OutgoingEmail) -> DomainResult<()> {
-        self.inner.issue(code, email).await?;
-        self.mail_queued.notify_one();
-        Ok(())
-    }
-
-    async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>> {
-        self.inner.find_for_user(user_id).await
-    }
-
-    async fn find_by_digest(
-        &self,
-        digest: &SecretDigest,
-    ) -> DomainResult<Option<VerificationCode>> {
-        self.inner.find_by_digest(digest).await
-    }
-
-    async fn consume(&self, digest: &SecretDigest) -> DomainResult<whisper_domain::User> {
-        self.inner.consume(digest).await
-    }
-
-    async fn discard(&self, user_id: &UserId) -> DomainResult<()> {
-        self.inner.discard(user_id).await
-    }
-}
-
-/// The running mail deliverer; stop it with [`MailWorker::stop`].
-pub struct MailWorker {
-    stop: Arc<Notify>,
-    task: JoinHandle<()>,
-}
-
-impl MailWorker {
-    /// Starts delivering the outbox of `database` through the configured transport.
-    /// Must run inside the Tokio runtime (the SMTP pool is bound to it).
-    pub fn start(
-        settings: &Settings,
-        database: &Database,
-        mail_queued: Arc<Notify>,
-    ) -> anyhow::Result<Self> {
-        let mailer = SmtpMailer::new(&settings.mail.transport, &settings.mail.sender)
-            .context("WHISPER_MAIL")?;
-        let delivery = Arc::new(MailDelivery::new(
-            Arc::new(PgMailOutbox::new(database.clone())),
-            Arc::new(mailer),
-            Arc::new(SystemClock),
-            RetryPolicy::default(),
-        ));
-        let stop = Arc::new(Notify::new());
-        let stopped = stop.clone();
-        let task = tokio::spawn(whisper_smtp::run_outbox_delivery(
-            delivery,
-            OUTBOX_POLL,
-            mail_queued,
-            async move { stopped.notified().await },
-        ));
-        Ok(Self { stop, task })
-    }
-
-    /// Lets a delivery pass in progress finish, then stops.
-    pub async fn stop(self) {
-        self.stop.notify_one();
-        if let Err(error) = self.task.await {
-            tracing::warn!(%error, "mail delivery task failed");
-        }
-    }
 }

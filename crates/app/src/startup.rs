@@ -1,4 +1,5 @@
-//! Wiring: the database pool, readiness, the REST routes and the HTTP(S) listener.
+//! Wiring in steps that `main` and the tests share: the databases, the services, the
+//! HTTP(S) listener with the REST routes and the WebSocket endpoint, the mail worker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,21 +9,22 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use async_trait::async_trait;
-use tokio::sync::Notify;
 use whisper_crypto::SignedCursors;
-use whisper_domain::{DomainError, Service};
+use whisper_domain::ports::Clock;
+use whisper_domain::{DomainError, Service, SystemClock};
+use whisper_local::LocalEventBus;
 use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
 use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
 
-use crate::events::LocalEventBus;
 use crate::request_log::log_request;
 use crate::schema;
-use crate::services::{self, MailWorker};
+use crate::services::Services;
 use crate::settings::Settings;
 use crate::tls;
+use crate::workers::MailWorker;
 
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
@@ -39,12 +41,21 @@ pub struct Application {
 /// standard library's listener queues only 128.
 const ACCEPT_BACKLOG: u32 = 4096;
 
-impl Application {
-    /// Binds the listener (port 0 picks a free one), builds the lazy connection pool and
-    /// the HTTP server. When `database.migrate_on_start`, a background task creates and
-    /// migrates the database, retrying until PostgreSQL answers; until then the server is
-    /// live but not ready. Must be called inside a Tokio runtime.
-    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+/// The two connection pools and whether the schema is in place.
+pub struct Databases {
+    /// Everything but the message statements.
+    pub main: Database,
+    /// The message statements, planned once per connection.
+    pub messages: Database,
+    /// Set once the schema is in place (at once unless `database.migrate_on_start`).
+    schema_ready: Arc<AtomicBool>,
+}
+
+impl Databases {
+    /// Builds the lazy connection pools. When `database.migrate_on_start`, a background task
+    /// creates and migrates the database, retrying until PostgreSQL answers; until then
+    /// the server is live but not ready. Must be called inside a Tokio runtime.
+    pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database.url.expose();
         // `pool_size` connections in all: half run the message statements, planned once
         // per connection, the other half everything else.
@@ -61,35 +72,66 @@ impl Application {
                 schema_ready.clone(),
             ));
         }
-        let mail_queued = Arc::new(Notify::new());
-        let accounts = web::Data::new(services::accounts(settings, &database, mail_queued.clone()));
-        let mail_worker = MailWorker::start(settings, &database, mail_queued)?;
-        let social = web::Data::new(services::social_providers(settings)?);
-        let events = LocalEventBus::new();
-        let rooms = web::Data::new(services::rooms(
-            settings,
-            &database,
-            &message_database,
-            Arc::new(events.clone()),
-        ));
-        let cursors = web::Data::new(Cursors(Arc::new(SignedCursors::new(
-            settings.secret_key.master_key(),
-        ))));
-        let public_url = web::Data::new(PublicUrl(
+        Ok(Self {
+            main: database,
+            messages: message_database,
+            schema_ready,
+        })
+    }
+}
+
+impl Application {
+    /// Connects the databases, builds the services on the system clock, binds the listener
+    /// (port 0 picks a free one) and starts the mail worker. Must be called inside a Tokio
+    /// runtime.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`], with every domain service reading the time from `clock`,
+    /// so tests can drive expiry through the [`Clock`] port.
+    pub async fn build_with(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let databases = Databases::connect(settings)?;
+        let public_url = PublicUrl(
             settings
                 .server
                 .public_url
                 .as_str()
                 .trim_end_matches('/')
                 .to_owned(),
-        ));
-        let sockets = web::Data::new(services::sockets(
-            settings,
-            &database,
-            &message_database,
-            &events,
-            &public_url.0,
-        ));
+        );
+        let services = Services::build(settings, &databases, &public_url.0, clock)?;
+        let mail_delivery = services.mail_delivery.clone();
+        let mail_queued = services.mail_queued.clone();
+        let events = services.events.clone();
+        let (server, port) = Self::bind(settings, &databases, services, public_url)?;
+        let mail_worker = MailWorker::start(mail_delivery, mail_queued);
+        Ok(Self {
+            port,
+            https: settings.server.tls().is_some(),
+            server,
+            database: databases.main,
+            mail_worker,
+            events,
+        })
+    }
+
+    /// The HTTP(S) server of the REST routes and the WebSocket endpoint, bound to
+    /// `server.addr`, not yet awaited; with the port actually bound.
+    fn bind(
+        settings: &Settings,
+        databases: &Databases,
+        services: Services,
+        public_url: PublicUrl,
+    ) -> anyhow::Result<(Server, u16)> {
+        let accounts = web::Data::new(services.accounts);
+        let social = web::Data::new(services.social);
+        let rooms = web::Data::new(services.rooms);
+        let cursors = web::Data::new(Cursors(Arc::new(SignedCursors::new(
+            settings.secret_key.master_key(),
+        ))));
+        let public_url = web::Data::new(public_url);
+        let sockets = web::Data::new(services.sockets);
         let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
             enabled: settings.server.rate_limits,
             ..RateLimitSettings::default()
@@ -100,8 +142,8 @@ impl Application {
             i64::try_from(settings.lifetimes.refresh_token.as_secs().div_ceil(86_400))
                 .unwrap_or(14);
         let readiness = web::Data::new(Readiness::new(vec![Arc::new(DatabaseProbe {
-            database: database.clone(),
-            schema_ready,
+            database: databases.main.clone(),
+            schema_ready: databases.schema_ready.clone(),
         })]));
 
         let server = HttpServer::new(move || {
@@ -133,9 +175,9 @@ impl Application {
         };
         let addr = settings.server.addr;
         let cannot_listen = || format!("WHISPER_ADDR: cannot listen on {addr}");
-        let server = match &settings.server.tls {
+        let server = match settings.server.tls() {
             Some(paths) => server
-                .bind_rustls_0_23(addr, tls::server_config(paths)?)
+                .bind_rustls_0_23(addr, tls::server_config(&paths)?)
                 .with_context(cannot_listen)?,
             None => server.bind(addr).with_context(cannot_listen)?,
         };
@@ -145,16 +187,7 @@ impl Application {
             .first()
             .map(|bound| bound.port())
             .with_context(cannot_listen)?;
-        let server = server.run();
-
-        Ok(Self {
-            port,
-            https: settings.server.tls.is_some(),
-            server,
-            database,
-            mail_worker,
-            events,
-        })
+        Ok((server.run(), port))
     }
 
     /// The port actually listened on.

@@ -326,3 +326,51 @@ fn an_occupied_address_names_the_setting() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("WHISPER_ADDR"), "{stderr}");
 }
+
+/// Runs `whisper serve`, which must exit on its own; its exit status and stderr.
+fn serve_expecting_exit(work: &Path, vars: &[(&str, &str)]) -> (ExitStatus, String) {
+    let log = work.join("refused.log");
+    let mut child = whisper(work, &["serve"], vars)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "whisper kept serving:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, std::fs::read_to_string(&log).unwrap())
+}
+
+#[test]
+fn serve_refuses_a_redis_url_until_scale_out_lands() {
+    let work = TempDir::new();
+    let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
+    let (status, stderr) = serve_expecting_exit(
+        &work.0,
+        &[
+            ("WHISPER_ENV", "test"),
+            ("WHISPER_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("WHISPER_ADDR", &format!("127.0.0.1:{}", free_port())),
+            ("DATABASE_URL", &nowhere),
+        ],
+    );
+    assert!(!status.success(), "exit status {status}");
+    assert!(
+        stderr.contains(
+            "WHISPER_REDIS_URL: fan-out across instances is not available yet in this version; unset it to run a single instance"
+        ),
+        "{stderr}"
+    );
+}

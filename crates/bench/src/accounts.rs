@@ -29,7 +29,7 @@ pub struct SignUp<'a> {
     /// Distinguishes this run's accounts from earlier ones.
     pub run: &'a str,
     /// Recipients of the mail files read so far, so each file is parsed once.
-    pub recipients: std::sync::Mutex<std::collections::HashMap<PathBuf, String>>,
+    pub recipients: parking_lot::Mutex<std::collections::HashMap<PathBuf, String>>,
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
@@ -141,10 +141,7 @@ impl SignUp<'_> {
     fn find_link(&self, email: &str) -> anyhow::Result<Option<String>> {
         let entries = std::fs::read_dir(self.mail_dir)
             .with_context(|| format!("reading --mail-dir {}", self.mail_dir.display()))?;
-        let mut recipients = self
-            .recipients
-            .lock()
-            .map_err(|_| anyhow!("mail index poisoned"))?;
+        let mut recipients = self.recipients.lock();
         let mut newest: Option<(SystemTime, PathBuf)> = None;
         for entry in entries.flatten() {
             let path = entry.path();

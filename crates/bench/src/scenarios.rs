@@ -24,7 +24,7 @@ pub async fn join(
 ) -> anyhow::Result<Map<String, Value>> {
     let cpu_before = server_pid.map(cpu_seconds).transpose()?;
     let frames = Arc::new(AtomicUsize::new(0));
-    let last_frame = Arc::new(std::sync::Mutex::new(Instant::now()));
+    let last_frame = Arc::new(parking_lot::Mutex::new(Instant::now()));
     let began = Instant::now();
     let mut connecting = Vec::with_capacity(tokens.len());
     for access in tokens {
@@ -47,9 +47,7 @@ pub async fn join(
             while let Some(Ok(message)) = receiver.next().await {
                 if matches!(message, Message::Text(_)) {
                     frames.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut last) = last_frame.lock() {
-                        *last = Instant::now();
-                    }
+                    *last_frame.lock() = Instant::now();
                 }
             }
         }));
@@ -57,18 +55,12 @@ pub async fn join(
     // Quiet: no frame anywhere for a second.
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let last = last_frame
-            .lock()
-            .map(|last| *last)
-            .unwrap_or_else(|_| Instant::now());
+        let last = *last_frame.lock();
         if last.elapsed() >= Duration::from_secs(1) {
             break;
         }
     }
-    let settled = last_frame
-        .lock()
-        .map(|last| last.duration_since(began))
-        .unwrap_or_default();
+    let settled = last_frame.lock().duration_since(began);
     let cpu = match (server_pid, cpu_before) {
         (Some(pid), Some(before)) => Some(round(cpu_seconds(pid)? - before)),
         _ => None,
@@ -155,7 +147,7 @@ pub async fn login(
     connections: usize,
 ) -> anyhow::Result<Map<String, Value>> {
     let step = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() / 30;
-    let users = Arc::new(std::sync::Mutex::new(users));
+    let users = Arc::new(parking_lot::Mutex::new(users));
     let began = Instant::now();
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
@@ -164,7 +156,7 @@ pub async fn login(
             let mut latencies = Latencies::default();
             let mut failed = 0usize;
             loop {
-                let next = users.lock().ok().and_then(|mut users| users.pop());
+                let next = users.lock().pop();
                 let Some(user) = next else { break };
                 let started = Instant::now();
                 match sign_in(&url, &user, step + 1).await {

@@ -2,8 +2,11 @@
 //! which they reach storage, mail and the network. Free of any framework.
 
 pub mod accounts;
+pub mod caching;
 pub mod chat;
 pub mod clock;
+#[cfg(feature = "contracts")]
+pub mod contracts;
 pub mod delivery;
 pub mod email;
 pub mod error;
@@ -29,6 +32,7 @@ pub mod verification;
 pub use accounts::{
     Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy, SocialNextStep, SocialSignIn,
 };
+pub use caching::{CachedMembership, CachedTokens};
 pub use chat::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};

@@ -280,6 +280,35 @@ pub trait EventBus: Send + Sync {
     fn publish(&self, event: RoomEvent);
 }
 
+/// Someone who hears every room event published from the moment they start listening.
+pub type EventListener = Box<dyn Fn(&RoomEvent) + Send + Sync>;
+
+/// Where the WebSocket hub hears room events: those published here and, scaled out, on
+/// other instances.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventSource: Send + Sync {
+    /// Calls `listener` with every event from now on, in publishing order and in the
+    /// publisher's task: it must be quick and must not publish.
+    fn listen(&self, listener: EventListener);
+}
+
+/// Who is connected where: the sockets members hold open to rooms. Changes return at
+/// once; the implementation records them in the order they were made, and this handle's
+/// own queries see them at once. An implementation shared by instances counts every
+/// instance's sockets.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Presence: Send + Sync {
+    /// A socket of `user` opened to `room`.
+    fn connect(&self, room: &RoomId, user: &UserId);
+    /// A socket of `user` to `room` closed; a socket never connected is ignored.
+    fn disconnect(&self, room: &RoomId, user: &UserId);
+    /// Whether `user` has a socket open to any room.
+    async fn is_online(&self, user: &UserId) -> DomainResult<bool>;
+    /// How many distinct members have a socket open to `room`.
+    async fn members_connected(&self, room: &RoomId) -> DomainResult<usize>;
+}
+
 /// Media files, named by server-made keys.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

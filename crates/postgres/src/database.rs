@@ -103,26 +103,34 @@ pub async fn ensure_database_exists(url: &str) -> Result<bool, StorageError> {
     let mut conn = AsyncPgConnection::establish(&admin_url)
         .await
         .map_err(|e| StorageError::Connect(e.to_string()))?;
-    let existing: Vec<DatabaseName> =
-        sql_query("SELECT datname FROM pg_database WHERE datname = $1")
-            .bind::<diesel::sql_types::Text, _>(&name)
-            .load(&mut conn)
-            .await
-            .map_err(StorageError::from)?;
-    if !existing.is_empty() {
+    if database_exists(&mut conn, &name).await? {
         return Ok(false);
     }
     let create = format!("CREATE DATABASE {}", quote_identifier(&name));
-    match sql_query(create).execute(&mut conn).await {
-        Ok(_) => Ok(true),
-        // Another instance created it between our check and our CREATE.
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(e) if e.to_string().contains("already exists") => Ok(false),
-        Err(e) => Err(StorageError::from(e)),
+    let Err(error) = sql_query(create).execute(&mut conn).await else {
+        return Ok(true);
+    };
+    // Another instance may have created it between our check and our CREATE: PostgreSQL
+    // then answers duplicate_database (SQLSTATE 42P04), or unique_violation when both
+    // commit at once. diesel keeps no SQLSTATE (42P04 becomes an `Unknown` kind), so the
+    // race is recognised by its outcome instead of by the error's text: the database
+    // exists now. Any other failure leaves no database behind and is reported.
+    if database_exists(&mut conn, &name).await? {
+        tracing::debug!(%error, database = %name, "created concurrently by someone else");
+        return Ok(false);
     }
+    Err(StorageError::from(error))
+}
+
+/// Whether the server has a database called `name`.
+async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> Result<bool, StorageError> {
+    let existing: Vec<DatabaseName> =
+        sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .load(conn)
+            .await
+            .map_err(StorageError::from)?;
+    Ok(!existing.is_empty())
 }
 
 #[derive(diesel::QueryableByName)]

@@ -210,11 +210,13 @@ pub async fn queued_email_attempts(url: &str) -> Vec<i32> {
     let mut conn = AsyncPgConnection::establish(url)
         .await
         .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-    let queued: Vec<QueuedEmail> = sql_query(
-        "SELECT failed_attempts FROM mail_outbox WHERE abandoned_at IS NULL ORDER BY id",
-    )
-    .load(&mut conn)
-    .await
-    .unwrap_or_else(|e| panic!("reading the mail outbox: {e}"));
-    queued.into_iter().map(|email| email.failed_attempts).collect()
+    let queued: Vec<QueuedEmail> =
+        sql_query("SELECT failed_attempts FROM mail_outbox WHERE abandoned_at IS NULL ORDER BY id")
+            .load(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("reading the mail outbox: {e}"));
+    queued
+        .into_iter()
+        .map(|email| email.failed_attempts)
+        .collect()
 }

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use whisper_postgres::database::{quote_identifier, split_database_name};
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{Database, Plans, ensure_database_exists, run_migrations};
 
@@ -39,4 +40,40 @@ async fn a_generic_plans_pool_plans_each_statement_once() {
             .unwrap();
         assert_eq!(setting.plan_cache_mode, expected);
     }
+}
+
+#[tokio::test]
+async fn concurrent_starts_create_a_missing_database_once() {
+    // A fresh name, dropped again when the test ends; the race starts once it is gone.
+    let db = TestDatabase::create_empty().await;
+    let (admin_url, name) = split_database_name(&db.url).unwrap();
+    let mut admin = AsyncPgConnection::establish(&admin_url).await.unwrap();
+    diesel::sql_query(format!(
+        "DROP DATABASE {} WITH (FORCE)",
+        quote_identifier(&name)
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { ensure_database_exists(&url).await })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for start in starts {
+        created.push(
+            start
+                .await
+                .unwrap()
+                .expect("a concurrent creation is no error"),
+        );
+    }
+    assert_eq!(
+        created.iter().filter(|created| **created).count(),
+        1,
+        "{created:?}"
+    );
 }

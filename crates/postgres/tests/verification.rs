@@ -1,8 +1,11 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use common::{now, stored_user};
+use tokio::sync::Notify;
 use whisper_domain::ports::{MailOutbox, UserRepository, VerificationCodes};
 use whisper_domain::{DomainError, Missing, OutgoingEmail, SecretDigest, User, VerificationCode};
 use whisper_postgres::testing::TestDatabase;
@@ -98,6 +101,63 @@ async fn an_email_is_not_queued_when_its_code_cannot_be_stored() {
         .await
         .unwrap();
     assert_eq!(queued.len(), 1, "{queued:?}");
+}
+
+/// Whether `notify` holds a wake-up, without waiting for one.
+async fn was_notified(notify: &Notify) -> bool {
+    tokio::select! {
+        biased;
+        () = notify.notified() => true,
+        () = std::future::ready(()) => false,
+    }
+}
+
+#[tokio::test]
+async fn issuing_wakes_the_mail_deliverer_once_the_email_is_committed() {
+    let db = TestDatabase::create().await;
+    let mail_queued = Arc::new(Notify::new());
+    let codes = PgVerificationCodes::notifying(db.database.clone(), Arc::clone(&mail_queued));
+    let outbox = PgMailOutbox::new(db.database.clone());
+    let ada = stored_user(&db, "ada").await;
+    assert!(!was_notified(&mail_queued).await);
+
+    codes
+        .issue(&code_for(&ada, 1), &email_for(&ada, "l1"))
+        .await
+        .unwrap();
+
+    assert!(was_notified(&mail_queued).await);
+    // Whoever is woken finds the email already committed.
+    let queued = outbox
+        .claim_due(
+            now() + Duration::seconds(1),
+            now() + Duration::minutes(1),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+}
+
+#[tokio::test]
+async fn a_code_that_cannot_be_stored_wakes_nobody() {
+    let db = TestDatabase::create().await;
+    let mail_queued = Arc::new(Notify::new());
+    let codes = PgVerificationCodes::notifying(db.database.clone(), Arc::clone(&mail_queued));
+    let ada = stored_user(&db, "ada").await;
+    let grace = stored_user(&db, "grace").await;
+    codes
+        .issue(&code_for(&ada, 1), &email_for(&ada, "l1"))
+        .await
+        .unwrap();
+    assert!(was_notified(&mail_queued).await);
+
+    // Same digest as ada's code: the unique index refuses it.
+    let clash = codes
+        .issue(&code_for(&grace, 1), &email_for(&grace, "l2"))
+        .await;
+    assert!(clash.is_err());
+    assert!(!was_notified(&mail_queued).await);
 }
 
 #[tokio::test]

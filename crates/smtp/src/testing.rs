@@ -4,11 +4,12 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mail_parser::{MessageParser, PartType};
 use mailin::{Action, AuthMechanism, Handler, Response, SessionBuilder};
+use parking_lot::{Mutex, MutexGuard};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{oneshot, watch};
@@ -69,11 +70,11 @@ struct Shared {
 
 impl Shared {
     fn messages(&self) -> MutexGuard<'_, Vec<ReceivedMessage>> {
-        self.messages.lock().unwrap_or_else(PoisonError::into_inner)
+        self.messages.lock()
     }
 
     fn reply(&self) -> SinkReply {
-        *self.reply.lock().unwrap_or_else(PoisonError::into_inner)
+        *self.reply.lock()
     }
 }
 
@@ -137,11 +138,7 @@ impl SmtpSink {
 
     /// Sets how recipients are answered from now on.
     pub fn set_reply(&self, reply: SinkReply) {
-        *self
-            .shared
-            .reply
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = reply;
+        *self.shared.reply.lock() = reply;
     }
 
     /// The messages received so far, oldest first.

@@ -1,19 +1,19 @@
 //! The hub: which connections are open to which room, fan-out of room events to them,
-//! presence (online flags and `chat.active`). Each connection has a bounded queue: under
+//! and `chat.active` from the members the `Presence` port counts. Each connection has a bounded queue: under
 //! pressure typing and presence frames are dropped first; a connection that cannot take a
 //! message is closed (1013) rather than buffered without bound or allowed to slow others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytestring::ByteString;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
-use whisper_domain::ports::UserRepository;
+use whisper_domain::ports::{EventSource, Presence};
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
 use whisper_rest::chat::dto::MessageBody;
 
-use crate::bus::LocalEventBus;
 use crate::frames::{active_frame, message_frame, notification_frame, typing_frame};
 use crate::settings::WsSettings;
 
@@ -83,7 +83,6 @@ struct Connection {
 #[derive(Default)]
 struct State {
     rooms: HashMap<RoomId, Vec<Connection>>,
-    sockets_per_user: HashMap<UserId, usize>,
     active_changed: HashSet<RoomId>,
     next_id: u64,
 }
@@ -93,7 +92,7 @@ pub struct Hub {
     state: Mutex<State>,
     settings: WsSettings,
     public_url: String,
-    presence: mpsc::UnboundedSender<(UserId, bool)>,
+    presence: Arc<dyn Presence>,
 }
 
 /// A connection's place in the hub; leaving the hub when dropped.
@@ -115,36 +114,33 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    /// Starts the hub: it listens to `bus`, writes online flags through `users`, and sends
-    /// `chat.active` at most every `settings.active_every` per room.
+    /// Starts the hub: it listens to `events`, tells `presence` of every connection that
+    /// joins or leaves, and sends `chat.active` at most every `settings.active_every` per
+    /// room.
     pub fn start(
-        bus: &LocalEventBus,
-        users: Arc<dyn UserRepository>,
+        events: &dyn EventSource,
+        presence: Arc<dyn Presence>,
         settings: WsSettings,
         public_url: String,
     ) -> Arc<Self> {
-        let (presence, presence_changes) = mpsc::unbounded_channel();
         let hub = Arc::new(Self {
             state: Mutex::new(State::default()),
             settings,
             public_url,
             presence,
         });
-        tokio::spawn(write_presence(users, presence_changes));
         let listener = Arc::downgrade(&hub);
-        bus.listen(move |event| {
+        events.listen(Box::new(move |event| {
             if let Some(hub) = listener.upgrade() {
                 hub.deliver(event);
             }
-        });
+        }));
         tokio::spawn(announce_active(Arc::downgrade(&hub), settings.active_every));
         hub
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock()
     }
 
     /// Adds a connection of `user` to `room`; returns its place and its queue.
@@ -168,11 +164,7 @@ impl Hub {
                 sender: sender.clone(),
                 overflow: overflow.clone(),
             });
-        let sockets = state.sockets_per_user.entry(user.clone()).or_default();
-        *sockets += 1;
-        if *sockets == 1 {
-            let _ = self.presence.send((user.clone(), true));
-        }
+        self.presence.connect(room, user);
         state.active_changed.insert(room.clone());
         let registration = Registration {
             hub: self.clone(),
@@ -187,20 +179,20 @@ impl Hub {
 
     fn leave(&self, room: &RoomId, user: &UserId, id: u64) {
         let mut state = self.state();
-        if let Some(connections) = state.rooms.get_mut(room) {
-            connections.retain(|connection| connection.id != id);
-            if connections.is_empty() {
-                state.rooms.remove(room);
-            }
+        let Some(connections) = state.rooms.get_mut(room) else {
+            return;
+        };
+        let before = connections.len();
+        connections.retain(|connection| connection.id != id);
+        // A connection that fell behind already left presence (see `deliver`).
+        let was_present = connections.len() != before;
+        if connections.is_empty() {
+            state.rooms.remove(room);
         }
-        if let Some(sockets) = state.sockets_per_user.get_mut(user) {
-            *sockets -= 1;
-            if *sockets == 0 {
-                state.sockets_per_user.remove(user);
-                let _ = self.presence.send((user.clone(), false));
-            }
+        if was_present {
+            self.presence.disconnect(room, user);
+            state.active_changed.insert(room.clone());
         }
-        state.active_changed.insert(room.clone());
     }
 
     fn deliver(&self, event: &RoomEvent) {
@@ -217,7 +209,13 @@ impl Hub {
         // A connection that fell behind leaves the room at once: it no longer counts as
         // present and no longer receives anything; its tasks close it with 1013.
         let before = connections.len();
-        connections.retain(|connection| !connection.overflow.happened());
+        connections.retain(|connection| {
+            let behind = connection.overflow.happened();
+            if behind {
+                self.presence.disconnect(room, &connection.user);
+            }
+            !behind
+        });
         if connections.len() != before {
             state.active_changed.insert(room.clone());
         }
@@ -301,17 +299,29 @@ impl Hub {
         }
     }
 
-    fn announce_active_changes(&self) {
-        let mut state = self.state();
-        let changed: Vec<RoomId> = state.active_changed.drain().collect();
+    async fn announce_active_changes(&self) {
+        let changed: Vec<RoomId> = {
+            let mut state = self.state();
+            let changed = std::mem::take(&mut state.active_changed);
+            // Rooms this process no longer serves have nobody to tell.
+            changed
+                .into_iter()
+                .filter(|room| state.rooms.contains_key(room))
+                .collect()
+        };
         for room in changed {
-            let Some(connections) = state.rooms.get(&room) else {
-                continue;
+            let members = match self.presence.members_connected(&room).await {
+                Ok(members) => members,
+                Err(error) => {
+                    tracing::warn!(%error, room = %room, "could not count the members present");
+                    // Tried again at the next tick.
+                    self.state().active_changed.insert(room);
+                    continue;
+                }
             };
-            let frame = Arc::new(ByteString::from(active_frame(distinct_users(Some(
-                connections,
-            )))));
-            for connection in connections {
+            let frame = Arc::new(ByteString::from(active_frame(members)));
+            let state = self.state();
+            for connection in state.rooms.get(&room).into_iter().flatten() {
                 self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
             }
         }
@@ -335,18 +345,6 @@ enum Frames {
     },
 }
 
-fn distinct_users(connections: Option<&Vec<Connection>>) -> usize {
-    connections
-        .map(|connections| {
-            connections
-                .iter()
-                .map(|c| &c.user)
-                .collect::<HashSet<_>>()
-                .len()
-        })
-        .unwrap_or(0)
-}
-
 /// Queues a frame that must not be lost: a connection that cannot take it is closed.
 fn offer(connection: &Connection, outgoing: Outgoing) {
     match connection.sender.try_send(outgoing) {
@@ -361,20 +359,12 @@ async fn announce_active(hub: std::sync::Weak<Hub>, every: std::time::Duration) 
     loop {
         ticks.tick().await;
         match hub.upgrade() {
-            Some(hub) => hub.announce_active_changes(),
+            Some(hub) => hub.announce_active_changes().await,
             None => return,
         }
     }
 }
 
-/// Online flags are written in the order they changed, one at a time.
-async fn write_presence(
-    users: Arc<dyn UserRepository>,
-    mut changes: mpsc::UnboundedReceiver<(UserId, bool)>,
-) {
-    while let Some((user, online)) = changes.recv().await {
-        if let Err(error) = users.set_online(&user, online).await {
-            tracing::warn!(%error, user = %user, online, "could not record presence");
-        }
-    }
-}
+#[cfg(test)]
+#[path = "hub_tests.rs"]
+mod tests;

@@ -2,16 +2,12 @@
 //! reader and one writer task per connection, and the in-process hub that fans room events
 //! out to connections through bounded queues.
 
-pub mod bus;
 pub mod connection;
 pub mod endpoint;
 pub mod frames;
 pub mod hub;
 pub mod settings;
-pub mod turns;
 
-pub use bus::LocalEventBus;
 pub use endpoint::{SocketServices, configure};
 pub use hub::Hub;
 pub use settings::WsSettings;
-pub use turns::LocalTurns;

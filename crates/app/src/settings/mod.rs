@@ -1,22 +1,29 @@
-//! One typed `Settings`, loaded from `config/default.toml`, then `config/<WHISPER_ENV>.toml`,
-//! then environment variables (API.md's names). Invalid settings stop start-up with a
-//! message naming the setting.
+//! One typed tree of settings, deserialized by `config` from `config/default.toml`, then
+//! `config/<WHISPER_ENV>.toml`, then the environment variables of API.md (mapped to their
+//! keys in [`variables::VARIABLES`]). Invalid settings stop start-up with a message naming
+//! the setting as the operator wrote it.
 
 mod files;
+mod parse;
+mod redacted;
 mod secret;
 #[cfg(test)]
 mod tests;
+mod validate;
+mod variables;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use config::{Config, ConfigError};
+use serde::Deserialize;
 use url::Url;
 use whisper_smtp::MailTransport;
 
 pub use files::config_dir;
+pub use redacted::{Redacted, RedactedUrl};
 pub use secret::{KeyOrigin, SecretKey};
 
 /// A setting that cannot work, named as the operator wrote it.
@@ -72,50 +79,90 @@ impl Environment {
     }
 }
 
-/// Everything the server is configured with.
+/// Everything the server is configured with: the tree of the files and the environment,
+/// with the environment it was loaded for and the secret key resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The environment whose files were loaded.
     pub environment: Environment,
-    /// Listening, public address, TLS.
+    /// `[server]`: listening, public address, TLS.
     pub server: ServerSettings,
-    /// PostgreSQL.
+    /// `[database]`: PostgreSQL.
     pub database: DatabaseSettings,
-    /// Outgoing mail.
+    /// `[mail]`: outgoing mail.
     pub mail: MailSettings,
-    /// Redis for cross-instance fan-out; `None` for a single instance (`WHISPER_REDIS_URL`).
-    pub redis_url: Option<RedactedUrl>,
-    /// Google sign-in.
+    /// `[redis]`: fan-out across instances, refused until scale-out lands.
+    pub redis: RedisSettings,
+    /// `[google]`: Google sign-in.
     pub google: GoogleSettings,
     /// The master secret (`WHISPER_SECRET_KEY`).
     pub secret_key: SecretKey,
     /// Where the secret key came from.
     pub secret_key_origin: KeyOrigin,
-    /// How long tokens and links live.
+    /// `[lifetimes]`: how long tokens and links live.
     pub lifetimes: Lifetimes,
-    /// WebSocket tunables (`[websocket]`); the send limit is off with `WHISPER_RATE_LIMITS=off`.
-    pub websocket: whisper_ws::WsSettings,
-    /// Logging.
+    /// `[websocket]`: WebSocket tunables.
+    pub websocket: WebSocketSettings,
+    /// `[log]`: logging.
     pub log: LogSettings,
 }
 
+/// The configuration tree as the files and the environment give it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tree {
+    server: ServerSettings,
+    database: DatabaseSettings,
+    mail: MailSettings,
+    #[serde(default)]
+    redis: RedisSettings,
+    google: GoogleSettings,
+    secrets: SecretSettings,
+    lifetimes: Lifetimes,
+    websocket: WebSocketSettings,
+    log: LogSettings,
+}
+
 /// The HTTP listener.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Listening address (`WHISPER_ADDR`).
+    #[serde(deserialize_with = "parse::socket_addr")]
     pub addr: SocketAddr,
     /// The server's public URL, used in links in emails (`WHISPER_PUBLIC_URL`).
+    #[serde(deserialize_with = "parse::http_url")]
     pub public_url: Url,
     /// Where uploaded media is kept (`WHISPER_MEDIA_DIR`).
     pub media_dir: PathBuf,
     /// Whether rate limits apply (`WHISPER_RATE_LIMITS`).
+    #[serde(deserialize_with = "parse::on_off")]
     pub rate_limits: bool,
-    /// HTTPS certificate and key (`WHISPER_TLS_CERT`, `WHISPER_TLS_KEY`).
-    pub tls: Option<TlsSettings>,
     /// How long a graceful shutdown waits for open requests.
+    #[serde(rename = "shutdown_timeout_secs", deserialize_with = "parse::seconds")]
     pub shutdown_timeout: Duration,
     /// Threads serving connections (`WHISPER_WORKERS`); `None`: one per CPU core.
+    #[serde(deserialize_with = "parse::worker_count")]
     pub workers: Option<usize>,
+    /// The HTTPS certificate chain (`WHISPER_TLS_CERT`), resolved against the working directory.
+    #[serde(default, deserialize_with = "parse::optional_path")]
+    pub tls_cert: Option<PathBuf>,
+    /// The HTTPS private key (`WHISPER_TLS_KEY`), resolved against the working directory.
+    #[serde(default, deserialize_with = "parse::optional_path")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ServerSettings {
+    /// The PEM files to serve HTTPS with; `None`: plain HTTP.
+    pub fn tls(&self) -> Option<TlsSettings> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSettings {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// PEM files for HTTPS.
@@ -128,9 +175,11 @@ pub struct TlsSettings {
 }
 
 /// PostgreSQL.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `DATABASE_URL`; its password is redacted in `Debug`.
+    #[serde(deserialize_with = "parse::postgres_url")]
     pub url: RedactedUrl,
     /// The most connections the pool opens.
     pub pool_size: usize,
@@ -139,48 +188,105 @@ pub struct DatabaseSettings {
 }
 
 /// Outgoing mail.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MailSettings {
     /// `WHISPER_MAIL`, parsed (its `Debug` hides SMTP passwords).
+    #[serde(deserialize_with = "parse::mail_transport")]
     pub transport: MailTransport,
     /// `WHISPER_SENDER_EMAIL`, e.g. `Whisper <noreply@example.org>`.
+    #[serde(deserialize_with = "parse::sender")]
     pub sender: String,
 }
 
+/// Redis for fan-out across instances.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `WHISPER_REDIS_URL`; start-up refuses it until scale-out lands, so it is `None`.
+    #[serde(default, deserialize_with = "parse::redis_url")]
+    pub url: Option<RedactedUrl>,
+}
+
 /// Google sign-in; disabled unless a client id is set.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GoogleSettings {
     /// `WHISPER_GOOGLE_CLIENT_ID`.
+    #[serde(default, deserialize_with = "parse::optional_trimmed")]
     pub client_id: Option<String>,
-    /// `WHISPER_GOOGLE_CLIENT_SECRET`.
+    /// `WHISPER_GOOGLE_CLIENT_SECRET` (from the environment only).
+    #[serde(default, deserialize_with = "parse::optional_secret")]
     pub client_secret: Option<Redacted>,
     /// `WHISPER_GOOGLE_AUTH_URL`.
+    #[serde(deserialize_with = "parse::http_url")]
     pub auth_url: Url,
     /// `WHISPER_GOOGLE_TOKEN_URL`.
+    #[serde(deserialize_with = "parse::http_url")]
     pub token_url: Url,
     /// `WHISPER_GOOGLE_USERINFO_URL`.
+    #[serde(deserialize_with = "parse::http_url")]
     pub userinfo_url: Url,
     /// How long each call to the provider may take (`google.timeout_secs`).
+    #[serde(rename = "timeout_secs", deserialize_with = "parse::seconds")]
     pub timeout: Duration,
 }
 
+/// `[secrets]`: where the master secret comes from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretSettings {
+    /// Where a development key is generated and kept when `WHISPER_SECRET_KEY` is unset.
+    key_file: PathBuf,
+    /// `WHISPER_SECRET_KEY` (from the environment only).
+    #[serde(default, deserialize_with = "parse::optional_secret")]
+    key: Option<Redacted>,
+}
+
 /// How long tokens and links live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lifetimes {
     /// Access tokens (default 15 minutes).
+    #[serde(rename = "access_token_secs", deserialize_with = "parse::seconds")]
     pub access_token: Duration,
     /// Refresh tokens (default 14 days).
+    #[serde(rename = "refresh_token_secs", deserialize_with = "parse::seconds")]
     pub refresh_token: Duration,
     /// Email verification links (default 10 minutes).
+    #[serde(rename = "verification_link_secs", deserialize_with = "parse::seconds")]
     pub verification_link: Duration,
 }
 
+/// WebSocket tunables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSocketSettings {
+    /// How often an idle connection is pinged.
+    #[serde(rename = "ping_interval_secs", deserialize_with = "parse::seconds")]
+    pub ping_interval: Duration,
+    /// Frames queued per connection before it is closed (1013).
+    pub queue_capacity: usize,
+    /// Sends per second per connection, after the burst.
+    pub send_rate_per_sec: u32,
+    /// Sends allowed at once per connection.
+    pub send_burst: u32,
+    /// The largest media file accepted, in bytes.
+    pub media_max_bytes: usize,
+    /// How soon a logged-out session's sockets close (1008).
+    #[serde(rename = "revocation_check_secs", deserialize_with = "parse::seconds")]
+    pub revocation_check: Duration,
+}
+
 /// How logs are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     /// Human-readable or JSON lines.
+    #[serde(deserialize_with = "parse::log_format")]
     pub format: LogFormat,
     /// A tracing filter (`WHISPER_LOG`); `RUST_LOG` overrides it at start-up.
+    #[serde(deserialize_with = "parse::log_filter")]
     pub filter: String,
 }
 
@@ -191,116 +297,6 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line, for log collectors.
     Json,
-}
-
-/// A secret string whose `Debug` and `Display` print `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Redacted(String);
-
-impl Redacted {
-    /// The secret itself; keep it out of logs.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Redacted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// A URL that may carry a password; `Debug` and `Display` show it with the password as `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedactedUrl(Url);
-
-impl RedactedUrl {
-    /// The full URL, password included; keep it out of logs.
-    pub fn expose(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// The parsed URL.
-    pub fn url(&self) -> &Url {
-        &self.0
-    }
-}
-
-impl fmt::Display for RedactedUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = self.0.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("***"));
-        }
-        f.write_str(shown.as_str())
-    }
-}
-
-impl fmt::Debug for RedactedUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
-    }
-}
-
-/// One value and the name to blame when it is wrong: the environment variable that set
-/// it, else its key in the configuration files.
-struct Setting {
-    name: &'static str,
-    value: String,
-}
-
-impl Setting {
-    fn parse<T>(self, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, SettingsError> {
-        parse(&self.value).map_err(|message| SettingsError::new(self.name, message))
-    }
-}
-
-/// Environment variables overriding file values; empty variables count as unset.
-struct Overrides<'a>(&'a HashMap<String, String>);
-
-impl Overrides<'_> {
-    fn get(&self, var: &str) -> Option<&str> {
-        self.0
-            .get(var)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    }
-
-    fn pick(&self, var: &'static str, key: &'static str, file: String) -> Setting {
-        match self.get(var) {
-            Some(value) => Setting {
-                name: var,
-                value: value.to_owned(),
-            },
-            None => Setting {
-                name: key,
-                value: file,
-            },
-        }
-    }
-
-    fn pick_optional(
-        &self,
-        var: &'static str,
-        key: &'static str,
-        file: Option<String>,
-    ) -> Option<Setting> {
-        match self.get(var) {
-            Some(value) => Some(Setting {
-                name: var,
-                value: value.to_owned(),
-            }),
-            None => file
-                .filter(|v| !v.trim().is_empty())
-                .map(|value| Setting { name: key, value }),
-        }
-    }
 }
 
 impl Settings {
@@ -322,319 +318,101 @@ impl Settings {
         config_dir: Option<&Path>,
         work_dir: &Path,
     ) -> Result<Self, SettingsError> {
-        let overrides = Overrides(env);
-        let environment = Environment::parse(overrides.get("WHISPER_ENV").unwrap_or(""))?;
-        let file = files::load(environment, config_dir)?;
-
-        let addr = overrides
-            .pick("WHISPER_ADDR", "server.addr", file.server.addr)
-            .parse(|raw| {
-                raw.trim().parse::<SocketAddr>().map_err(|_| {
-                    format!("invalid socket address {raw:?}; expected e.g. 127.0.0.1:8000")
-                })
-            })?;
-        let public_url = overrides
-            .pick(
-                "WHISPER_PUBLIC_URL",
-                "server.public_url",
-                file.server.public_url,
-            )
-            .parse(http_url)?;
-        let media_dir = PathBuf::from(
-            overrides
-                .pick(
-                    "WHISPER_MEDIA_DIR",
-                    "server.media_dir",
-                    file.server.media_dir,
-                )
-                .value,
-        );
-        let rate_limits = match overrides.get("WHISPER_RATE_LIMITS") {
-            Some(raw) => Setting {
-                name: "WHISPER_RATE_LIMITS",
-                value: raw.to_owned(),
-            }
-            .parse(on_off)?,
-            None => file.server.rate_limits,
-        };
-        let tls = tls(
-            overrides.pick_optional("WHISPER_TLS_CERT", "server.tls_cert", file.server.tls_cert),
-            overrides.pick_optional("WHISPER_TLS_KEY", "server.tls_key", file.server.tls_key),
-            work_dir,
-        )?;
-        let shutdown_timeout = Duration::from_secs(file.server.shutdown_timeout_secs);
-        let workers = match overrides.get("WHISPER_WORKERS") {
-            Some(raw) => Setting {
-                name: "WHISPER_WORKERS",
-                value: raw.to_owned(),
-            }
-            .parse(|raw| {
-                raw.trim()
-                    .parse()
-                    .map_err(|_| format!("expected a number, got {raw:?}"))
-                    .and_then(worker_count)
-            })?,
-            None => worker_count(file.server.workers)
-                .map_err(|message| SettingsError::new("server.workers", message))?,
-        };
-
-        let database_url = overrides
-            .pick("DATABASE_URL", "database.url", file.database.url)
-            .parse(postgres_url)?;
-        let pool_size = usize::try_from(file.database.pool_size)
-            .ok()
-            .filter(|size| (1..=10_000).contains(size))
-            .ok_or_else(|| {
-                SettingsError::new("database.pool_size", "must be between 1 and 10000")
-            })?;
-
-        let transport = overrides
-            .pick("WHISPER_MAIL", "mail.transport", file.mail.transport)
-            .parse(MailTransport::parse)?;
-        if environment == Environment::Production && transport.is_file() {
-            return Err(SettingsError::new(
-                "WHISPER_MAIL",
-                "writes mail into files, which nobody receives in production; set an smtp://, smtp+starttls:// or smtps:// server",
-            ));
-        }
-        let sender = overrides
-            .pick("WHISPER_SENDER_EMAIL", "mail.sender", file.mail.sender)
-            .parse(sender)?;
-
-        let redis_url = overrides
-            .pick_optional("WHISPER_REDIS_URL", "redis.url", file.redis.url)
-            .map(|setting| setting.parse(redis_url))
-            .transpose()?;
-
-        let google = GoogleSettings {
-            client_id: overrides
-                .pick_optional(
-                    "WHISPER_GOOGLE_CLIENT_ID",
-                    "google.client_id",
-                    file.google.client_id,
-                )
-                .map(|setting| setting.value.trim().to_owned()),
-            client_secret: overrides
-                .get("WHISPER_GOOGLE_CLIENT_SECRET")
-                .map(|secret| Redacted(secret.to_owned())),
-            auth_url: overrides
-                .pick(
-                    "WHISPER_GOOGLE_AUTH_URL",
-                    "google.auth_url",
-                    file.google.auth_url,
-                )
-                .parse(http_url)?,
-            token_url: overrides
-                .pick(
-                    "WHISPER_GOOGLE_TOKEN_URL",
-                    "google.token_url",
-                    file.google.token_url,
-                )
-                .parse(http_url)?,
-            userinfo_url: overrides
-                .pick(
-                    "WHISPER_GOOGLE_USERINFO_URL",
-                    "google.userinfo_url",
-                    file.google.userinfo_url,
-                )
-                .parse(http_url)?,
-            timeout: lifetime("google.timeout_secs", file.google.timeout_secs)?,
-        };
-
-        let ws = &file.websocket;
-        if ws.queue_capacity < 2 {
-            return Err(SettingsError::new(
-                "websocket.queue_capacity",
-                "must be at least 2",
-            ));
-        }
-        if ws.media_max_bytes == 0 {
-            return Err(SettingsError::new(
-                "websocket.media_max_bytes",
-                "must be at least 1",
-            ));
-        }
-        let websocket = whisper_ws::WsSettings {
-            ping_interval: lifetime("websocket.ping_interval_secs", ws.ping_interval_secs)?,
-            queue_capacity: ws.queue_capacity,
-            send_rate: rate_limits.then_some((ws.send_rate_per_sec, ws.send_burst)),
-            media_max_bytes: ws.media_max_bytes,
-            revocation_check: lifetime(
-                "websocket.revocation_check_secs",
-                ws.revocation_check_secs,
-            )?,
-            ..whisper_ws::WsSettings::default()
-        };
-
-        let lifetimes = Lifetimes {
-            access_token: lifetime(
-                "lifetimes.access_token_secs",
-                file.lifetimes.access_token_secs,
-            )?,
-            refresh_token: lifetime(
-                "lifetimes.refresh_token_secs",
-                file.lifetimes.refresh_token_secs,
-            )?,
-            verification_link: lifetime(
-                "lifetimes.verification_link_secs",
-                file.lifetimes.verification_link_secs,
-            )?,
-        };
-
-        let log = LogSettings {
-            format: Setting {
-                name: "log.format",
-                value: file.log.format,
-            }
-            .parse(|raw| match raw.trim().to_ascii_lowercase().as_str() {
-                "pretty" => Ok(LogFormat::Pretty),
-                "json" => Ok(LogFormat::Json),
-                other => Err(format!(
-                    "unknown log format {other:?}; expected pretty or json"
-                )),
-            })?,
-            filter: overrides
-                .pick("WHISPER_LOG", "log.filter", file.log.filter)
-                .parse(log_filter)?,
-        };
-
-        let key_file = work_dir.join(file.secrets.key_file);
-        let (secret_key, secret_key_origin) =
-            secret::resolve(environment, overrides.get("WHISPER_SECRET_KEY"), &key_file)?;
-
+        let environment =
+            Environment::parse(variables::value(env, "WHISPER_ENV").unwrap_or_default())?;
+        let files = files::load(environment, config_dir)?;
+        let names = variables::Names::new(env, &files);
+        names.refuse_secrets_in_files()?;
+        let mut tree = merged(&files, env)
+            .and_then(Config::try_deserialize::<Tree>)
+            .map_err(|error| deserialize_error(error, &names, config_dir))?;
+        tree.resolve_paths(work_dir);
+        validate::validate(&tree, environment, &names)?;
+        let key = tree.secrets.key.as_ref().map(Redacted::expose);
+        let (secret_key, secret_key_origin) = secret::resolve(key, &tree.secrets.key_file)?;
         Ok(Self {
             environment,
-            server: ServerSettings {
-                addr,
-                public_url,
-                media_dir,
-                rate_limits,
-                tls,
-                shutdown_timeout,
-                workers,
-            },
-            database: DatabaseSettings {
-                url: database_url,
-                pool_size,
-                migrate_on_start: file.database.migrate_on_start,
-            },
-            mail: MailSettings { transport, sender },
-            redis_url,
-            google,
+            server: tree.server,
+            database: tree.database,
+            mail: tree.mail,
+            redis: tree.redis,
+            google: tree.google,
             secret_key,
             secret_key_origin,
-            lifetimes,
-            websocket,
-            log,
+            lifetimes: tree.lifetimes,
+            websocket: tree.websocket,
+            log: tree.log,
         })
     }
-}
 
-fn http_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("{raw:?} is not an http:// or https:// URL"));
-    }
-    Ok(url)
-}
-
-fn postgres_url(raw: &str) -> Result<RedactedUrl, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL: {e}"))?;
-    if !matches!(url.scheme(), "postgres" | "postgresql") {
-        return Err(format!(
-            "expected postgres://user@host:port/database, got a {}:// URL",
-            url.scheme()
-        ));
-    }
-    if url.path().trim_start_matches('/').is_empty() {
-        return Err("names no database; expected postgres://user@host:port/database".into());
-    }
-    Ok(RedactedUrl(url))
-}
-
-fn redis_url(raw: &str) -> Result<RedactedUrl, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL: {e}"))?;
-    if !matches!(url.scheme(), "redis" | "rediss") {
-        return Err(format!(
-            "expected redis://host:port or rediss://, got a {}:// URL",
-            url.scheme()
-        ));
-    }
-    Ok(RedactedUrl(url))
-}
-
-/// A number of worker threads; 0 means one per CPU core.
-fn worker_count(count: u64) -> Result<Option<usize>, String> {
-    match count {
-        0 => Ok(None),
-        1..=1024 => Ok(usize::try_from(count).ok()),
-        _ => Err(format!("expected 0 (one per core) to 1024, got {count}")),
-    }
-}
-
-fn on_off(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "on" | "true" | "1" | "yes" => Ok(true),
-        "off" | "false" | "0" | "no" => Ok(false),
-        other => Err(format!("expected on or off, got {other:?}")),
-    }
-}
-
-fn sender(raw: &str) -> Result<String, String> {
-    let raw = raw.trim();
-    let address = match (raw.rfind('<'), raw.ends_with('>')) {
-        (Some(open), true) => &raw[open + 1..raw.len() - 1],
-        _ => raw,
-    };
-    whisper_domain::Email::parse(address).map_err(|_| {
-        format!("{raw:?} is not a mailbox; expected e.g. `Whisper <noreply@example.org>`")
-    })?;
-    Ok(raw.to_owned())
-}
-
-fn lifetime(name: &'static str, secs: u64) -> Result<Duration, SettingsError> {
-    if secs == 0 {
-        return Err(SettingsError::new(name, "must be at least 1 second"));
-    }
-    Ok(Duration::from_secs(secs))
-}
-
-fn log_filter(raw: &str) -> Result<String, String> {
-    tracing_subscriber::EnvFilter::builder()
-        .parse(raw.trim())
-        .map(|_| raw.trim().to_owned())
-        .map_err(|e| format!("invalid log filter {raw:?}: {e}"))
-}
-
-fn tls(
-    cert: Option<Setting>,
-    key: Option<Setting>,
-    work_dir: &Path,
-) -> Result<Option<TlsSettings>, SettingsError> {
-    let existing = |setting: Setting| -> Result<PathBuf, SettingsError> {
-        let path = work_dir.join(setting.value.trim());
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(SettingsError::new(
-                setting.name,
-                format!("no such file {}", path.display()),
-            ))
+    /// The WebSocket adapter's settings: `[websocket]`, with no send limit when
+    /// `WHISPER_RATE_LIMITS=off`.
+    pub fn ws_settings(&self) -> whisper_ws::WsSettings {
+        let ws = &self.websocket;
+        whisper_ws::WsSettings {
+            ping_interval: ws.ping_interval,
+            queue_capacity: ws.queue_capacity,
+            send_rate: self
+                .server
+                .rate_limits
+                .then_some((ws.send_rate_per_sec, ws.send_burst)),
+            media_max_bytes: ws.media_max_bytes,
+            revocation_check: ws.revocation_check,
+            ..whisper_ws::WsSettings::default()
         }
+    }
+}
+
+impl Tree {
+    /// Makes the files named by relative paths relative to `work_dir`.
+    fn resolve_paths(&mut self, work_dir: &Path) {
+        for path in [&mut self.server.tls_cert, &mut self.server.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            *path = work_dir.join(&*path);
+        }
+        self.secrets.key_file = work_dir.join(&self.secrets.key_file);
+    }
+}
+
+/// The files with the values of `env` over them.
+fn merged(files: &Config, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+    let mut builder = Config::builder().add_source(files.clone());
+    for (key, value) in variables::overrides(env) {
+        builder = builder.set_override(key, value)?;
+    }
+    builder.build()
+}
+
+/// A value that does not fit the tree, named by its key's setting.
+fn deserialize_error(
+    error: ConfigError,
+    names: &variables::Names<'_>,
+    config_dir: Option<&Path>,
+) -> SettingsError {
+    let (key, message) = match error {
+        ConfigError::At {
+            error,
+            key: Some(key),
+            ..
+        } => (key, error.to_string()),
+        ConfigError::Type {
+            unexpected,
+            expected,
+            key: Some(key),
+            ..
+        } => (
+            key,
+            format!("invalid type: {unexpected}, expected {expected}"),
+        ),
+        ConfigError::NotFound(key) => (key, "is missing".to_owned()),
+        other => return SettingsError::new(files::origin(config_dir), other.to_string()),
     };
-    match (cert, key) {
-        (None, None) => Ok(None),
-        (Some(cert), Some(key)) => Ok(Some(TlsSettings {
-            cert: existing(cert)?,
-            key: existing(key)?,
-        })),
-        (Some(_), None) => Err(SettingsError::new(
-            "WHISPER_TLS_KEY",
-            "is required when WHISPER_TLS_CERT is set (set both or neither)",
-        )),
-        (None, Some(_)) => Err(SettingsError::new(
-            "WHISPER_TLS_CERT",
-            "is required when WHISPER_TLS_KEY is set (set both or neither)",
-        )),
+    if key.contains('.') {
+        names.error(&key, message)
+    } else {
+        // A whole section is wrong (an unknown key in it): say where it was read.
+        SettingsError::new(format!("[{key}] in {}", files::origin(config_dir)), message)
     }
 }

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use whisper_crypto::{MIN_MASTER_KEY_BYTES, MasterKey};
 
-use super::{Environment, SettingsError};
+use super::SettingsError;
 
 const SETTING: &str = "WHISPER_SECRET_KEY";
 
@@ -47,24 +47,14 @@ pub enum KeyOrigin {
     DevelopmentFile { path: PathBuf, created: bool },
 }
 
-/// The secret key from `WHISPER_SECRET_KEY`, or, outside production, from `key_file`
-/// (generated when missing).
+/// The secret key from `WHISPER_SECRET_KEY` (`configured`), else from `key_file`
+/// (generated when missing). Production never gets here without a configured key.
 pub fn resolve(
-    environment: Environment,
     configured: Option<&str>,
     key_file: &Path,
 ) -> Result<(SecretKey, KeyOrigin), SettingsError> {
     if let Some(secret) = configured {
-        if environment == Environment::Production {
-            refuse_weak(secret)?;
-        }
         return master(secret).map(|key| (key, KeyOrigin::Environment));
-    }
-    if environment == Environment::Production {
-        return Err(SettingsError::new(
-            SETTING,
-            "is required in production; generate one with `openssl rand -base64 48`",
-        ));
     }
     let (secret, created) = development_key(key_file)?;
     let key = master(&secret).map_err(|e| {
@@ -85,6 +75,14 @@ pub fn resolve(
     ))
 }
 
+/// Production has no development key to fall back on.
+pub fn missing_in_production() -> SettingsError {
+    SettingsError::new(
+        SETTING,
+        "is required in production; generate one with `openssl rand -base64 48`",
+    )
+}
+
 fn master(secret: &str) -> Result<SecretKey, SettingsError> {
     MasterKey::new(secret.as_bytes())
         .map(SecretKey)
@@ -100,7 +98,7 @@ fn master(secret: &str) -> Result<SecretKey, SettingsError> {
 }
 
 /// Production refuses secrets that are short, one repeated character, or a placeholder.
-fn refuse_weak(secret: &str) -> Result<(), SettingsError> {
+pub fn refuse_weak(secret: &str) -> Result<(), SettingsError> {
     let weak = |why: &str| {
         Err(SettingsError::new(
             SETTING,

@@ -6,8 +6,10 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Poll, Waker};
+
+use parking_lot::Mutex;
 
 use crate::error::DomainResult;
 use crate::id::{MessageId, RoomId, UserId};
@@ -73,7 +75,7 @@ impl QueuedSend {
     /// Waits until the send is answered or its room is left without a leader.
     pub(super) async fn woken(&self) -> Woken {
         poll_fn(|context| {
-            let mut slot = lock(&self.slot);
+            let mut slot = self.slot.lock();
             if let Some(answer) = slot.answer.take() {
                 return Poll::Ready(Woken::Answered(Box::new(answer)));
             }
@@ -88,12 +90,12 @@ impl QueuedSend {
 
     /// Whether a commit has answered the send.
     pub(super) fn is_answered(&self) -> bool {
-        lock(&self.slot).answer.is_some()
+        self.slot.lock().answer.is_some()
     }
 
     /// Answers the send unless it already was.
     pub(super) fn answer(&self, answer: DomainResult<Sent>) {
-        let mut slot = lock(&self.slot);
+        let mut slot = self.slot.lock();
         if slot.answer.is_none() {
             slot.answer = Some(answer);
             if let Some(waker) = slot.waker.take() {
@@ -103,7 +105,7 @@ impl QueuedSend {
     }
 
     fn nudge(&self) {
-        let mut slot = lock(&self.slot);
+        let mut slot = self.slot.lock();
         slot.nudged = true;
         if let Some(waker) = slot.waker.take() {
             waker.wake();
@@ -137,21 +139,21 @@ impl Waiting {
 impl SendQueue {
     /// Queues `send`; true when the caller must lead (nobody else does).
     pub(super) fn push(&self, send: Arc<QueuedSend>) -> bool {
-        let mut waiting = lock(&self.state);
+        let mut waiting = self.state.lock();
         waiting.sends.push_back(send);
         !std::mem::replace(&mut waiting.led, true)
     }
 
     /// The leader's next batch, oldest first: up to [`MAX_BATCH`] sends.
     pub(super) fn next_batch(&self) -> Vec<Arc<QueuedSend>> {
-        let mut waiting = lock(&self.state);
+        let mut waiting = self.state.lock();
         let count = waiting.sends.len().min(MAX_BATCH);
         waiting.sends.drain(..count).collect()
     }
 
     /// Takes the lead when nobody has it, if `send` is still waiting.
     pub(super) fn claim(&self, send: &Arc<QueuedSend>) -> bool {
-        let mut waiting = lock(&self.state);
+        let mut waiting = self.state.lock();
         if waiting.led || !waiting.sends.iter().any(|w| Arc::ptr_eq(w, send)) {
             return false;
         }
@@ -162,7 +164,7 @@ impl SendQueue {
     /// The leader stops leading (its send is stored, or it was dropped): the oldest
     /// waiting send is told to take over.
     pub(super) fn hand_over(&self) {
-        let mut waiting = lock(&self.state);
+        let mut waiting = self.state.lock();
         waiting.led = false;
         waiting.nudge_next();
     }
@@ -170,16 +172,8 @@ impl SendQueue {
     /// A send given up before it was stored (its sender went away) leaves the queue, and
     /// passes on the lead it may have been offered.
     pub(super) fn withdraw(&self, send: &Arc<QueuedSend>) {
-        let mut waiting = lock(&self.state);
+        let mut waiting = self.state.lock();
         waiting.sends.retain(|w| !Arc::ptr_eq(w, send));
         waiting.nudge_next();
     }
-}
-
-/// The data behind a lock even if a panicking holder poisoned it: every write here leaves
-/// it whole.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,10 +1,13 @@
 //! Email verification codes, issued together with the email that carries them.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use tokio::sync::Notify;
 use whisper_domain::ports::VerificationCodes;
 use whisper_domain::{
     DomainError, DomainResult, Missing, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
@@ -21,12 +24,26 @@ use crate::schema::{email_verification_codes as codes, mail_outbox, users};
 #[derive(Clone)]
 pub struct PgVerificationCodes {
     database: Database,
+    /// Notified once an issued code's email is committed to the outbox.
+    mail_queued: Option<Arc<Notify>>,
 }
 
 impl PgVerificationCodes {
     /// Codes in `database`.
     pub fn new(database: Database) -> Self {
-        Self { database }
+        Self {
+            database,
+            mail_queued: None,
+        }
+    }
+
+    /// Codes in `database` that notify `mail_queued` after an issued code and its email
+    /// are committed, so the mail deliverer sends it at once instead of at its next poll.
+    pub fn notifying(database: Database, mail_queued: Arc<Notify>) -> Self {
+        Self {
+            database,
+            mail_queued: Some(mail_queued),
+        }
     }
 }
 
@@ -88,7 +105,12 @@ impl VerificationCodes for PgVerificationCodes {
             Ok(())
         })
         .await
-        .map_err(unexpected)
+        .map_err(unexpected)?;
+        // Only now is the email visible to the deliverer.
+        if let Some(mail_queued) = &self.mail_queued {
+            mail_queued.notify_one();
+        }
+        Ok(())
     }
 
     async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>> {

@@ -2,9 +2,10 @@
 //! socket, so a slow reader only ever fills its own queue.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use bytestring::ByteString;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 
 /// Frames queued per socket before it is dropped. Far above the real server's 256: this
@@ -46,8 +47,7 @@ pub struct Queue {
 
 impl Rooms {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere leaves the map consistent: every change is a single push or retain.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// Adds a socket to `room`.

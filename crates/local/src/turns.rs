@@ -2,10 +2,11 @@
 //! the room's newest creation time so it need not be read back from the database.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use whisper_domain::RoomId;
 use whisper_domain::ports::{RoomTurn, RoomTurns};
@@ -41,10 +42,7 @@ impl RoomTurn for Turn {
 impl RoomTurns for LocalTurns {
     async fn take(&self, room: &RoomId) -> Box<dyn RoomTurn> {
         let state = {
-            let mut rooms = self
-                .rooms
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut rooms = self.rooms.lock();
             rooms.entry(room.clone()).or_default().clone()
         };
         Box::new(Turn(state.lock_owned().await))

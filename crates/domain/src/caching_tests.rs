@@ -1,12 +1,47 @@
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, TimeDelta, Utc};
 use futures_executor::block_on;
-use whisper_domain::ports::{MockRoomRepository, MockTokenStore, RoomRepository, TokenStore};
-use whisper_domain::{AccessTokenRecord, RoomId, TokenFamilyId, UserId};
+use parking_lot::Mutex;
 
 use super::{CachedMembership, CachedTokens, FreshFor, REVALIDATE_AFTER};
+use crate::clock::Clock;
+use crate::id::{RoomId, TokenFamilyId, UserId};
+use crate::ports::{MockClock, MockRoomRepository, MockTokenStore, RoomRepository, TokenStore};
+use crate::tokens::AccessTokenRecord;
+
+/// A clock that moves only when the test says so.
+#[derive(Clone)]
+struct Time(Arc<Mutex<DateTime<Utc>>>);
+
+impl Time {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new(Utc::now())))
+    }
+
+    fn clock(&self) -> Arc<dyn Clock> {
+        let now = self.0.clone();
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(move || *now.lock());
+        Arc::new(clock)
+    }
+
+    fn advance(&self, by: TimeDelta) {
+        *self.0.lock() += by;
+    }
+}
+
+/// A token store that answers `record` to exactly `times` lookups.
+fn store_answering(record: &AccessTokenRecord, times: usize) -> MockTokenStore {
+    let answer = record.clone();
+    let mut store = MockTokenStore::new();
+    store
+        .expect_find_access()
+        .times(times)
+        .returning(move |_| Ok(Some(answer.clone())));
+    store
+}
 
 fn record(family: Option<TokenFamilyId>) -> AccessTokenRecord {
     AccessTokenRecord::issue(
@@ -21,18 +56,14 @@ fn record(family: Option<TokenFamilyId>) -> AccessTokenRecord {
 fn a_live_token_record_is_read_once_while_fresh() {
     let live = record(None);
     let jti = live.jti.clone();
-    let mut store = MockTokenStore::new();
-    let answer = live.clone();
-    store
-        .expect_find_access()
-        .times(1)
-        .returning(move |_| Ok(Some(answer.clone())));
-    let cached = CachedTokens::new(store);
+    let time = Time::new();
+    let cached = CachedTokens::new(store_answering(&live, 1), time.clock());
     for _ in 0..3 {
         assert_eq!(
             block_on(cached.find_access(&jti)).unwrap(),
             Some(live.clone())
         );
+        time.advance(REVALIDATE_AFTER / 3);
     }
 }
 
@@ -41,24 +72,30 @@ fn revoked_unknown_and_stale_records_are_read_again() {
     let mut revoked = record(None);
     revoked.revoked = true;
     let jti = revoked.jti.clone();
-    let mut store = MockTokenStore::new();
-    store
-        .expect_find_access()
-        .times(2)
-        .returning(move |_| Ok(Some(revoked.clone())));
-    let cached = CachedTokens::new(store);
+    let time = Time::new();
+    let cached = CachedTokens::new(store_answering(&revoked, 2), time.clock());
     block_on(cached.find_access(&jti)).unwrap();
     block_on(cached.find_access(&jti)).unwrap();
 
-    let live = record(None);
-    let mut store = MockTokenStore::new();
-    store
-        .expect_find_access()
-        .times(2)
-        .returning(move |_| Ok(Some(live.clone())));
-    let stale_at_once = CachedTokens::with_ttl(store, Duration::ZERO);
-    block_on(stale_at_once.find_access(&jti)).unwrap();
-    block_on(stale_at_once.find_access(&jti)).unwrap();
+    let cached = CachedTokens::new(store_answering(&record(None), 2), time.clock());
+    block_on(cached.find_access(&jti)).unwrap();
+    // Another instance's revocation is honoured within REVALIDATE_AFTER.
+    time.advance(REVALIDATE_AFTER);
+    block_on(cached.find_access(&jti)).unwrap();
+}
+
+#[test]
+fn an_answer_is_stale_when_the_clock_goes_back() {
+    let time = Time::new();
+    let cache: FreshFor<&str, bool> = FreshFor::new(time.clock());
+    let Err(asked_in) = cache.get(&"ada") else {
+        panic!("nothing cached yet");
+    };
+    cache.insert("ada", true, asked_in);
+    time.advance(REVALIDATE_AFTER - TimeDelta::milliseconds(1));
+    assert_eq!(cache.get(&"ada"), Ok(true), "fresh until the last moment");
+    time.advance(-REVALIDATE_AFTER);
+    assert!(cache.get(&"ada").is_err());
 }
 
 #[test]
@@ -77,7 +114,7 @@ fn revoking_a_token_or_its_family_through_the_cache_evicts_it() {
     });
     store.expect_revoke_family().times(1).returning(|_| Ok(()));
     store.expect_revoke_access().times(1).returning(|_| Ok(()));
-    let cached = CachedTokens::new(store);
+    let cached = CachedTokens::new(store, Time::new().clock());
     block_on(cached.find_access(&in_family.jti)).unwrap();
     block_on(cached.find_access(&other.jti)).unwrap();
 
@@ -93,7 +130,7 @@ fn revoking_a_token_or_its_family_through_the_cache_evicts_it() {
 
 #[test]
 fn an_answer_read_before_an_invalidation_is_not_stored() {
-    let cache: FreshFor<&str, bool> = FreshFor::new(REVALIDATE_AFTER);
+    let cache: FreshFor<&str, bool> = FreshFor::new(Time::new().clock());
     let Err(asked_in) = cache.get(&"ada") else {
         panic!("nothing cached yet");
     };
@@ -108,18 +145,19 @@ fn membership_is_cached_only_when_it_holds_and_removal_evicts_it() {
     let (room, ada, bob) = (RoomId::generate(), UserId::generate(), UserId::generate());
     let mut rooms = MockRoomRepository::new();
     let member = ada.clone();
-    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let asked = Arc::new(AtomicUsize::new(0));
     let count = asked.clone();
     rooms.expect_is_member().returning(move |_, user| {
-        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        count.fetch_add(1, Ordering::SeqCst);
         Ok(*user == member)
     });
     rooms
         .expect_remove_member()
         .times(1)
         .returning(|_, _| Ok(true));
-    let cached = CachedMembership::new(rooms);
-    let lookups = || asked.load(std::sync::atomic::Ordering::SeqCst);
+    let time = Time::new();
+    let cached = CachedMembership::new(rooms, time.clock());
+    let lookups = || asked.load(Ordering::SeqCst);
 
     assert!(block_on(cached.is_member(&room, &ada)).unwrap());
     assert!(block_on(cached.is_member(&room, &ada)).unwrap());
@@ -128,7 +166,11 @@ fn membership_is_cached_only_when_it_holds_and_removal_evicts_it() {
     assert!(!block_on(cached.is_member(&room, &bob)).unwrap());
     assert_eq!(lookups(), 3, "a non-member is asked about every time");
 
+    time.advance(REVALIDATE_AFTER);
+    assert!(block_on(cached.is_member(&room, &ada)).unwrap());
+    assert_eq!(lookups(), 4, "a membership is asked about again once stale");
+
     block_on(cached.remove_member(&room, &ada)).unwrap();
     block_on(cached.is_member(&room, &ada)).unwrap();
-    assert_eq!(lookups(), 4, "a removed member is asked about again");
+    assert_eq!(lookups(), 5, "a removed member is asked about again");
 }

@@ -3,21 +3,21 @@
 //! task first. Subscribers get a channel instead, for consumers that may lag (a lagging
 //! one is told so; it never blocks a publisher).
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use tokio::sync::broadcast;
 use whisper_domain::RoomEvent;
-use whisper_domain::ports::EventBus;
+use whisper_domain::ports::{EventBus, EventListener, EventSource};
 
 /// Events buffered per subscriber before a lagging one misses some.
 const CAPACITY: usize = 65_536;
 
-type Listener = Box<dyn Fn(&RoomEvent) + Send + Sync>;
-
 /// Publishes room events to every listener and subscriber of this process.
 #[derive(Clone)]
 pub struct LocalEventBus {
-    listeners: Arc<RwLock<Vec<Listener>>>,
+    listeners: Arc<RwLock<Vec<EventListener>>>,
     sender: broadcast::Sender<RoomEvent>,
 }
 
@@ -28,15 +28,6 @@ impl LocalEventBus {
             listeners: Arc::default(),
             sender: broadcast::channel(CAPACITY).0,
         }
-    }
-
-    /// Calls `listener` with every event published from now on, synchronously: it must be
-    /// quick and must not publish.
-    pub fn listen(&self, listener: impl Fn(&RoomEvent) + Send + Sync + 'static) {
-        self.listeners
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(Box::new(listener));
     }
 
     /// A receiver of every event published from now on.
@@ -61,18 +52,19 @@ impl std::fmt::Debug for LocalEventBus {
 
 impl EventBus for LocalEventBus {
     fn publish(&self, event: RoomEvent) {
-        for listener in self
-            .listeners
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-        {
+        for listener in self.listeners.read().iter() {
             listener(&event);
         }
         // No subscriber is not an error: nobody is listening that way.
         if self.sender.receiver_count() > 0 {
             let _ = self.sender.send(event);
         }
+    }
+}
+
+impl EventSource for LocalEventBus {
+    fn listen(&self, listener: EventListener) {
+        self.listeners.write().push(listener);
     }
 }
 
@@ -98,7 +90,9 @@ mod tests {
         let bus = LocalEventBus::new();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let recorder = heard.clone();
-        bus.listen(move |event| recorder.lock().unwrap().push(event.room().clone()));
+        bus.listen(Box::new(move |event| {
+            recorder.lock().unwrap().push(event.room().clone())
+        }));
         let mut subscriber = bus.subscribe();
         let rooms = [RoomId::generate(), RoomId::generate()];
         for room in &rooms {

@@ -1,86 +1,92 @@
 //! Short-lived caches in front of the two lookups every authenticated read repeats: the
-//! access-token record and room membership. Each cache sits in front of the one repository
-//! instance this process writes through, so a revocation or removal made here takes effect
-//! here at once; one made by another instance is seen within [`REVALIDATE_AFTER`].
+//! access-token record and room membership. Each cache wraps the one repository this
+//! process writes through, so a revocation or removal made here takes effect here at once;
+//! one made by another instance is honoured within [`REVALIDATE_AFTER`].
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use whisper_domain::ports::{RoomRepository, TokenStore};
-use whisper_domain::{
-    AccessTokenRecord, DomainResult, RefreshFamily, Room, RoomId, TokenFamilyId, TokenId, UserId,
-};
+use chrono::{DateTime, TimeDelta, Utc};
+use parking_lot::Mutex;
 
-/// How long a cached answer is trusted before the database is asked again.
-pub const REVALIDATE_AFTER: Duration = Duration::from_secs(2);
+use crate::clock::Clock;
+use crate::error::DomainResult;
+use crate::id::{RoomId, TokenFamilyId, TokenId, UserId};
+use crate::ports::{RoomRepository, TokenStore};
+use crate::room::Room;
+use crate::tokens::{AccessTokenRecord, RefreshFamily};
+
+/// How long a cached answer is trusted before the repository is asked again: another
+/// instance's revocation or removal is honoured within 2 s.
+pub const REVALIDATE_AFTER: TimeDelta = TimeDelta::seconds(2);
 /// Entries kept at most; beyond it, stale ones go, then everything.
 const CAPACITY: usize = 100_000;
 
-/// Answers remembered for a while. Writers invalidate after their change commits; every
-/// invalidation starts a new generation, and an answer read during an older one is not
-/// stored, so a lookup racing a revocation cannot put the revoked answer back.
+/// Answers remembered for [`REVALIDATE_AFTER`]. Writers invalidate after their change
+/// commits; every invalidation starts a new generation, and an answer read during an older
+/// one is not stored, so a lookup racing a revocation cannot put the revoked answer back.
 struct FreshFor<K, V> {
     state: Mutex<Entries<K, V>>,
-    ttl: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 struct Entries<K, V> {
-    map: HashMap<K, (V, Instant)>,
+    map: HashMap<K, (V, DateTime<Utc>)>,
     generation: u64,
 }
 
+/// Whether an answer stored at `stored` may still be given at `now`. A clock that went
+/// back makes it stale rather than fresh for longer.
+fn is_fresh(stored: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    stored <= now && now - stored < REVALIDATE_AFTER
+}
+
 impl<K: Eq + Hash, V: Clone> FreshFor<K, V> {
-    fn new(ttl: Duration) -> Self {
+    fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             state: Mutex::new(Entries {
                 map: HashMap::new(),
                 generation: 0,
             }),
-            ttl,
+            clock,
         }
-    }
-
-    fn state(&self) -> MutexGuard<'_, Entries<K, V>> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The fresh answer for `key`, or the generation to pass to `insert` after asking.
     fn get(&self, key: &K) -> Result<V, u64> {
-        let state = self.state();
+        let now = self.clock.now();
+        let state = self.state.lock();
         match state.map.get(key) {
-            Some((value, stored)) if stored.elapsed() < self.ttl => Ok(value.clone()),
+            Some((value, stored)) if is_fresh(*stored, now) => Ok(value.clone()),
             _ => Err(state.generation),
         }
     }
 
     fn insert(&self, key: K, value: V, asked_in: u64) {
-        let mut state = self.state();
+        let now = self.clock.now();
+        let mut state = self.state.lock();
         if state.generation != asked_in {
             return;
         }
         if state.map.len() >= CAPACITY {
-            let ttl = self.ttl;
-            state.map.retain(|_, (_, stored)| stored.elapsed() < ttl);
+            state.map.retain(|_, (_, stored)| is_fresh(*stored, now));
             if state.map.len() >= CAPACITY {
                 state.map.clear();
             }
         }
-        state.map.insert(key, (value, Instant::now()));
+        state.map.insert(key, (value, now));
     }
 
     fn invalidate(&self, key: &K) {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         state.generation += 1;
         state.map.remove(key);
     }
 
     fn invalidate_where(&self, mut stale: impl FnMut(&K, &V) -> bool) {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         state.generation += 1;
         state.map.retain(|key, (value, _)| !stale(key, value));
     }
@@ -94,15 +100,11 @@ pub struct CachedTokens<T> {
 }
 
 impl<T> CachedTokens<T> {
-    /// Caches `inner`'s access-token records for [`REVALIDATE_AFTER`].
-    pub fn new(inner: T) -> Self {
-        Self::with_ttl(inner, REVALIDATE_AFTER)
-    }
-
-    fn with_ttl(inner: T, ttl: Duration) -> Self {
+    /// Caches `inner`'s access-token records for [`REVALIDATE_AFTER`] of `clock`'s time.
+    pub fn new(inner: T, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner,
-            live: FreshFor::new(ttl),
+            live: FreshFor::new(clock),
         }
     }
 }
@@ -161,15 +163,11 @@ pub struct CachedMembership<R> {
 }
 
 impl<R> CachedMembership<R> {
-    /// Caches `inner`'s membership answers for [`REVALIDATE_AFTER`].
-    pub fn new(inner: R) -> Self {
-        Self::with_ttl(inner, REVALIDATE_AFTER)
-    }
-
-    fn with_ttl(inner: R, ttl: Duration) -> Self {
+    /// Caches `inner`'s membership answers for [`REVALIDATE_AFTER`] of `clock`'s time.
+    pub fn new(inner: R, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner,
-            members: FreshFor::new(ttl),
+            members: FreshFor::new(clock),
         }
     }
 }

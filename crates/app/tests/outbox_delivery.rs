@@ -1,4 +1,4 @@
-//! The outbox worker with the real mailer and a real SMTP server on loopback, over an
+//! The outbox delivery loop with the real mailer and a real SMTP server on loopback, over an
 //! in-memory outbox.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,13 +13,14 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
+use whisper_app::workers::run_outbox_delivery;
 use whisper_domain::ports::MailOutbox;
 use whisper_domain::{
     DomainError, DomainResult, Email, MailDelivery, OutboxItem, OutgoingEmail, RetryPolicy,
     Service, SystemClock, Username,
 };
 use whisper_smtp::testing::SmtpSink;
-use whisper_smtp::{MailTransport, SmtpMailer, run_outbox_delivery};
+use whisper_smtp::{MailTransport, SmtpMailer};
 
 const SENDER: &str = "Whisper <noreply@whisper.localhost>";
 const WAIT: Duration = Duration::from_secs(15);

@@ -1,0 +1,59 @@
+//! What every implementation of a port must do, as suites each adapter runs against its
+//! own implementation (feature `contracts`), so one for one instance and one shared by
+//! many instances keep the same promises.
+
+use crate::id::{RoomId, UserId};
+use crate::ports::Presence;
+
+/// Presence counts distinct members per room, knows who is online anywhere, and ignores
+/// a socket closed that never opened. `presence` must start with nobody connected.
+pub async fn presence(presence: &dyn Presence) {
+    let (general, random) = (RoomId::generate(), RoomId::generate());
+    let (ada, bob) = (UserId::generate(), UserId::generate());
+    let seen = Seen(presence);
+    seen.members(&general, 0, "nobody connected yet").await;
+    seen.online(&ada, false, "ada has no socket yet").await;
+
+    presence.connect(&general, &ada);
+    presence.connect(&general, &ada);
+    presence.connect(&general, &bob);
+    presence.connect(&random, &ada);
+    seen.members(&general, 2, "a member with two sockets counts once")
+        .await;
+    seen.members(&random, 1, "ada alone in random").await;
+    seen.online(&bob, true, "bob is connected").await;
+
+    presence.disconnect(&general, &ada);
+    seen.members(&general, 2, "ada still has a socket open to general")
+        .await;
+    presence.disconnect(&general, &ada);
+    presence.disconnect(&general, &ada);
+    seen.members(&general, 1, "a socket closed twice counts once")
+        .await;
+    seen.online(&ada, true, "ada is still connected to random")
+        .await;
+
+    presence.disconnect(&random, &ada);
+    presence.disconnect(&general, &bob);
+    seen.members(&general, 0, "everyone left general").await;
+    seen.members(&random, 0, "everyone left random").await;
+    seen.online(&ada, false, "ada closed every socket").await;
+    seen.online(&bob, false, "bob closed every socket").await;
+}
+
+/// What a presence answers, checked against what the contract expects.
+struct Seen<'a>(&'a dyn Presence);
+
+impl Seen<'_> {
+    async fn members(&self, room: &RoomId, expected: usize, why: &str) {
+        assert_eq!(
+            self.0.members_connected(room).await.ok(),
+            Some(expected),
+            "{why}"
+        );
+    }
+
+    async fn online(&self, user: &UserId, expected: bool, why: &str) {
+        assert_eq!(self.0.is_online(user).await.ok(), Some(expected), "{why}");
+    }
+}
