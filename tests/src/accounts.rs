@@ -4,9 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use whisper_smtp::testing::SmtpSink;
+use whisper_wire::accounts::{AccountBody, EmailRequest, OtpRequest, RegisterRequest, TokensBody};
 
 use crate::TestApp;
 
@@ -85,6 +86,14 @@ impl Authenticator {
     pub fn code_at(&self, step: u64) -> String {
         self.totp.generate(step * 30).to_string()
     }
+
+    /// The body that sends the code of time step `step`.
+    pub fn otp_at(&self, step: u64) -> OtpRequest {
+        OtpRequest {
+            otp_token: self.code_at(step),
+            username: None,
+        }
+    }
 }
 
 /// A user who went through the whole flow, with a fresh session.
@@ -110,7 +119,7 @@ impl TestApp {
     }
 
     /// `POST <path>` with a JSON body.
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))
             .json(body)
@@ -146,9 +155,11 @@ impl TestApp {
 
     /// Registers `email`, waits for its verification email in `sink`, and returns the link.
     pub async fn register_and_read_link(&self, sink: &SmtpSink, email: &str) -> String {
-        let response = self
-            .post_json("/api/v1/user/register/", &json!({ "email": email }))
-            .await;
+        let register = RegisterRequest {
+            email: email.to_owned(),
+            username: None,
+        };
+        let response = self.post_json("/api/v1/user/register/", &register).await;
         assert_eq!(
             response.status(),
             StatusCode::CREATED,
@@ -176,7 +187,7 @@ impl TestApp {
     }
 
     /// Registers and verifies `email` (this client's session then carries it).
-    pub async fn verified(&self, sink: &SmtpSink, email: &str) -> Value {
+    pub async fn verified(&self, sink: &SmtpSink, email: &str) -> AccountBody {
         let link = self.register_and_read_link(sink, email).await;
         let response = self.client.post(link).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -202,27 +213,25 @@ impl TestApp {
         let confirmed = self
             .post_json(
                 "/api/v1/user/totp-device/verify/",
-                &json!({ "otp_token": authenticator.code_at(step - 1) }),
+                &authenticator.otp_at(step - 1),
             )
             .await;
         assert_eq!(confirmed.status(), StatusCode::OK);
-        let login = self
-            .post_json("/api/v1/user/login/", &json!({ "email": email }))
-            .await;
+        let login = EmailRequest {
+            email: email.to_owned(),
+        };
+        let login = self.post_json("/api/v1/user/login/", &login).await;
         assert_eq!(login.status(), StatusCode::SEE_OTHER);
         let tokens = self
-            .post_json(
-                "/api/v1/user/totp/verify/",
-                &json!({ "otp_token": authenticator.code_at(step) }),
-            )
+            .post_json("/api/v1/user/totp/verify/", &authenticator.otp_at(step))
             .await;
         assert_eq!(tokens.status(), StatusCode::OK);
-        let tokens: Value = tokens.json().await.unwrap();
+        let tokens: TokensBody = tokens.json().await.unwrap();
         SignedIn {
-            id: tokens["id"].as_str().unwrap().to_owned(),
+            id: tokens.id,
             email: email.to_owned(),
-            access: tokens["access"].as_str().unwrap().to_owned(),
-            refresh: tokens["refresh"].as_str().unwrap().to_owned(),
+            access: tokens.access,
+            refresh: tokens.refresh,
             authenticator,
             last_step: step,
         }

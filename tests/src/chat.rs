@@ -2,8 +2,10 @@
 //! app's database (the WebSocket path that normally writes them is tested elsewhere).
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 use whisper_smtp::testing::SmtpSink;
+use whisper_wire::{NewRoomRequest, RoomBody};
 
 use crate::TestApp;
 use crate::accounts::SignedIn;
@@ -27,24 +29,29 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    /// Creates room `name` as `creator` with `members`; returns the room object.
+    /// Creates room `name` as `creator` with `members`; returns the room object as sent.
     pub async fn create_room(
         &self,
         creator: &SignedIn,
         name: &str,
         members: &[&SignedIn],
     ) -> Value {
-        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let request = NewRoomRequest {
+            room_name: name.to_owned(),
+            user_ids: members.iter().map(|m| m.id.clone()).collect(),
+        };
         let response = self
             .call_as(
                 &creator.access,
                 reqwest::Method::POST,
                 "/api/v1/chat/room-list/",
-                Some(&json!({"room_name": name, "user_ids": ids})),
+                Some(&serde_json::to_value(request).unwrap()),
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
+        let room: Value = response.json().await.unwrap();
+        RoomBody::deserialize(&room).unwrap_or_else(|e| panic!("not a room ({e}): {room}"));
+        room
     }
 
     /// `GET home/<room>/<query>` as JSON.
@@ -87,8 +94,7 @@ pub async fn ada_in_general(app: &mut TestApp, sink: &SmtpSink) -> (SignedIn, St
         .ok()
         .unwrap();
     let room = app.create_room(&ada, "General", &[]).await;
-    let room_id = room["id"].as_str().unwrap().to_owned();
-    (ada, room_id)
+    (ada, room_id(room))
 }
 
 /// ada and bob signed in, and the id of the room "General" ada created with bob in it.
@@ -100,6 +106,10 @@ pub async fn ada_and_bob_in_general(
         .ok()
         .unwrap();
     let room = app.create_room(&ada, "General", &[&bob]).await;
-    let room_id = room["id"].as_str().unwrap().to_owned();
-    (ada, bob, room_id)
+    (ada, bob, room_id(room))
+}
+
+/// The id of a room object `create_room` returned.
+pub fn room_id(room: Value) -> String {
+    serde_json::from_value::<RoomBody>(room).unwrap().id
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -17,11 +18,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use whisper_smtp::testing::SmtpSink;
+pub use whisper_wire::DELIMITER;
+use whisper_wire::{ClientCommand, HistoryBody, ServerEvent};
 
 use crate::TestApp;
-
-/// The bytes between a binary frame's JSON metadata and its media bytes.
-pub const DELIMITER: &[u8] = b"<delimiter>";
 
 /// A generous deadline for anything the server should do promptly.
 pub const PROMPTLY: Duration = Duration::from_secs(10);
@@ -40,7 +40,7 @@ pub struct Refused {
 /// What one read from the socket gave.
 #[derive(Debug)]
 pub enum Received {
-    /// A text frame, parsed as JSON (a text frame that is not JSON panics).
+    /// A text frame, parsed as JSON (a text frame that is not a `whisper-wire` event panics).
     Event(Value),
     /// A close frame, with its code (`None`: a close frame without a code).
     Closed(Option<u16>, String),
@@ -132,7 +132,7 @@ impl WsClient {
     }
 
     /// See [`WsSender::send_json`].
-    pub async fn send_json(&mut self, value: &Value) {
+    pub async fn send_json(&mut self, value: &impl Serialize) {
         self.tx.send_json(value).await;
     }
 
@@ -147,7 +147,7 @@ impl WsClient {
     }
 
     /// See [`WsSender::send_binary`].
-    pub async fn send_binary(&mut self, meta: &Value, bytes: &[u8]) {
+    pub async fn send_binary(&mut self, meta: &impl Serialize, bytes: &[u8]) {
         self.tx.send_binary(meta, bytes).await;
     }
 
@@ -157,7 +157,12 @@ impl WsClient {
     }
 
     /// See [`WsSender::send_binary_fragmented`].
-    pub async fn send_binary_fragmented(&mut self, meta: &Value, bytes: &[u8], chunk: usize) {
+    pub async fn send_binary_fragmented(
+        &mut self,
+        meta: &impl Serialize,
+        bytes: &[u8],
+        chunk: usize,
+    ) {
         self.tx.send_binary_fragmented(meta, bytes, chunk).await;
     }
 
@@ -213,9 +218,9 @@ impl WsClient {
 }
 
 impl WsSender {
-    /// Sends `value` as a text frame.
-    pub async fn send_json(&mut self, value: &Value) {
-        self.send_text(&value.to_string()).await;
+    /// Sends `value` (a `whisper-wire` command, or any JSON) as a text frame.
+    pub async fn send_json(&mut self, value: &impl Serialize) {
+        self.send_text(&serde_json::to_string(value).unwrap()).await;
     }
 
     /// Sends `text` as a text frame, as it is.
@@ -228,12 +233,11 @@ impl WsSender {
 
     /// Sends a plain `message` frame.
     pub async fn send_message(&mut self, text: &str) {
-        self.send_json(&json!({"message_type": "message", "message": text}))
-            .await;
+        self.send_json(&ClientCommand::message(text)).await;
     }
 
     /// Sends `meta` + `<delimiter>` + `bytes` as one binary frame.
-    pub async fn send_binary(&mut self, meta: &Value, bytes: &[u8]) {
+    pub async fn send_binary(&mut self, meta: &impl Serialize, bytes: &[u8]) {
         self.send_raw_binary(media_frame(meta, bytes)).await;
     }
 
@@ -244,7 +248,12 @@ impl WsSender {
 
     /// Sends `meta` + `<delimiter>` + `bytes` as one binary message split into frames of
     /// `chunk` bytes: a binary frame, then continuation frames, the last one final.
-    pub async fn send_binary_fragmented(&mut self, meta: &Value, bytes: &[u8], chunk: usize) {
+    pub async fn send_binary_fragmented(
+        &mut self,
+        meta: &impl Serialize,
+        bytes: &[u8],
+        chunk: usize,
+    ) {
         let payload = media_frame(meta, bytes);
         let pieces: Vec<&[u8]> = payload.chunks(chunk.max(1)).collect();
         let last = pieces.len() - 1;
@@ -288,6 +297,9 @@ impl WsReceiver {
                     let value = serde_json::from_str(text.as_str()).unwrap_or_else(|e| {
                         panic!("the server sent a text frame that is not JSON ({e}): {text}")
                     });
+                    if let Err(e) = ServerEvent::deserialize(&value) {
+                        panic!("the server sent a frame that is no event of the API ({e}): {text}");
+                    }
                     return Received::Event(value);
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -378,13 +390,14 @@ impl WsReceiver {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.recv(left).await {
-                Received::Event(value) if value["type"] == "chat.active" => {
-                    if value["content"].as_u64() == Some(count) {
-                        return;
+                Received::Event(value) => {
+                    if let Ok(ServerEvent::Active { content }) = ServerEvent::deserialize(&value) {
+                        if content == count {
+                            return;
+                        }
+                        seen.push(content);
                     }
-                    seen.push(value["content"].clone());
                 }
-                Received::Event(_) => {}
                 other => panic!("waiting for chat.active {count}: {other:?}; counts seen {seen:?}"),
             }
         }
@@ -415,9 +428,9 @@ impl WsReceiver {
     }
 }
 
-/// `meta` + `<delimiter>` + `bytes`.
-pub fn media_frame(meta: &Value, bytes: &[u8]) -> Vec<u8> {
-    let meta = meta.to_string();
+/// `meta` (a `whisper-wire` `MediaCommand`, or any JSON) + `<delimiter>` + `bytes`.
+pub fn media_frame(meta: &impl Serialize, bytes: &[u8]) -> Vec<u8> {
+    let meta = serde_json::to_string(meta).unwrap();
     let mut frame = Vec::with_capacity(meta.len() + DELIMITER.len() + bytes.len());
     frame.extend_from_slice(meta.as_bytes());
     frame.extend_from_slice(DELIMITER);
@@ -505,12 +518,14 @@ impl TestApp {
         loop {
             let response = self.history(access, room, &query).await;
             assert_eq!(response.status(), StatusCode::OK);
+            // The messages as sent, for tests that compare them with events field by field.
             let page: Value = response.json().await.unwrap();
             messages.extend(page["results"].as_array().unwrap().iter().cloned());
-            match page["previous_messages"].as_str() {
+            let page = HistoryBody::deserialize(&page).unwrap();
+            match page.previous_messages {
                 None => break,
                 Some(next) => {
-                    let next = url::Url::parse(next).unwrap();
+                    let next = url::Url::parse(&next).unwrap();
                     query = format!("?{}", next.query().unwrap());
                 }
             }

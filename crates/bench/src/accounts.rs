@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
+use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
+use whisper_wire::accounts::{EmailRequest, OtpRequest, RegisterRequest, TokensBody};
 
 /// A signed-in benchmark user.
 pub struct BenchUser {
@@ -40,10 +41,15 @@ fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-async fn post(client: &reqwest::Client, url: String, body: Option<Value>) -> anyhow::Result<Value> {
+/// POSTs `body` (none when `None`) and returns the answer's body text.
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    body: Option<&impl Serialize>,
+) -> anyhow::Result<String> {
     let request = client.post(&url);
     let request = match body {
-        Some(body) => request.json(&body),
+        Some(body) => request.json(body),
         None => request,
     };
     let response = request.send().await?;
@@ -52,7 +58,15 @@ async fn post(client: &reqwest::Client, url: String, body: Option<Value>) -> any
     if !(status.is_success() || status.is_redirection()) {
         bail!("POST {url}: {status} {text}");
     }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    Ok(text)
+}
+
+/// A code of the authenticator, as `totp-device/verify/` and `totp/verify/` take it.
+fn otp(code: String) -> OtpRequest {
+    OtpRequest {
+        otp_token: code,
+        username: None,
+    }
 }
 
 /// The current 30-second step, waiting out the last 3 seconds of a step.
@@ -70,16 +84,16 @@ impl SignUp<'_> {
         let api = format!("{}/api/v1/user", self.url);
         let email = format!("bench-{}-{n}@example.org", self.run);
         let client = client()?;
-        post(
-            &client,
-            format!("{api}/register/"),
-            Some(json!({"email": email})),
-        )
-        .await?;
+        let register = RegisterRequest {
+            email: email.clone(),
+            username: None,
+        };
+        post(&client, format!("{api}/register/"), Some(&register)).await?;
         let link = self.verification_link(&email).await?;
         let path = url::Url::parse(&link)?.path().to_owned();
-        post(&client, format!("{}{path}", self.url), None).await?;
-        post(&client, format!("{api}/totp-device/create/"), None).await?;
+        let nobody = None::<&()>;
+        post(&client, format!("{}{path}", self.url), nobody).await?;
+        post(&client, format!("{api}/totp-device/create/"), nobody).await?;
         let png = client
             .post(format!("{api}/qr-code/"))
             .send()
@@ -92,30 +106,24 @@ impl SignUp<'_> {
         post(
             &client,
             format!("{api}/totp-device/verify/"),
-            Some(json!({"otp_token": code(step - 1)})),
+            Some(&otp(code(step - 1))),
         )
         .await?;
-        post(
-            &client,
-            format!("{api}/login/"),
-            Some(json!({"email": email})),
-        )
-        .await?;
+        let login = EmailRequest {
+            email: email.clone(),
+        };
+        post(&client, format!("{api}/login/"), Some(&login)).await?;
         let tokens = post(
             &client,
             format!("{api}/totp/verify/"),
-            Some(json!({"otp_token": code(step)})),
+            Some(&otp(code(step))),
         )
         .await?;
-        let field = |name: &str| {
-            tokens[name]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| anyhow!("no {name} in {tokens}"))
-        };
+        let tokens: TokensBody = serde_json::from_str(&tokens)
+            .with_context(|| format!("reading the tokens of {email}: {tokens}"))?;
         Ok(BenchUser {
-            id: field("id")?,
-            access: field("access")?,
+            id: tokens.id,
+            access: tokens.access,
             email,
             totp,
         })

@@ -13,6 +13,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Barrier, mpsc};
 use tokio::task::JoinHandle;
 
+use whisper_wire::ServerEvent;
+
 use crate::report::{Latencies, round};
 use crate::socket::{self, Receiver, Sender};
 
@@ -74,10 +76,11 @@ async fn listen(
             }
             Err(_) => break,
         };
-        if event["type"] != "chat.message" {
+        let ServerEvent::Message(event) = event else {
             continue;
-        }
-        let Some((sender, seq, sent)) = event["text_content"].as_str().and_then(parse) else {
+        };
+        let Some((sender, seq, sent)) = event.message.text_content.as_deref().and_then(parse)
+        else {
             continue;
         };
         let latency = now_micros().saturating_sub(sent);

@@ -8,6 +8,7 @@ use anyhow::bail;
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use whisper_wire::accounts::{EmailRequest, OtpRequest};
 
 use crate::accounts::BenchUser;
 use crate::process::cpu_seconds;
@@ -190,7 +191,9 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
         .build()?;
     let login = client
         .post(format!("{url}/api/v1/user/login/"))
-        .json(&json!({"email": user.email}))
+        .json(&EmailRequest {
+            email: user.email.clone(),
+        })
         .send()
         .await?;
     if login.status() != reqwest::StatusCode::SEE_OTHER {
@@ -199,7 +202,10 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
     let code = user.totp.generate(step * 30).to_string();
     let tokens = client
         .post(format!("{url}/api/v1/user/totp/verify/"))
-        .json(&json!({"otp_token": code}))
+        .json(&OtpRequest {
+            otp_token: code,
+            username: None,
+        })
         .send()
         .await?;
     if !tokens.status().is_success() {

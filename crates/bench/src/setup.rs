@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use serde_json::{Value, json};
+use whisper_wire::{NewRoomRequest, RoomBody, ServerEvent};
 
 use crate::accounts::{BenchUser, SignUp};
 use crate::socket;
@@ -38,22 +38,25 @@ async fn create_room(url: &str, users: &[BenchUser], name: String) -> anyhow::Re
     let Some((creator, others)) = users.split_first() else {
         bail!("no users");
     };
-    let ids: Vec<&str> = others.iter().map(|u| u.id.as_str()).collect();
+    let request = NewRoomRequest {
+        room_name: name.clone(),
+        user_ids: others.iter().map(|u| u.id.clone()).collect(),
+    };
     let response = reqwest::Client::new()
         .post(format!("{url}/api/v1/chat/room-list/"))
         .bearer_auth(&creator.access)
-        .json(&json!({"room_name": name, "user_ids": ids}))
+        .json(&request)
         .send()
         .await
         .with_context(|| format!("creating room {name}"))?;
     let status = response.status();
-    let room: Value = response
-        .json()
+    let text = response
+        .text()
         .await
         .with_context(|| format!("reading the answer to creating room {name}"))?;
-    match room["id"].as_str() {
-        Some(id) if status.is_success() => Ok(id.to_owned()),
-        _ => bail!("creating room {name}: {status} {room}"),
+    match serde_json::from_str::<RoomBody>(&text) {
+        Ok(room) if status.is_success() => Ok(room.id),
+        _ => bail!("creating room {name}: {status} {text}"),
     }
 }
 
@@ -66,7 +69,7 @@ pub async fn fill_room(url: &str, room: &str, access: &str, count: usize) -> any
     let mut back = 0;
     while back < count {
         match socket::next_event(&mut receiver).await? {
-            Some(event) if event["type"] == "chat.message" => back += 1,
+            Some(ServerEvent::Message(_)) => back += 1,
             Some(_) => {}
             None => bail!("the socket closed while filling the room"),
         }

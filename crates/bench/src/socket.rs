@@ -5,12 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::{Context, anyhow};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use whisper_wire::{ClientCommand, ServerEvent};
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -76,13 +76,13 @@ async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> anyhow::R
 
 /// Sends a text message.
 pub async fn send_text(sender: &mut Sender, text: &str) -> anyhow::Result<()> {
-    let frame = serde_json::json!({"message_type": "message", "message": text}).to_string();
+    let frame = serde_json::to_string(&ClientCommand::message(text))?;
     sender.send(Message::text(frame)).await?;
     Ok(())
 }
 
-/// The next JSON event, or `None` when the socket closed.
-pub async fn next_event(receiver: &mut Receiver) -> anyhow::Result<Option<Value>> {
+/// The next event, or `None` when the socket closed.
+pub async fn next_event(receiver: &mut Receiver) -> anyhow::Result<Option<ServerEvent>> {
     loop {
         match receiver.next().await {
             Some(Ok(Message::Text(text))) => {

@@ -1,54 +1,17 @@
 //! The one place where failures become HTTP responses in API.md's error shape:
 //! `{"code": "...", "detail": "...", "fields": {"field": ["..."]}}`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
-use serde::{Deserialize, Serialize};
 use whisper_domain::{DomainError, Problem};
+use whisper_wire::ErrorBody;
 
 use crate::codes::{
     clash_code, credential_code, denial_code, field_name, missing_code, rejection_code,
 };
-
-/// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(example = json!({"code": "email_taken", "detail": "A user with this email already exists."}))]
-pub struct ErrorBody {
-    /// A stable snake_case identifier clients can match on.
-    #[schema(example = "email_taken")]
-    pub code: String,
-    /// A sentence for people.
-    pub detail: String,
-    /// Problems per input field, when the request had some.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!({"email": ["not an email address"]}))]
-    pub fields: Option<BTreeMap<String, Vec<String>>>,
-}
-
-impl ErrorBody {
-    /// A body with `code` and `detail` and no per-field problems.
-    pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            detail: detail.into(),
-            fields: None,
-        }
-    }
-
-    /// The same body with one more problem listed under `field`.
-    pub fn with_field(mut self, field: impl Into<String>, problem: impl Into<String>) -> Self {
-        self.fields
-            .get_or_insert_with(BTreeMap::new)
-            .entry(field.into())
-            .or_default()
-            .push(problem.into());
-        self
-    }
-}
 
 /// An error response with `status`, `code` and `detail`.
 pub fn error_response(

@@ -8,7 +8,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, Route, web};
 
-use crate::errors::{ErrorBody, error_response};
+use whisper_wire::ErrorBody;
+
+use crate::errors::error_response;
 
 /// The default service of the whole application: an unknown path is a JSON 404.
 pub async fn not_found() -> HttpResponse {

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use actix_web::http::Method;
 use actix_web::{HttpResponse, ResponseError, web};
 use async_trait::async_trait;
-use serde::Serialize;
 use whisper_domain::DomainError;
+use whisper_wire::ErrorBody;
+use whisper_wire::health::HealthStatus;
 
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 use crate::fallback::method_not_allowed;
 
 /// A backing service the server needs to do its work (PostgreSQL, Redis).
@@ -45,14 +46,6 @@ impl Readiness {
     }
 }
 
-/// The answer of a health probe.
-#[derive(Serialize, utoipa::ToSchema)]
-struct HealthStatus {
-    /// `ok` (live) or `ready` (ready).
-    #[schema(example = "ok")]
-    status: &'static str,
-}
-
 /// The process is running. HEAD answers the same, without a body.
 #[utoipa::path(
     get,
@@ -67,7 +60,7 @@ struct HealthStatus {
     ),
 )]
 async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+    HttpResponse::Ok().json(HealthStatus::new("ok"))
 }
 
 /// Every backing service (PostgreSQL, and Redis when configured) answers. HEAD answers the
@@ -91,7 +84,7 @@ async fn live() -> HttpResponse {
 )]
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     match readiness.check().await {
-        Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ready" }),
+        Ok(()) => HttpResponse::Ok().json(HealthStatus::new("ready")),
         Err(service) => ApiError::unavailable(service).error_response(),
     }
 }

@@ -4,8 +4,9 @@
 use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
+use whisper_domain::{DomainError, DomainResult};
 
-use crate::errors::error_response;
+use crate::errors::{ApiError, error_response};
 
 /// The largest JSON body accepted, in bytes; media travels over the WebSocket instead.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -26,6 +27,30 @@ pub fn path_config() -> web::PathConfig {
 /// Query strings that do not parse are 400 `invalid_input`.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(query_error)
+}
+
+/// Both values, or one 400 listing every invalid field of the two.
+pub fn both<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> Result<(A, B), ApiError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => {
+            let mut problems = Vec::new();
+            let mut other = None;
+            for error in [a.err(), b.err()].into_iter().flatten() {
+                match error {
+                    DomainError::Invalid(found) => problems.extend(found),
+                    error => other = Some(error),
+                }
+            }
+            match other {
+                Some(error) => Err(error.into()),
+                None => Err(ApiError::invalid_input(
+                    "Some fields are invalid.",
+                    &problems,
+                )),
+            }
+        }
+    }
 }
 
 fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

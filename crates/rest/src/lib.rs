@@ -28,7 +28,7 @@ pub mod session;
 
 use actix_web::web;
 
-pub use errors::{ApiError, ErrorBody, error_response};
+pub use errors::{ApiError, error_response};
 pub use health::{Readiness, ReadinessProbe};
 pub use links::PublicLinks;
 

@@ -5,7 +5,7 @@
 //!
 //! Adding an endpoint to the document: annotate the handler with `#[utoipa::path(...)]`
 //! (full path, method, `tag`, every response including the errors with
-//! [`ErrorBody`](crate::errors::ErrorBody), and the reusable responses of this module), then
+//! [`ErrorBody`](whisper_wire::ErrorBody), and the reusable responses of this module), then
 //! list it in `paths(...)` of [`ApiDoc`] below (its module must be visible from here, e.g.
 //! `pub(crate) mod rooms;`). Give it an `operation_id` unique in the document (the tests
 //! check), `security(("bearer" = []))` when it needs the access token. Its request and
@@ -26,7 +26,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use crate::errors::{ErrorBody, error_response};
+use whisper_wire::ErrorBody;
+
+use crate::errors::error_response;
 use crate::fallback::{method_not_allowed, not_found};
 
 /// Where the OpenAPI document is served.

@@ -9,7 +9,9 @@ use serde::Serialize;
 use tera::{Context, Tera};
 use whisper_domain::{DomainError, Message, Room, User};
 
-use crate::chat::dto::MessageBody;
+use whisper_wire::MessageBody;
+
+use crate::chat::media::media_url;
 
 const VERIFY_EMAIL: &str = "verify_email.html";
 const ROOM: &str = "room.html";
@@ -137,7 +139,7 @@ pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse
         .iter()
         .rev()
         .map(|message| {
-            let body = MessageBody::new(message, page.public_url);
+            let body = MessageBody::new(message, |id| media_url(page.public_url, id));
             MessageView {
                 mine: message.sender == page.viewer.id,
                 id: body.id,

@@ -11,11 +11,11 @@ use whisper_domain::{
     Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, Missing, RoomId,
     User,
 };
-use whisper_rest::chat::dto::MessageBody;
 use whisper_rest::rate_limit::TokenBucket;
 
 use crate::frames::{
-    Command, FrameError, error_frame, error_of, message_frame, parse_binary, parse_text,
+    Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
+    parse_text,
 };
 use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub, Outgoing};
 use crate::settings::WsSettings;
@@ -155,7 +155,7 @@ impl Connection {
             };
             cursor = last.cursor();
             for message in &batch {
-                let body = MessageBody::new(message, &self.public_url);
+                let body = message_body(message, &self.public_url);
                 session
                     .text(message_frame(&body, None))
                     .await
@@ -211,7 +211,7 @@ impl Connection {
         match self.chat.send(&self.user, &self.room, draft).await {
             Ok(sent) if sent.duplicate => {
                 // Only the sender hears of a retried send again, with the original id.
-                let body = MessageBody::new(&sent.message, &self.public_url);
+                let body = message_body(&sent.message, &self.public_url);
                 let frame = message_frame(&body, client_id.as_deref());
                 let _ = own.try_send(Outgoing::frame(frame));
             }

@@ -1,12 +1,15 @@
-//! The wire format: client frames into commands, events into server frames (JSON text).
+//! The codec: client frames into commands, events into server frames (JSON text), with the
+//! frame types of `whisper-wire`.
 
-use serde::{Deserialize, Serialize};
-use whisper_domain::{DomainError, Field, MediaKind, MessageId};
-use whisper_rest::chat::dto::MessageBody;
+use serde::Deserialize;
+use whisper_domain::{DomainError, Field, MediaKind, Message, MessageId};
 use whisper_rest::codes::{clash_code, credential_code, denial_code, missing_code, rejection_code};
+use whisper_wire::{
+    ClientCommand, MediaCommand, MediaReply, MediaUpload, MessageBody, MessageEvent, ServerEvent,
+    TextMessage, TextReply, TypingNotice, TypingState,
+};
 
-/// What separates a binary frame's JSON metadata from its media bytes.
-pub const DELIMITER: &[u8] = b"<delimiter>";
+pub use whisper_wire::DELIMITER;
 
 /// Something a client asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,31 +56,57 @@ impl FrameError {
     }
 }
 
+/// A field that must be a string when present; only whether it is there is kept.
+struct Present;
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Present;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Present, E> {
+                Ok(Present)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// A text frame's `message_type` and which of its fields it has, read before the command
+/// itself: serde's errors for an internally tagged enum do not say which tag it did not know,
+/// and a field of the wrong type has always been reported before anything else. (Its name
+/// shows in the error for a frame that is not an object.)
 #[derive(Deserialize)]
 struct TextFrame {
     message_type: String,
     #[serde(default)]
-    message: Option<String>,
+    message: Option<Present>,
     #[serde(default)]
-    previous_message_id: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
+    previous_message_id: Option<Present>,
+    /// Only checked to be text.
+    #[serde(default, rename = "client_id")]
+    _client_id: Option<Present>,
 }
 
+/// The same for a binary frame's metadata.
 #[derive(Deserialize)]
 struct MediaMeta {
     message_type: String,
     #[serde(default, alias = "message_format")]
-    media_format: Option<String>,
+    media_format: Option<Present>,
     #[serde(default)]
     previous_message_id: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
+    /// Only checked to be text.
+    #[serde(default, rename = "client_id")]
+    _client_id: Option<Present>,
 }
 
-fn reply_target(raw: Option<String>, required: bool) -> Result<Option<MessageId>, FrameError> {
+fn reply_target(raw: Option<&str>, required: bool) -> Result<Option<MessageId>, FrameError> {
     match raw {
-        Some(raw) => MessageId::parse(&raw).map(Some).map_err(|_| {
+        Some(raw) => MessageId::parse(raw).map(Some).map_err(|_| {
             FrameError::new("invalid_reply", "previous_message_id is not a message id.")
         }),
         None if required => Err(FrameError::new(
@@ -90,38 +119,57 @@ fn reply_target(raw: Option<String>, required: bool) -> Result<Option<MessageId>
 
 /// Reads a text frame.
 pub fn parse_text(frame: &str) -> Result<Command, FrameError> {
-    let parsed: TextFrame = serde_json::from_str(frame)
-        .map_err(|e| FrameError::new("invalid_json", format!("The frame is not valid: {e}.")))?;
-    let text = || {
-        parsed
-            .message
-            .clone()
-            .ok_or_else(|| FrameError::new("invalid_json", "The frame needs a message."))
+    let not_valid = |e: serde_json::Error| {
+        FrameError::new("invalid_json", format!("The frame is not valid: {e}."))
     };
-    match parsed.message_type.as_str() {
-        "message" => Ok(Command::Text {
-            text: text()?,
+    let header: TextFrame = serde_json::from_str(frame).map_err(not_valid)?;
+    let read = match header.message_type.as_str() {
+        "message" => serde_json::from_str(frame).map(ClientCommand::Message),
+        "reply" => serde_json::from_str(frame).map(ClientCommand::Reply),
+        "typing" => serde_json::from_str(frame).map(ClientCommand::Typing),
+        other => {
+            return Err(FrameError::new(
+                "unknown_message_type",
+                format!("Unknown message_type {other:?}."),
+            ));
+        }
+    };
+    let command =
+        read.map_err(|error| missing_text(&header).unwrap_or_else(|| not_valid(error)))?;
+    match command {
+        ClientCommand::Message(TextMessage { message, client_id }) => Ok(Command::Text {
+            text: message,
             reply_to: None,
-            client_id: parsed.client_id,
+            client_id,
         }),
-        "reply" => Ok(Command::Text {
-            text: text()?,
-            reply_to: reply_target(parsed.previous_message_id.clone(), true)?,
-            client_id: parsed.client_id,
+        ClientCommand::Reply(TextReply {
+            message,
+            previous_message_id,
+            client_id,
+        }) => Ok(Command::Text {
+            text: message,
+            reply_to: reply_target(Some(&previous_message_id), true)?,
+            client_id,
         }),
-        "typing" => match text()?.as_str() {
-            "typing" => Ok(Command::Typing(true)),
-            "not_typing" => Ok(Command::Typing(false)),
-            _ => Err(FrameError::new(
-                "invalid_json",
-                "A typing frame says \"typing\" or \"not_typing\".",
-            )),
-        },
-        other => Err(FrameError::new(
-            "unknown_message_type",
-            format!("Unknown message_type {other:?}."),
-        )),
+        ClientCommand::Typing(TypingNotice { message }) => {
+            Ok(Command::Typing(message == TypingState::Typing))
+        }
     }
+}
+
+/// What a text frame whose command did not read lacks; `None` leaves the account to serde
+/// (e.g. a duplicate field).
+fn missing_text(header: &TextFrame) -> Option<FrameError> {
+    let problem = if header.message.is_none() {
+        "The frame needs a message."
+    } else if header.message_type == "typing" {
+        "A typing frame says \"typing\" or \"not_typing\"."
+    } else if header.message_type == "reply" && header.previous_message_id.is_none() {
+        "A reply needs previous_message_id."
+    } else {
+        return None;
+    };
+    Some(FrameError::new("invalid_json", problem))
 }
 
 /// Reads a binary frame: JSON metadata, the delimiter, then the media bytes.
@@ -135,12 +183,14 @@ pub fn parse_binary(frame: &[u8]) -> Result<Command, FrameError> {
                 "A binary frame is JSON metadata, <delimiter>, then the media bytes.",
             )
         })?;
-    let meta: MediaMeta = serde_json::from_slice(&frame[..split])
-        .map_err(|e| FrameError::new("invalid_json", format!("The metadata is not valid: {e}.")))?;
-    let bytes = frame[split + DELIMITER.len()..].to_vec();
-    let reply_to = match meta.message_type.as_str() {
-        "media" => reply_target(meta.previous_message_id, false)?,
-        "reply" => reply_target(meta.previous_message_id, true)?,
+    let meta = &frame[..split];
+    let not_valid = |e: serde_json::Error| {
+        FrameError::new("invalid_json", format!("The metadata is not valid: {e}."))
+    };
+    let header: MediaMeta = serde_json::from_slice(meta).map_err(not_valid)?;
+    let read = match header.message_type.as_str() {
+        "media" => serde_json::from_slice(meta).map(MediaCommand::Media),
+        "reply" => serde_json::from_slice(meta).map(MediaCommand::Reply),
         other => {
             return Err(FrameError::new(
                 "unknown_message_type",
@@ -148,17 +198,51 @@ pub fn parse_binary(frame: &[u8]) -> Result<Command, FrameError> {
             ));
         }
     };
-    let format = meta
-        .media_format
-        .ok_or_else(|| FrameError::new("invalid_json", "Media needs media_format."))?;
+    let command = match read {
+        Ok(command) => command,
+        Err(error) => return Err(missing_media(&header).unwrap_or_else(|| not_valid(error))),
+    };
+    let (format, reply_to, client_id) = match command {
+        MediaCommand::Media(MediaUpload {
+            media_format,
+            previous_message_id,
+            client_id,
+        }) => (
+            media_format,
+            reply_target(previous_message_id.as_deref(), false)?,
+            client_id,
+        ),
+        MediaCommand::Reply(MediaReply {
+            media_format,
+            previous_message_id,
+            client_id,
+        }) => (
+            media_format,
+            reply_target(Some(&previous_message_id), true)?,
+            client_id,
+        ),
+    };
     let kind = MediaKind::parse(&format)
         .map_err(|_| FrameError::new("invalid_media", "media_format is image, audio or video."))?;
     Ok(Command::Media {
         kind,
-        bytes,
+        bytes: frame[split + DELIMITER.len()..].to_vec(),
         reply_to,
-        client_id: meta.client_id,
+        client_id,
     })
+}
+
+/// What metadata whose command did not read lacks, checked in the order a complete frame
+/// is: the reply target first, then the format.
+fn missing_media(header: &MediaMeta) -> Option<FrameError> {
+    let required = header.message_type == "reply";
+    if let Err(problem) = reply_target(header.previous_message_id.as_deref(), required) {
+        return Some(problem);
+    }
+    header
+        .media_format
+        .is_none()
+        .then(|| FrameError::new("invalid_json", "Media needs media_format."))
 }
 
 /// The `chat.error` code for a refused send.
@@ -219,79 +303,51 @@ fn invalid_code(field: Field) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct MessageFrame<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(flatten)]
-    message: &'a MessageBody,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ContentFrame<'a, T: Serialize> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    username: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'a str>,
-    content: T,
-}
-
-fn to_json(value: &impl Serialize) -> String {
+fn to_json(event: &ServerEvent) -> String {
     // Serializing plain structs of strings and numbers cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+/// The message object of `message`, its media under `public_url` (as the REST
+/// `media/<message_id>/` route serves it).
+pub fn message_body(message: &Message, public_url: &str) -> MessageBody {
+    MessageBody::new(message, |id| {
+        format!("{public_url}/api/v1/chat/media/{id}/")
+    })
 }
 
 /// `chat.message`, with `client_id` only on the sender's copy.
 pub fn message_frame(message: &MessageBody, client_id: Option<&str>) -> String {
-    to_json(&MessageFrame {
-        kind: "chat.message",
-        message,
-        client_id,
-    })
+    to_json(&ServerEvent::Message(Box::new(MessageEvent {
+        message: message.clone(),
+        client_id: client_id.map(str::to_owned),
+    })))
 }
 
 /// `chat.notification`.
 pub fn notification_frame(content: &str) -> String {
-    to_json(&ContentFrame {
-        kind: "chat.notification",
-        username: None,
-        code: None,
-        content,
+    to_json(&ServerEvent::Notification {
+        content: content.to_owned(),
     })
 }
 
 /// `chat.active`: how many distinct members are connected.
 pub fn active_frame(count: usize) -> String {
-    to_json(&ContentFrame {
-        kind: "chat.active",
-        username: None,
-        code: None,
-        content: count,
+    to_json(&ServerEvent::Active {
+        content: u64::try_from(count).unwrap_or(u64::MAX),
     })
 }
 
 /// `chat.typing`.
 pub fn typing_frame(username: &str, typing: bool) -> String {
-    let content = typing.then(|| format!("{username} is typing..."));
-    to_json(&ContentFrame {
-        kind: "chat.typing",
-        username: Some(username),
-        code: None,
-        content,
-    })
+    to_json(&ServerEvent::typing(username, typing))
 }
 
 /// `chat.error`.
 pub fn error_frame(error: &FrameError) -> String {
-    to_json(&ContentFrame {
-        kind: "chat.error",
-        username: None,
-        code: Some(error.code),
-        content: &error.content,
+    to_json(&ServerEvent::Error {
+        code: error.code.to_owned(),
+        content: error.content.clone(),
     })
 }
 
@@ -476,6 +532,58 @@ mod tests {
         assert_eq!(
             notification_frame("ada left the chat."),
             r#"{"type":"chat.notification","content":"ada left the chat."}"#
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_is_missing() {
+        let content = |frame: &str| parse_text(frame).unwrap_err().content;
+        assert_eq!(
+            content(r#"{"message_type":"message"}"#),
+            "The frame needs a message."
+        );
+        assert_eq!(
+            content(r#"{"message_type":"reply","message":"x"}"#),
+            "A reply needs previous_message_id."
+        );
+        assert_eq!(
+            content(r#"{"message_type":"typing","message":"shouting"}"#),
+            "A typing frame says \"typing\" or \"not_typing\"."
+        );
+        assert_eq!(
+            content(r#"{"message_type":"shout","message":"x"}"#),
+            "Unknown message_type \"shout\"."
+        );
+        assert_eq!(
+            content(r#"{"message_type":"message","message":5}"#),
+            "The frame is not valid: invalid type: integer `5`, expected a string at line 1 \
+             column 37."
+        );
+        let media = |meta: &str| {
+            let mut frame = meta.as_bytes().to_vec();
+            frame.extend_from_slice(DELIMITER);
+            let error = parse_binary(&frame).unwrap_err();
+            (error.code, error.content)
+        };
+        assert_eq!(
+            media(r#"{"message_type":"media"}"#),
+            ("invalid_json", "Media needs media_format.".into())
+        );
+        assert_eq!(
+            media(r#"{"message_type":"reply","media_format":"image"}"#),
+            ("invalid_json", "A reply needs previous_message_id.".into())
+        );
+        // The reply target is checked before the format, whether or not the format is there.
+        assert_eq!(
+            media(r#"{"message_type":"media","previous_message_id":"../x"}"#).0,
+            "invalid_reply"
+        );
+        assert_eq!(
+            media(r#"{"message_type":"shout","media_format":"image"}"#),
+            (
+                "unknown_message_type",
+                "Unknown message_type \"shout\" for media.".into()
+            )
         );
     }
 }

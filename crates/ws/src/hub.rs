@@ -12,9 +12,8 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 use whisper_domain::ports::{EventSource, Presence};
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
-use whisper_rest::chat::dto::MessageBody;
 
-use crate::frames::{active_frame, message_frame, notification_frame, typing_frame};
+use crate::frames::{active_frame, message_body, message_frame, notification_frame, typing_frame};
 use crate::settings::WsSettings;
 
 /// Close code: the member was removed from the room.
@@ -224,7 +223,7 @@ impl Hub {
     fn frames_of(&self, event: &RoomEvent) -> Option<Frames> {
         Some(match event {
             RoomEvent::MessageStored { message, client_id } => {
-                let body = MessageBody::new(message, &self.public_url);
+                let body = message_body(message, &self.public_url);
                 let shared = |client_id| {
                     Arc::new(MessageFrame {
                         frame: message_frame(&body, client_id).into(),

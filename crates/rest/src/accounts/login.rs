@@ -5,10 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use whisper_domain::{Accounts, Credential, DomainError, Email, Username};
 
-use super::dto::{EmailRequest, MessageBody, NextStepBody, OtpRequest, RefreshRequest, TokensBody};
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{
+    EmailRequest, NextStepBody, NoticeBody, OtpRequest, RefreshRequest, TokensBody,
+};
+
 use super::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
 use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 use crate::rate_limit::AnonymousCaller;
 
 /// Where the second login step happens.
@@ -20,8 +24,8 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, TOTP_STEP))
         .json(NextStepBody {
-            message: "Enter the code from your authenticator app.",
-            next: TOTP_STEP,
+            message: "Enter the code from your authenticator app.".to_owned(),
+            next: TOTP_STEP.to_owned(),
         }))
 }
 
@@ -69,14 +73,14 @@ pub async fn login(
     tag = "users",
     summary = "What to send to log in",
     responses(
-        (status = 200, description = "Says what to POST here.", body = MessageBody),
+        (status = 200, description = "Says what to POST here.", body = NoticeBody),
         (status = 429, response = crate::openapi::TooManyRequests),
     ),
 )]
 pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
-    HttpResponse::Ok().json(MessageBody {
-        message: "POST {\"otp_token\": \"<6-digit code from your authenticator>\"} here to sign in.",
-    })
+    HttpResponse::Ok().json(NoticeBody::new(
+        "POST {\"otp_token\": \"<6-digit code from your authenticator>\"} here to sign in.",
+    ))
 }
 
 /// POST `totp/verify/`: second step; opens a session.

@@ -1,7 +1,6 @@
 //! The accounts endpoints under `/api/v1/user/`: registration, email verification, TOTP
 //! two-factor setup, login and token sessions, the caller's profile.
 
-pub mod dto;
 pub mod flow;
 pub(crate) mod login;
 pub(crate) mod profile;

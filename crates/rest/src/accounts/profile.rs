@@ -1,11 +1,24 @@
 //! The caller's own account and the directory of others: `me/`, `user-list/`.
 
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use whisper_domain::{Accounts, Username};
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{ProfileBody, RenameRequest, UserSummary};
 
-use super::dto::{ProfileBody, RenameRequest, SearchQuery, UserSummary};
 use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
+
+/// `?search=<prefix>`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Username prefix to match; empty or absent matches everyone (at most 50 results).
+    #[serde(default)]
+    #[param(required = false, example = "ad")]
+    pub search: String,
+}
 
 /// GET `me/`.
 #[utoipa::path(

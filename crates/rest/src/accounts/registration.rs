@@ -5,9 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
 
-use super::dto::{AccountBody, EmailRequest, MessageBody, RegisterRequest, both};
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{AccountBody, EmailRequest, NoticeBody, RegisterRequest};
+
 use super::flow::remember_email;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
+use crate::input::both;
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
 use crate::rate_limit::AnonymousCaller;
 
@@ -59,7 +62,7 @@ pub async fn register(
     request_body = EmailRequest,
     responses(
         (status = 200, description = "A new verification email is on its way.",
-            body = MessageBody),
+            body = NoticeBody),
         (status = 400, description = "`already_verified`, `invalid_input` or `invalid_json`.",
             body = ErrorBody),
         (status = 404, description = "`not_found`: no account has this email.",
@@ -79,9 +82,7 @@ pub async fn begin_verification(
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email)?;
     accounts.begin_verification(&email).await?;
-    Ok(HttpResponse::Ok().json(MessageBody {
-        message: "A new verification email is on its way.",
-    }))
+    Ok(HttpResponse::Ok().json(NoticeBody::new("A new verification email is on its way.")))
 }
 
 /// POST `verify-email/complete/<token>/`: verifies the email and starts the 2FA flow.

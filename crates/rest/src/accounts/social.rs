@@ -8,14 +8,16 @@ use actix_session::Session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use whisper_domain::{
-    Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep, User,
+    Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep,
 };
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{NewAccountBody, NextStepBody};
 
 use super::flow::{remember_email, session_failure};
 use super::login::continue_with_totp;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 use crate::rate_limit::AnonymousCaller;
 
 const PENDING: &str = "social";
@@ -104,32 +106,6 @@ pub async fn begin(
         .finish())
 }
 
-/// The body of a 201 for an account created by social sign-in.
-#[derive(Serialize, ToSchema)]
-struct NewAccountBody {
-    id: String,
-    email: String,
-    username: String,
-    is_email_verified: bool,
-    is_username_set: bool,
-    is_new: bool,
-    message: &'static str,
-}
-
-impl From<&User> for NewAccountBody {
-    fn from(user: &User) -> Self {
-        Self {
-            id: user.id.to_string(),
-            email: user.email.to_string(),
-            username: user.username.to_string(),
-            is_email_verified: user.is_email_verified,
-            is_username_set: user.is_username_set,
-            is_new: true,
-            message: "Proceed to 2FA setup.",
-        }
-    }
-}
-
 /// GET `social/complete/<backend>/`: the provider sent the browser back.
 #[utoipa::path(
     get,
@@ -147,7 +123,7 @@ impl From<&User> for NewAccountBody {
         (status = 201, description = "A new account: proceed to 2FA setup.",
             body = NewAccountBody),
         (status = 303, description = "See Other: an existing account with 2FA; POST the code \
-            to `totp/verify/`.", body = super::dto::NextStepBody,
+            to `totp/verify/`.", body = NextStepBody,
             headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
         (status = 400, description = "`invalid_state` (missing, unknown or used state), \
             `provider_denied` or `invalid_input` (no code).", body = ErrorBody),

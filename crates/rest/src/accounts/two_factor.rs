@@ -4,10 +4,11 @@ use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use whisper_domain::Accounts;
+use whisper_wire::ErrorBody;
+use whisper_wire::accounts::{DeviceBody, OtpRequest};
 
-use super::dto::{DeviceBody, OtpRequest};
 use super::flow::flow_email;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 use crate::qr_code::qr_png;
 use crate::rate_limit::AnonymousCaller;
 
@@ -129,6 +130,6 @@ pub async fn confirm_device(
         user: user.id.to_string(),
         name: user.email.to_string(),
         confirmed: device.confirmed,
-        message: Some("TOTP Device verified successfully. Proceed to login."),
+        message: Some("TOTP Device verified successfully. Proceed to login.".to_owned()),
     }))
 }

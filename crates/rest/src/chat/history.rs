@@ -5,16 +5,17 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use whisper_domain::ports::PageCursors;
 use whisper_domain::{DomainError, Field, Flaw, HistoryPage, Rooms};
+use whisper_wire::{ErrorBody, HistoryBody, MessageBody};
 
-use super::dto::MessageBody;
+use super::media::media_url;
 use super::rooms::room_id;
 use crate::PublicUrl;
 use crate::auth::Viewer;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
 use crate::pages::{RoomPage, prefers_json, room_page};
 
 /// Messages per page unless `page_size` says otherwise.
@@ -31,13 +32,6 @@ pub struct PageQuery {
     cursor: Option<String>,
     /// Messages per page: default 10, at most 100.
     page_size: Option<u32>,
-}
-
-/// `{results, previous_messages}`
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HistoryBody {
-    pub results: Vec<MessageBody>,
-    pub previous_messages: Option<String>,
 }
 
 /// GET `home/<room_id>/`.
@@ -101,7 +95,7 @@ pub async fn home(
             results: page
                 .messages
                 .iter()
-                .map(|m| MessageBody::new(m, base))
+                .map(|m| MessageBody::new(m, |id| media_url(base, id)))
                 .collect(),
             previous_messages: older.map(|q| format!("{base}/api/v1/chat/home/{}/{q}", room)),
         }));

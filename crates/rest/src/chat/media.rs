@@ -6,8 +6,15 @@ use actix_web::{HttpResponse, web};
 use futures_util::stream;
 use whisper_domain::{DomainError, MessageId, Missing, Rooms};
 
+use whisper_wire::ErrorBody;
+
 use crate::auth::Viewer;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
+
+/// The absolute URL of `message`'s media under `public_url`: a message's `media_url`.
+pub fn media_url(public_url: &str, message: &MessageId) -> String {
+    format!("{public_url}/api/v1/chat/media/{message}/")
+}
 
 /// GET `media/<message_id>/`.
 #[utoipa::path(

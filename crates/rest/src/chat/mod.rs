@@ -1,6 +1,5 @@
 //! The chat endpoints under `/api/v1/chat/`: rooms and members, history, media.
 
-pub mod dto;
 pub mod history;
 pub mod media;
 pub mod rooms;

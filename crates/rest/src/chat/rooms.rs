@@ -5,10 +5,11 @@ use whisper_domain::{
     DomainError, DomainResult, Field, Flaw, Missing, Problem, RoomId, RoomName, Rooms, UserId,
 };
 
-use super::dto::{MembersRequest, NewRoomRequest, RoomBody};
-use crate::accounts::dto::both;
+use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
+
 use crate::auth::AuthenticatedUser;
-use crate::errors::{ApiError, ErrorBody};
+use crate::errors::ApiError;
+use crate::input::both;
 
 /// Every id of `raw`, or `Invalid` with one problem per malformed one.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
-use serde_json::{Value, json};
+use whisper_wire::{ClientCommand, MessageBody, MessageEvent, ServerEvent, TextMessage};
 
 use crate::rooms::{Queue, Rooms};
 
@@ -27,7 +27,7 @@ pub async fn serve(
         tokio::select! {
             frame = stream.recv() => match frame {
                 Some(Ok(AggregatedMessage::Text(text))) => {
-                    if let Some(frame) = chat_message(&text) {
+                    if let Some(frame) = chat_message(&room, &text) {
                         rooms.broadcast(&room, &frame);
                     }
                 }
@@ -48,16 +48,36 @@ pub async fn serve(
     let _ = writer.await;
 }
 
-/// `{"message_type":"message","message":T}` → `{"type":"chat.message","text_content":T}`,
+/// A `message` command → a `chat.message` event of the real server's shape, with what this
+/// server knows (no id, sender or time: it stores nothing and asks nobody who they are),
 /// serialized once for every recipient.
-fn chat_message(text: &str) -> Option<ByteString> {
-    let command: Value = serde_json::from_str(text).ok()?;
-    if command["message_type"] != "message" {
+fn chat_message(room: &str, text: &str) -> Option<ByteString> {
+    let ClientCommand::Message(TextMessage { message, .. }) = serde_json::from_str(text).ok()?
+    else {
         return None;
-    }
-    let text = command["message"].as_str()?;
-    let frame = json!({"type": "chat.message", "text_content": text}).to_string();
-    Some(ByteString::from(frame))
+    };
+    let event = ServerEvent::Message(Box::new(MessageEvent {
+        message: MessageBody {
+            id: String::new(),
+            message_format: "text".to_owned(),
+            text_content: Some(message),
+            media_url: None,
+            media_content_type: None,
+            media_size: None,
+            is_reply: false,
+            previous_message_id: None,
+            previous_message_content: None,
+            previous_sender: None,
+            sender: String::new(),
+            username: String::new(),
+            room: room.to_owned(),
+            created: String::new(),
+            date: String::new(),
+            time: String::new(),
+        },
+        client_id: None,
+    }));
+    serde_json::to_string(&event).ok().map(ByteString::from)
 }
 
 /// Drains the queue into the socket; closes it when the queue ends, or with 1013 when the
