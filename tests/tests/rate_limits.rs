@@ -2,11 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+use std::sync::Arc;
+
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
 use serde_json::Value;
 use whisper_e2e::TestApp;
 use whisper_e2e::accounts::app_with_sink;
+use whisper_e2e::clock::AdjustableClock;
 use whisper_postgres::testing::TestDatabase;
 
 const ANONYMOUS: &str = "/api/v1/user/totp/verify/";
@@ -78,5 +81,17 @@ async fn limits_can_be_turned_off() {
     })
     .await;
     let seen = statuses(&app, ANONYMOUS, None, 80).await;
+    assert!(seen.iter().all(|s| *s == StatusCode::OK), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_limited_caller_is_served_again_once_the_clock_says_the_wait_is_over() {
+    let db = TestDatabase::create().await;
+    let clock = Arc::new(AdjustableClock::default());
+    let app = TestApp::spawn_with_clock(&db.url, clock.clone(), |_| {}).await;
+    accepted_before_limit(&app, ANONYMOUS, None, 100).await;
+    // The limits read the app's clock: a minute later the whole burst is back.
+    clock.advance(chrono::Duration::seconds(60));
+    let seen = statuses(&app, ANONYMOUS, None, 50).await;
     assert!(seen.iter().all(|s| *s == StatusCode::OK), "{seen:?}");
 }

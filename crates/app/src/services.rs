@@ -13,13 +13,13 @@ use whisper_domain::{
     ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
+use whisper_http::PublicUrl;
 use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
 };
 use whisper_rest::accounts::social::SocialProviders;
-use whisper_rest::{PublicLinks, PublicUrl};
 use whisper_smtp::SmtpMailer;
 use whisper_ws::{Hub, SocketServices};
 
@@ -46,12 +46,12 @@ pub struct Services {
 
 impl Services {
     /// Builds every service on `databases`, reading the time from `clock`; links point
-    /// under `public_url` (no trailing slash). Must run inside the Tokio runtime (the SMTP
-    /// pool and the hub are bound to it).
+    /// under `public_url`. Must run inside the Tokio runtime (the SMTP pool and the hub are
+    /// bound to it).
     pub fn build(
         settings: &Settings,
         databases: &Databases,
-        public_url: &str,
+        public_url: &PublicUrl,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let mail_queued = Arc::new(Notify::new());
@@ -61,6 +61,7 @@ impl Services {
                 settings,
                 &databases.main,
                 mail_queued.clone(),
+                public_url,
                 clock.clone(),
             ),
             rooms: rooms(
@@ -78,7 +79,7 @@ impl Services {
                 public_url,
                 clock.clone(),
             ),
-            social: social_providers(settings)?,
+            social: social_providers(settings, public_url)?,
             mail_delivery: Arc::new(mail_delivery(settings, &databases.main, clock)?),
             mail_queued,
             events,
@@ -86,11 +87,13 @@ impl Services {
     }
 }
 
-/// The accounts use case, wired to PostgreSQL and the crypto adapters.
+/// The accounts use case, wired to PostgreSQL and the crypto adapters; emailed links
+/// point under `public_url`.
 pub fn accounts(
     settings: &Settings,
     database: &Database,
     mail_queued: Arc<Notify>,
+    public_url: &PublicUrl,
     clock: Arc<dyn Clock>,
 ) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
@@ -110,14 +113,7 @@ pub fn accounts(
             clock.clone(),
         )),
         link_tokens: Arc::new(crypto.link_tokens),
-        links: Arc::new(PublicLinks::new(PublicUrl(
-            settings
-                .server
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
-        ))),
+        links: Arc::new(public_url.clone()),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
         clock,
@@ -160,7 +156,7 @@ pub fn sockets(
     database: &Database,
     message_database: &Database,
     events: &LocalEventBus,
-    public_url: &str,
+    public_url: &PublicUrl,
     clock: Arc<dyn Clock>,
 ) -> SocketServices {
     let chat = Chat::new(
@@ -169,7 +165,7 @@ pub fn sockets(
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
             events: Arc::new(events.clone()),
             turns: Arc::new(LocalTurns::new()),
-            clock,
+            clock: clock.clone(),
         },
         ChatPolicy {
             media_max_bytes: settings.websocket.media_max_bytes,
@@ -180,13 +176,14 @@ pub fn sockets(
         events,
         Arc::new(presence),
         settings.ws_settings(),
-        public_url.to_owned(),
+        public_url.clone(),
     );
     SocketServices {
         hub,
         chat: Arc::new(chat),
         settings: settings.ws_settings(),
-        public_url: public_url.to_owned(),
+        public_url: public_url.clone(),
+        clock,
     }
 }
 
@@ -208,18 +205,15 @@ pub fn mail_delivery(
 }
 
 /// The identity providers configured: Google when `WHISPER_GOOGLE_CLIENT_ID` is set.
-pub fn social_providers(settings: &Settings) -> anyhow::Result<SocialProviders> {
+pub fn social_providers(
+    settings: &Settings,
+    public_url: &PublicUrl,
+) -> anyhow::Result<SocialProviders> {
     let google = &settings.google;
     let Some(client_id) = google.client_id.clone() else {
         return Ok(SocialProviders::default());
     };
-    let redirect_url = settings
-        .server
-        .public_url
-        .join(&format!(
-            "/api/v1/user/social/complete/{}/",
-            whisper_google::BACKEND
-        ))
+    let redirect_url = url::Url::parse(&public_url.social_completion(whisper_google::BACKEND))
         .context("WHISPER_PUBLIC_URL")?;
     let adapter = GoogleSignIn::new(GoogleConfig {
         client_id,

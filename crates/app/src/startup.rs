@@ -12,12 +12,13 @@ use async_trait::async_trait;
 use whisper_crypto::SignedCursors;
 use whisper_domain::ports::Clock;
 use whisper_domain::{DomainError, Service, SystemClock};
+use whisper_http::PublicUrl;
+use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_local::LocalEventBus;
 use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
-use whisper_rest::rate_limit::{RateLimitSettings, RateLimits};
 use whisper_rest::session::session_middleware;
-use whisper_rest::{PublicUrl, Readiness, ReadinessProbe};
+use whisper_rest::{Readiness, ReadinessProbe};
 
 use crate::request_log::log_request;
 use crate::schema;
@@ -92,19 +93,19 @@ impl Application {
     /// so tests can drive expiry through the [`Clock`] port.
     pub async fn build_with(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let databases = Databases::connect(settings)?;
-        let public_url = PublicUrl(
-            settings
-                .server
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
+        let public_url = PublicUrl::new(settings.server.public_url.as_str());
+        let rate_limits = RateLimits::new(
+            RateLimitSettings {
+                enabled: settings.server.rate_limits,
+                ..RateLimitSettings::default()
+            },
+            clock.clone(),
         );
-        let services = Services::build(settings, &databases, &public_url.0, clock)?;
+        let services = Services::build(settings, &databases, &public_url, clock)?;
         let mail_delivery = services.mail_delivery.clone();
         let mail_queued = services.mail_queued.clone();
         let events = services.events.clone();
-        let (server, port) = Self::bind(settings, &databases, services, public_url)?;
+        let (server, port) = Self::bind(settings, &databases, services, public_url, rate_limits)?;
         let mail_worker = MailWorker::start(mail_delivery, mail_queued);
         Ok(Self {
             port,
@@ -123,6 +124,7 @@ impl Application {
         databases: &Databases,
         services: Services,
         public_url: PublicUrl,
+        rate_limits: RateLimits,
     ) -> anyhow::Result<(Server, u16)> {
         let accounts = web::Data::new(services.accounts);
         let social = web::Data::new(services.social);
@@ -132,10 +134,7 @@ impl Application {
         ))));
         let public_url = web::Data::new(public_url);
         let sockets = web::Data::new(services.sockets);
-        let rate_limits = web::Data::new(RateLimits::new(RateLimitSettings {
-            enabled: settings.server.rate_limits,
-            ..RateLimitSettings::default()
-        }));
+        let rate_limits = web::Data::new(rate_limits);
         let session_key = settings.secret_key.master_key().session_cookie_key();
         let secure_cookies = settings.server.public_url.scheme() == "https";
         let session_days =
@@ -161,7 +160,7 @@ impl Application {
                     secure_cookies,
                     session_days,
                 ))
-                .wrap(whisper_rest::fallback::json_errors())
+                .wrap(whisper_http::fallback::json_errors())
                 .wrap(actix_web::middleware::from_fn(log_request))
                 .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
+use whisper_http::routes;
 use whisper_wire::accounts::{EmailRequest, OtpRequest, RegisterRequest, TokensBody};
 
 /// A signed-in benchmark user.
@@ -81,21 +82,30 @@ async fn settled_step() -> anyhow::Result<u64> {
 impl SignUp<'_> {
     /// Registers and signs in user number `n`.
     pub async fn user(&self, n: usize) -> anyhow::Result<BenchUser> {
-        let api = format!("{}/api/v1/user", self.url);
         let email = format!("bench-{}-{n}@example.org", self.run);
         let client = client()?;
         let register = RegisterRequest {
             email: email.clone(),
             username: None,
         };
-        post(&client, format!("{api}/register/"), Some(&register)).await?;
+        post(
+            &client,
+            format!("{}{}", self.url, routes::REGISTER),
+            Some(&register),
+        )
+        .await?;
         let link = self.verification_link(&email).await?;
         let path = url::Url::parse(&link)?.path().to_owned();
         let nobody = None::<&()>;
         post(&client, format!("{}{path}", self.url), nobody).await?;
-        post(&client, format!("{api}/totp-device/create/"), nobody).await?;
+        post(
+            &client,
+            format!("{}{}", self.url, routes::TOTP_DEVICE_CREATE),
+            nobody,
+        )
+        .await?;
         let png = client
-            .post(format!("{api}/qr-code/"))
+            .post(format!("{}{}", self.url, routes::QR_CODE))
             .send()
             .await?
             .bytes()
@@ -105,17 +115,22 @@ impl SignUp<'_> {
         let code = |step: u64| totp.generate(step * 30).to_string();
         post(
             &client,
-            format!("{api}/totp-device/verify/"),
+            format!("{}{}", self.url, routes::TOTP_DEVICE_VERIFY),
             Some(&otp(code(step - 1))),
         )
         .await?;
         let login = EmailRequest {
             email: email.clone(),
         };
-        post(&client, format!("{api}/login/"), Some(&login)).await?;
+        post(
+            &client,
+            format!("{}{}", self.url, routes::LOGIN),
+            Some(&login),
+        )
+        .await?;
         let tokens = post(
             &client,
-            format!("{api}/totp/verify/"),
+            format!("{}{}", self.url, routes::TOTP_VERIFY),
             Some(&otp(code(step))),
         )
         .await?;

@@ -14,6 +14,7 @@ use crate::accounts::BenchUser;
 use crate::process::cpu_seconds;
 use crate::report::{Latencies, round};
 use crate::socket;
+use whisper_http::routes;
 
 /// `join`: every member connects to the room at once; until all are in and the room is
 /// quiet.
@@ -94,7 +95,10 @@ pub async fn history(
     seconds: u64,
 ) -> anyhow::Result<Map<String, Value>> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let page = format!("{url}/api/v1/chat/home/{room}/?page_size=10");
+    let page = format!(
+        "{url}{}?page_size=10",
+        routes::path(routes::ROOM_HOME, &[room])
+    );
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
         let client = reqwest::Client::builder().tcp_nodelay(true).build()?;
@@ -190,7 +194,7 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let login = client
-        .post(format!("{url}/api/v1/user/login/"))
+        .post(format!("{url}{}", routes::LOGIN))
         .json(&EmailRequest {
             email: user.email.clone(),
         })
@@ -201,7 +205,7 @@ async fn sign_in(url: &str, user: &BenchUser, step: u64) -> anyhow::Result<()> {
     }
     let code = user.totp.generate(step * 30).to_string();
     let tokens = client
-        .post(format!("{url}/api/v1/user/totp/verify/"))
+        .post(format!("{url}{}", routes::TOTP_VERIFY))
         .json(&OtpRequest {
             otp_token: code,
             username: None,

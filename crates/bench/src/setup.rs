@@ -6,6 +6,7 @@ use whisper_wire::{NewRoomRequest, RoomBody, ServerEvent};
 
 use crate::accounts::{BenchUser, SignUp};
 use crate::socket;
+use whisper_http::routes;
 
 /// How many sign-ups or room creations are in flight at once.
 const IN_FLIGHT: usize = 8;
@@ -43,7 +44,7 @@ async fn create_room(url: &str, users: &[BenchUser], name: String) -> anyhow::Re
         user_ids: others.iter().map(|u| u.id.clone()).collect(),
     };
     let response = reqwest::Client::new()
-        .post(format!("{url}/api/v1/chat/room-list/"))
+        .post(format!("{url}{}", routes::ROOM_LIST))
         .bearer_auth(&creator.access)
         .json(&request)
         .send()

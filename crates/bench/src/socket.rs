@@ -10,6 +10,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use whisper_http::routes;
 use whisper_wire::{ClientCommand, ServerEvent};
 
 type Socket = WebSocketStream<TcpStream>;
@@ -32,7 +33,8 @@ pub async fn connect(
     source: Option<IpAddr>,
 ) -> anyhow::Result<(Sender, Receiver)> {
     let ws_base = base.replacen("http", "ws", 1);
-    let mut request = format!("{ws_base}/ws/chat/{room}/").into_client_request()?;
+    let mut request =
+        format!("{ws_base}{}", routes::path(routes::CHAT_SOCKET, &[room])).into_client_request()?;
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {access}").parse()?);

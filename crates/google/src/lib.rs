@@ -43,7 +43,7 @@ pub struct GoogleConfig {
     pub token_url: Url,
     /// Where the signed-in person is described.
     pub userinfo_url: Url,
-    /// `<public URL>/api/v1/user/social/complete/google-oauth2/`, registered with Google.
+    /// The public URL's social completion route for [`BACKEND`], registered with Google.
     pub redirect_url: Url,
     /// The longest any one call may take.
     pub timeout: Duration,

@@ -7,11 +7,11 @@ use actix_web::http::Method;
 use actix_web::{HttpResponse, ResponseError, web};
 use async_trait::async_trait;
 use whisper_domain::DomainError;
+use whisper_http::ApiError;
+use whisper_http::fallback::method_not_allowed;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::health::HealthStatus;
-
-use crate::errors::ApiError;
-use crate::fallback::method_not_allowed;
 
 /// A backing service the server needs to do its work (PostgreSQL, Redis).
 #[async_trait]
@@ -49,7 +49,7 @@ impl Readiness {
 /// The process is running. HEAD answers the same, without a body.
 #[utoipa::path(
     get,
-    path = "/health/live",
+    path = routes::HEALTH_LIVE,
     operation_id = "health_live",
     tag = "health",
     summary = "Liveness",
@@ -69,7 +69,7 @@ async fn live() -> HttpResponse {
 // response so request logging does not report an error on every probe.
 #[utoipa::path(
     get,
-    path = "/health/ready",
+    path = routes::HEALTH_READY,
     operation_id = "health_ready",
     tag = "health",
     summary = "Readiness",
@@ -92,13 +92,13 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
 /// Mounts `/health/live` and `/health/ready`; needs `web::Data<Readiness>` in app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/health/live")
+        web::resource(routes::HEALTH_LIVE)
             .route(web::get().to(live))
             .route(web::head().to(live))
             .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
     )
     .service(
-        web::resource("/health/ready")
+        web::resource(routes::HEALTH_READY)
             .route(web::get().to(ready))
             .route(web::head().to(ready))
             .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),

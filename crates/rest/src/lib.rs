@@ -1,45 +1,31 @@
-//! Whisper's REST adapter: actix-web handlers, the error shape of API.md, and health.
+//! Whisper's REST adapter: actix-web handlers, sessions, the OpenAPI document, pages and health.
 //!
 //! The app mounts everything with [`configure`] and wraps the app in
-//! [`fallback::json_errors`]:
+//! [`whisper_http::fallback::json_errors`]:
 //!
 //! ```ignore
 //! App::new()
-//!     .wrap(whisper_rest::fallback::json_errors())
+//!     .wrap(whisper_http::fallback::json_errors())
 //!     .configure(|cfg| whisper_rest::configure(cfg, readiness.clone()))
 //! ```
 
 pub mod accounts;
-pub mod auth;
 pub mod chat;
-pub mod codes;
-#[cfg(test)]
-mod codes_tests;
-pub mod errors;
-pub mod fallback;
 pub mod health;
-pub mod input;
-pub mod links;
 pub mod openapi;
 pub mod pages;
 pub mod qr_code;
-pub mod rate_limit;
 pub mod session;
 
 use actix_web::web;
+use whisper_http::{fallback, input};
 
-pub use errors::{ApiError, error_response};
 pub use health::{Readiness, ReadinessProbe};
-pub use links::PublicLinks;
-
-/// The address people reach the server at (`WHISPER_PUBLIC_URL`), without a trailing
-/// slash; absolute links (media, older pages) start with it.
-#[derive(Debug, Clone)]
-pub struct PublicUrl(pub String);
 
 /// Mounts every route, the extractor configuration and the JSON 404 default service.
 /// The accounts routes need `web::Data<whisper_domain::Accounts>` and
-/// `web::Data<rate_limit::RateLimits>` in the app, and [`session::session_middleware`].
+/// `web::Data<whisper_http::limits::RateLimits>` in the app, and
+/// [`session::session_middleware`].
 pub fn configure(cfg: &mut web::ServiceConfig, readiness: web::Data<Readiness>) {
     cfg.app_data(readiness)
         .app_data(input::json_config())

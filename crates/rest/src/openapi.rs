@@ -1,11 +1,12 @@
 //! The OpenAPI 3 document of the REST API, generated from the handlers' `#[utoipa::path]`
-//! annotations, served as JSON at `/api/v1/schema/`, and the Swagger UI docs page at
-//! `/api/v1/docs/`. Swagger UI is compiled into the binary (`utoipa-swagger-ui` with its
+//! annotations, served as JSON at [`routes::SCHEMA`], and the Swagger UI docs page at
+//! [`routes::DOCS`]. Swagger UI is compiled into the binary (`utoipa-swagger-ui` with its
 //! `vendored` feature): nothing is downloaded at build time or when the page is viewed.
 //!
-//! Adding an endpoint to the document: annotate the handler with `#[utoipa::path(...)]`
-//! (full path, method, `tag`, every response including the errors with
-//! [`ErrorBody`](whisper_wire::ErrorBody), and the reusable responses of this module), then
+//! Adding an endpoint to the document: add its path to the route table
+//! (`whisper_http::routes`), annotate the handler with `#[utoipa::path(...)]`
+//! (`path = routes::X`, method, `tag`, every response including the errors with
+//! [`ErrorBody`], and the reusable responses of this module), then
 //! list it in `paths(...)` of [`ApiDoc`] below (its module must be visible from here, e.g.
 //! `pub(crate) mod rooms;`). Give it an `operation_id` unique in the document (the tests
 //! check), `security(("bearer" = []))` when it needs the access token. Its request and
@@ -25,16 +26,10 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToResponse};
-
+use whisper_http::error_response;
+use whisper_http::fallback::{method_not_allowed, not_found};
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
-
-use crate::errors::error_response;
-use crate::fallback::{method_not_allowed, not_found};
-
-/// Where the OpenAPI document is served.
-pub const SCHEMA_PATH: &str = "/api/v1/schema/";
-/// Where the docs page is served.
-pub const DOCS_PATH: &str = "/api/v1/docs/";
 
 /// Name of the Bearer access token security scheme; use it in `security(("bearer" = []))`.
 pub const BEARER: &str = "bearer";
@@ -46,16 +41,19 @@ pub const SESSION: &str = "session";
 #[openapi(
     info(
         title = "Whisper",
-        description = "The REST API of Whisper, a chat server. Errors always have the shape \
-            `{\"code\", \"detail\", \"fields\"?}` (schema `ErrorBody`). Real-time chat runs over \
-            the WebSocket `/ws/chat/{room_id}/`, which this document does not describe.",
+        description = format!(
+            "The REST API of Whisper, a chat server. Errors always have the shape \
+            `{{\"code\", \"detail\", \"fields\"?}}` (schema `ErrorBody`). Real-time chat runs \
+            over the WebSocket `{}`, which this document does not describe.",
+            routes::CHAT_SOCKET
+        ),
         license(name = "MIT", identifier = "MIT"),
     ),
     paths(
         // Health.
         crate::health::live,
         crate::health::ready,
-        // Users and authentication: /api/v1/user/.
+        // Users and authentication: the `user/` routes.
         crate::accounts::registration::register,
         crate::accounts::registration::begin_verification,
         crate::accounts::registration::complete_verification,
@@ -73,7 +71,7 @@ pub const SESSION: &str = "session";
         crate::accounts::profile::user_list,
         crate::accounts::social::begin,
         crate::accounts::social::complete,
-        // Rooms, messages and media: /api/v1/chat/. Add their handlers here.
+        // Rooms, messages and media: the `chat/` routes. Add their handlers here.
         crate::chat::rooms::list,
         crate::chat::rooms::create,
         crate::chat::rooms::add_members,
@@ -207,7 +205,7 @@ static SCHEMA_JSON: LazyLock<Result<String, String>> =
 /// another host), and operations filterable.
 static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyLock::new(|| {
     Arc::new(
-        utoipa_swagger_ui::Config::new([SCHEMA_PATH])
+        utoipa_swagger_ui::Config::new([routes::SCHEMA])
             .validator_url("none")
             .filter(true)
             .try_it_out_enabled(false)
@@ -215,7 +213,7 @@ static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyL
     )
 });
 
-/// GET `/api/v1/schema/`: the OpenAPI document.
+/// GET [`routes::SCHEMA`]: the OpenAPI document.
 async fn schema() -> HttpResponse {
     match SCHEMA_JSON.as_ref() {
         Ok(json) => HttpResponse::Ok()
@@ -232,7 +230,7 @@ async fn schema() -> HttpResponse {
     }
 }
 
-/// GET `/api/v1/docs/<file>`: Swagger UI's page (empty `<file>`) and its assets.
+/// GET [`routes::DOCS`]`<file>`: Swagger UI's page (empty `<file>`) and its assets.
 async fn docs(file: web::Path<String>) -> HttpResponse {
     match utoipa_swagger_ui::serve(&file, SWAGGER_CONFIG.clone()) {
         Ok(Some(file)) => {
@@ -257,29 +255,29 @@ async fn docs(file: web::Path<String>) -> HttpResponse {
     }
 }
 
-/// `/api/v1/docs` without its slash: the page's relative asset links need the slash.
+/// The docs page without its trailing slash: the page's relative asset links need the slash.
 async fn docs_without_slash() -> HttpResponse {
     HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, HeaderValue::from_static(DOCS_PATH)))
+        .insert_header((header::LOCATION, HeaderValue::from_static(routes::DOCS)))
         .finish()
 }
 
-/// Mounts `/api/v1/schema/` and `/api/v1/docs/`; other methods are a JSON 405.
+/// Mounts the document and the docs page; other methods are a JSON 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(SCHEMA_PATH)
+        web::resource(routes::SCHEMA)
             .route(web::get().to(schema))
             .route(web::head().to(schema))
             .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
     )
     .service(
-        web::resource("/api/v1/docs")
+        web::resource(routes::DOCS.trim_end_matches('/'))
             .route(web::get().to(docs_without_slash))
             .route(web::head().to(docs_without_slash))
             .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
     )
     .service(
-        web::resource("/api/v1/docs/{file:.*}")
+        web::resource(format!("{}{{file:.*}}", routes::DOCS))
             .route(web::get().to(docs))
             .route(web::head().to(docs))
             .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
@@ -295,7 +293,7 @@ mod tests {
 
     use super::*;
     use crate::Readiness;
-    use crate::fallback::json_errors;
+    use whisper_http::fallback::json_errors;
 
     const HTTP_METHODS: [&str; 8] = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -316,7 +314,7 @@ mod tests {
 
     async fn served_document() -> Value {
         let app = app!();
-        let request = test::TestRequest::get().uri(SCHEMA_PATH).to_request();
+        let request = test::TestRequest::get().uri(routes::SCHEMA).to_request();
         let response = test::call_service(&app, request).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
@@ -375,33 +373,30 @@ mod tests {
         assert_eq!(document["info"]["title"], "Whisper");
 
         let expected: [(&str, &[&str]); 24] = [
-            ("/health/live", &["get"]),
-            ("/health/ready", &["get"]),
-            ("/api/v1/user/register/", &["post"]),
-            ("/api/v1/user/verify-email/begin/", &["post"]),
-            (
-                "/api/v1/user/verify-email/complete/{token}/",
-                &["get", "post"],
-            ),
-            ("/api/v1/user/totp-device/create/", &["post"]),
-            ("/api/v1/user/qr-code/", &["post"]),
-            ("/api/v1/user/totp-device/verify/", &["post"]),
-            ("/api/v1/user/login/", &["post"]),
-            ("/api/v1/user/totp/verify/", &["get", "post"]),
-            ("/api/v1/user/refresh/", &["post"]),
-            ("/api/v1/user/logout/", &["post"]),
-            ("/api/v1/user/me/", &["get", "patch"]),
-            ("/api/v1/user/user-list/", &["get"]),
-            ("/api/v1/user/social/begin/{backend}/", &["get"]),
-            ("/api/v1/user/social/complete/{backend}/", &["get"]),
-            ("/api/v1/chat/room-list/", &["get", "post"]),
-            ("/api/v1/chat/room/{room_id}/users/", &["post"]),
-            ("/api/v1/chat/room/{room_id}/users/{user_id}/", &["delete"]),
-            ("/api/v1/chat/home/{room_id}/", &["get"]),
-            ("/api/v1/chat/media/{message_id}/", &["get"]),
+            (routes::HEALTH_LIVE, &["get"]),
+            (routes::HEALTH_READY, &["get"]),
+            (routes::REGISTER, &["post"]),
+            (routes::VERIFY_EMAIL_BEGIN, &["post"]),
+            (routes::VERIFY_EMAIL_COMPLETE, &["get", "post"]),
+            (routes::TOTP_DEVICE_CREATE, &["post"]),
+            (routes::QR_CODE, &["post"]),
+            (routes::TOTP_DEVICE_VERIFY, &["post"]),
+            (routes::LOGIN, &["post"]),
+            (routes::TOTP_VERIFY, &["get", "post"]),
+            (routes::REFRESH, &["post"]),
+            (routes::LOGOUT, &["post"]),
+            (routes::ME, &["get", "patch"]),
+            (routes::USER_LIST, &["get"]),
+            (routes::SOCIAL_BEGIN, &["get"]),
+            (routes::SOCIAL_COMPLETE, &["get"]),
+            (routes::ROOM_LIST, &["get", "post"]),
+            (routes::ROOM_MEMBERS, &["post"]),
+            (routes::ROOM_MEMBER, &["delete"]),
+            (routes::ROOM_HOME, &["get"]),
+            (routes::MEDIA, &["get"]),
             // Not in the document itself: checked absent below.
-            ("/api/v1/schema/", &[]),
-            ("/api/v1/docs/", &[]),
+            (routes::SCHEMA, &[]),
+            (routes::DOCS, &[]),
             ("/api/v1/docs/{file}", &[]),
         ];
         let documented = operations(&document);
@@ -421,7 +416,7 @@ mod tests {
         let paths = &document["paths"];
         let op = |path: &str, method: &str| paths[path][method].clone();
 
-        let register = op("/api/v1/user/register/", "post");
+        let register = op(routes::REGISTER, "post");
         assert_eq!(register["tags"][0], "users");
         assert_eq!(
             register["requestBody"]["content"]["application/json"]["schema"]["$ref"],
@@ -435,12 +430,12 @@ mod tests {
             assert!(register["responses"].get(status).is_some(), "{status}");
         }
 
-        let qr = op("/api/v1/user/qr-code/", "post");
+        let qr = op(routes::QR_CODE, "post");
         let png = qr["responses"]["200"]["content"]
             .as_object()
             .expect("content");
         assert_eq!(png.keys().collect::<Vec<_>>(), ["image/png"]);
-        let page = op("/api/v1/user/verify-email/complete/{token}/", "get");
+        let page = op(routes::VERIFY_EMAIL_COMPLETE, "get");
         assert!(
             page["responses"]["200"]["content"]
                 .get("text/html")
@@ -449,13 +444,13 @@ mod tests {
         assert_eq!(page["parameters"][0]["name"], "token");
         assert_eq!(page["parameters"][0]["in"], "path");
 
-        let login = op("/api/v1/user/login/", "post");
+        let login = op(routes::LOGIN, "post");
         assert!(
             login["responses"]["303"]["headers"]
                 .get("Location")
                 .is_some()
         );
-        let social = op("/api/v1/user/social/complete/{backend}/", "get");
+        let social = op(routes::SOCIAL_COMPLETE, "get");
         for status in ["201", "303", "400", "401", "403", "404", "502"] {
             assert!(social["responses"].get(status).is_some(), "{status}");
         }
@@ -466,29 +461,25 @@ mod tests {
             .filter_map(|p| p["name"].as_str())
             .collect();
         assert_eq!(names, BTreeSet::from(["backend", "code", "state", "error"]));
-        let begin = op("/api/v1/user/social/begin/{backend}/", "get");
+        let begin = op(routes::SOCIAL_BEGIN, "get");
         assert!(
             begin["responses"]["302"]["headers"]
                 .get("Location")
                 .is_some()
         );
-        let users = op("/api/v1/user/user-list/", "get");
+        let users = op(routes::USER_LIST, "get");
         assert_eq!(users["parameters"][0]["name"], "search");
         assert_eq!(users["parameters"][0]["in"], "query");
 
         assert_eq!(
-            op("/api/v1/user/me/", "get")["security"],
+            op(routes::ME, "get")["security"],
             serde_json::json!([{"bearer": []}])
         );
         assert_eq!(
-            op("/api/v1/user/totp/verify/", "post")["security"],
+            op(routes::TOTP_VERIFY, "post")["security"],
             serde_json::json!([{"session": []}])
         );
-        assert!(
-            op("/api/v1/user/register/", "post")
-                .get("security")
-                .is_none()
-        );
+        assert!(op(routes::REGISTER, "post").get("security").is_none());
     }
 
     #[actix_web::test]
@@ -608,7 +599,7 @@ mod tests {
     #[actix_web::test]
     async fn the_docs_page_is_html_that_loads_everything_from_this_server() {
         let app = app!();
-        let request = test::TestRequest::get().uri(DOCS_PATH).to_request();
+        let request = test::TestRequest::get().uri(routes::DOCS).to_request();
         let response = test::call_service(&app, request).await;
         assert_eq!(response.status(), StatusCode::OK);
         let content_type = response.headers().get(header::CONTENT_TYPE).unwrap();
@@ -627,7 +618,7 @@ mod tests {
         assert!(assets.len() >= 3, "{assets:?}");
         for asset in assets {
             assert!(!asset.contains(':'), "not relative: {asset}");
-            let uri = format!("{DOCS_PATH}{}", asset.trim_start_matches("./"));
+            let uri = format!("{}{}", routes::DOCS, asset.trim_start_matches("./"));
             let request = test::TestRequest::get().uri(&uri).to_request();
             let response = test::call_service(&app, request).await;
             assert_eq!(response.status(), StatusCode::OK, "{uri}");
@@ -640,7 +631,7 @@ mod tests {
         let script =
             String::from_utf8(test::call_and_read_body(&app, request).await.to_vec()).unwrap();
         assert!(
-            script.contains(&format!("\"url\": \"{SCHEMA_PATH}\"")),
+            script.contains(&format!("\"url\": \"{}\"", routes::SCHEMA)),
             "{script}"
         );
         assert!(script.contains("\"validatorUrl\": \"none\""), "{script}");
@@ -650,7 +641,7 @@ mod tests {
     #[actix_web::test]
     async fn docs_and_schema_refuse_other_methods_and_unknown_files_in_json() {
         let app = app!();
-        for uri in [SCHEMA_PATH, DOCS_PATH, "/api/v1/docs/index.css"] {
+        for uri in [routes::SCHEMA, routes::DOCS, "/api/v1/docs/index.css"] {
             let request = test::TestRequest::post().uri(uri).to_request();
             let response = test::call_service(&app, request).await;
             assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
@@ -670,6 +661,9 @@ mod tests {
         let request = test::TestRequest::get().uri("/api/v1/docs").to_request();
         let response = test::call_service(&app, request).await;
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
-        assert_eq!(response.headers().get(header::LOCATION).unwrap(), DOCS_PATH);
+        assert_eq!(
+            response.headers().get(header::LOCATION).unwrap(),
+            routes::DOCS
+        );
     }
 }

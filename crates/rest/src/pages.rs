@@ -8,10 +8,8 @@ use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
 use tera::{Context, Tera};
 use whisper_domain::{DomainError, Message, Room, User};
-
+use whisper_http::{PublicUrl, routes};
 use whisper_wire::MessageBody;
-
-use crate::chat::media::media_url;
 
 const VERIFY_EMAIL: &str = "verify_email.html";
 const ROOM: &str = "room.html";
@@ -95,7 +93,7 @@ pub struct RoomPage<'a> {
     /// `?cursor=…` of the older page, if any.
     pub older_query: Option<&'a str>,
     /// The public base URL, for media links.
-    pub public_url: &'a str,
+    pub public_url: &'a PublicUrl,
 }
 
 #[derive(Serialize)]
@@ -123,6 +121,10 @@ struct MessageView {
 pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse, DomainError> {
     let mut context = Context::new();
     context.insert("room_id", page.room.id.as_str());
+    context.insert(
+        "socket_path",
+        &routes::path(routes::CHAT_SOCKET, &[page.room.id.as_str()]),
+    );
     context.insert("room_name", page.room.name.as_str());
     context.insert("viewer", page.viewer.username.as_str());
     let members: Vec<MemberView<'_>> = page
@@ -139,7 +141,7 @@ pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse
         .iter()
         .rev()
         .map(|message| {
-            let body = MessageBody::new(message, |id| media_url(page.public_url, id));
+            let body = MessageBody::new(message, |id| page.public_url.media(id));
             MessageView {
                 mine: message.sender == page.viewer.id,
                 id: body.id,

@@ -2,16 +2,18 @@
 //! connection's queue, so sending never waits for a slow reader and vice versa.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
+use whisper_domain::ports::Clock;
 use whisper_domain::{
     Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, Missing, RoomId,
     User,
 };
-use whisper_rest::rate_limit::TokenBucket;
+use whisper_http::PublicUrl;
+use whisper_http::limits::TokenBucket;
 
 use crate::frames::{
     Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
@@ -39,7 +41,9 @@ pub struct Connection {
     /// Tunables.
     pub settings: WsSettings,
     /// For media URLs in replayed messages.
-    pub public_url: String,
+    pub public_url: PublicUrl,
+    /// The time, for the send rate.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Connection {
@@ -64,7 +68,7 @@ impl Connection {
         let mut limiter = self
             .settings
             .send_rate
-            .map(|(rate, burst)| TokenBucket::new(burst, f64::from(rate.max(1)), Instant::now()));
+            .map(|(rate, burst)| TokenBucket::new(burst, f64::from(rate.max(1)), self.clock.now()));
         let mut pings = tokio::time::interval(self.settings.ping_interval);
         pings.tick().await;
         let mut revocation = tokio::time::interval(self.settings.revocation_check);
@@ -178,7 +182,7 @@ impl Connection {
             Err(error) => return refuse(&error),
         };
         if let Some(bucket) = limiter
-            && bucket.take(Instant::now()).is_err()
+            && bucket.take(self.clock.now()).is_err()
         {
             return refuse(&FrameError {
                 code: "rate_limited",

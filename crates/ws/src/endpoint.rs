@@ -1,4 +1,4 @@
-//! `GET /ws/chat/<room_id>/`: authentication and membership are checked before the
+//! GET [`routes::CHAT_SOCKET`]: authentication and membership are checked before the
 //! upgrade (401/403/404 in the error shape), then the socket is served.
 
 use std::sync::Arc;
@@ -6,10 +6,12 @@ use std::sync::Arc;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use whisper_domain::ports::Clock;
 use whisper_domain::{Accounts, Chat, Rooms};
-use whisper_rest::ApiError;
-use whisper_rest::auth::{AuthenticatedUser, Viewer, bearer_token};
-use whisper_rest::chat::rooms::room_id;
+use whisper_http::auth::{AuthenticatedUser, Viewer, bearer_token};
+use whisper_http::fallback::method_not_allowed;
+use whisper_http::path_ids::room_id;
+use whisper_http::{ApiError, PublicUrl, routes};
 
 use crate::connection::Connection;
 use crate::hub::Hub;
@@ -34,23 +36,23 @@ pub struct SocketServices {
     /// Tunables.
     pub settings: WsSettings,
     /// `WHISPER_PUBLIC_URL`, for the `Origin` check and media URLs.
-    pub public_url: String,
+    pub public_url: PublicUrl,
+    /// The time, for the per-connection send rate.
+    pub clock: Arc<dyn Clock>,
 }
 
-/// Mounts `/ws/chat/{room_id}/`; needs `web::Data<SocketServices>`, `web::Data<Rooms>`
-/// and `web::Data<Accounts>`.
+/// Mounts the chat socket; needs `web::Data<SocketServices>`, `web::Data<Rooms>` and
+/// `web::Data<Accounts>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/ws/chat/{room_id}/")
+        web::resource(routes::CHAT_SOCKET)
             .route(web::get().to(chat_socket))
-            .default_service(whisper_rest::fallback::method_not_allowed(&[
-                actix_web::http::Method::GET,
-            ])),
+            .default_service(method_not_allowed(&[actix_web::http::Method::GET])),
     );
 }
 
 /// Whether a browser's `Origin` is this server's own (cookie authentication only).
-fn same_origin(request: &HttpRequest, public_url: &str) -> bool {
+fn same_origin(request: &HttpRequest, public_url: &PublicUrl) -> bool {
     let Some(origin) = request
         .headers()
         .get(header::ORIGIN)
@@ -60,12 +62,12 @@ fn same_origin(request: &HttpRequest, public_url: &str) -> bool {
     };
     let origin = origin.trim_end_matches('/');
     let host = request.connection_info().host().to_owned();
-    origin == public_url.trim_end_matches('/')
+    origin == public_url.as_str()
         || origin == format!("http://{host}")
         || origin == format!("https://{host}")
 }
 
-/// GET `/ws/chat/<room_id>/`.
+/// GET [`routes::CHAT_SOCKET`].
 pub async fn chat_socket(
     request: HttpRequest,
     body: web::Payload,
@@ -115,6 +117,7 @@ pub async fn chat_socket(
         since: query.into_inner().since,
         settings: services.settings,
         public_url: services.public_url.clone(),
+        clock: services.clock.clone(),
     };
     actix_web::rt::spawn(connection.run(session, stream));
     Ok(response)

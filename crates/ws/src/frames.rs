@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 use whisper_domain::{DomainError, Field, MediaKind, Message, MessageId};
-use whisper_rest::codes::{clash_code, credential_code, denial_code, missing_code, rejection_code};
+use whisper_http::PublicUrl;
+use whisper_http::codes::{clash_code, credential_code, denial_code, missing_code, rejection_code};
 use whisper_wire::{
     ClientCommand, MediaCommand, MediaReply, MediaUpload, MessageBody, MessageEvent, ServerEvent,
     TextMessage, TextReply, TypingNotice, TypingState,
@@ -308,12 +309,10 @@ fn to_json(event: &ServerEvent) -> String {
     serde_json::to_string(event).unwrap_or_default()
 }
 
-/// The message object of `message`, its media under `public_url` (as the REST
-/// `media/<message_id>/` route serves it).
-pub fn message_body(message: &Message, public_url: &str) -> MessageBody {
-    MessageBody::new(message, |id| {
-        format!("{public_url}/api/v1/chat/media/{id}/")
-    })
+/// The message object of `message`, its media under `public_url` (where the REST media
+/// route serves it).
+pub fn message_body(message: &Message, public_url: &PublicUrl) -> MessageBody {
+    MessageBody::new(message, |id| public_url.media(id))
 }
 
 /// `chat.message`, with `client_id` only on the sender's copy.

@@ -12,6 +12,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 use whisper_domain::ports::{EventSource, Presence};
 use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
+use whisper_http::PublicUrl;
 
 use crate::frames::{active_frame, message_body, message_frame, notification_frame, typing_frame};
 use crate::settings::WsSettings;
@@ -90,7 +91,7 @@ struct State {
 pub struct Hub {
     state: Mutex<State>,
     settings: WsSettings,
-    public_url: String,
+    public_url: PublicUrl,
     presence: Arc<dyn Presence>,
 }
 
@@ -120,7 +121,7 @@ impl Hub {
         events: &dyn EventSource,
         presence: Arc<dyn Presence>,
         settings: WsSettings,
-        public_url: String,
+        public_url: PublicUrl,
     ) -> Arc<Self> {
         let hub = Arc::new(Self {
             state: Mutex::new(State::default()),

@@ -50,7 +50,12 @@ fn start(members: usize, queue_capacity: usize) -> Started {
         active_every: Duration::from_millis(250),
         ..WsSettings::default()
     };
-    let hub = Hub::start(&events, Arc::new(presence), settings, "http://x".into());
+    let hub = Hub::start(
+        &events,
+        Arc::new(presence),
+        settings,
+        PublicUrl::new("http://x"),
+    );
     Started {
         hub,
         told,

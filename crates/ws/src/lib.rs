@@ -1,4 +1,4 @@
-//! Whisper's WebSocket adapter: `/ws/chat/<room_id>/` with actix-ws, the frame codec, one
+//! Whisper's WebSocket adapter: the chat socket (`whisper_http::routes::CHAT_SOCKET`) with actix-ws, the frame codec, one
 //! reader and one writer task per connection, and the in-process hub that fans room events
 //! out to connections through bounded queues.
 

@@ -4,35 +4,31 @@ use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use whisper_domain::{Accounts, Credential, DomainError, Email, Username};
-
+use whisper_http::ApiError;
+use whisper_http::auth::AuthenticatedUser;
+use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{
     EmailRequest, NextStepBody, NoticeBody, OtpRequest, RefreshRequest, TokensBody,
 };
 
-use super::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
-use crate::auth::AuthenticatedUser;
-use crate::errors::ApiError;
-use crate::rate_limit::AnonymousCaller;
-
-/// Where the second login step happens.
-pub const TOTP_STEP: &str = "/api/v1/user/totp/verify/";
-
 /// The 303 to the TOTP step, with the email kept in the session (also used by social sign-in).
 pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpResponse, ApiError> {
     remember_email(session, email)?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, TOTP_STEP))
+        .insert_header((header::LOCATION, routes::TOTP_VERIFY))
         .json(NextStepBody {
             message: "Enter the code from your authenticator app.".to_owned(),
-            next: TOTP_STEP.to_owned(),
+            next: routes::TOTP_VERIFY.to_owned(),
         }))
 }
 
 /// POST `login/`: first step, by email.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/login/",
+    path = routes::LOGIN,
     operation_id = "user_login",
     tag = "users",
     summary = "Log in, first step",
@@ -42,7 +38,7 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
     responses(
         (status = 303, description = "See Other: POST the code to `totp/verify/`.",
             body = NextStepBody,
-            headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
+            headers(("Location" = String, description = "The second login step, `totp/verify/`."))),
         (status = 400, description = "`invalid_input` or `invalid_json`.", body = ErrorBody),
         (status = 403, description = "`email_not_verified` or `totp_setup_required`.",
             body = ErrorBody),
@@ -68,7 +64,7 @@ pub async fn login(
 /// GET `totp/verify/`: says what to send.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/totp/verify/",
+    path = routes::TOTP_VERIFY,
     operation_id = "user_totp_instructions",
     tag = "users",
     summary = "What to send to log in",
@@ -86,7 +82,7 @@ pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
 /// POST `totp/verify/`: second step; opens a session.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/totp/verify/",
+    path = routes::TOTP_VERIFY,
     operation_id = "user_totp_verify",
     tag = "users",
     summary = "Log in, second step",
@@ -134,7 +130,7 @@ fn invalid_refresh() -> ApiError {
 /// POST `refresh/`: new tokens for the body's refresh token, else the session's.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/refresh/",
+    path = routes::REFRESH,
     operation_id = "user_refresh",
     tag = "users",
     summary = "Renew the tokens",
@@ -185,7 +181,7 @@ pub async fn refresh(
 /// POST `logout/`: revokes the access token and its refresh family, clears the session.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/logout/",
+    path = routes::LOGOUT,
     operation_id = "user_logout",
     tag = "users",
     summary = "Log out",

@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use whisper_domain::{Accounts, Username};
+use whisper_http::ApiError;
+use whisper_http::auth::AuthenticatedUser;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{ProfileBody, RenameRequest, UserSummary};
-
-use crate::auth::AuthenticatedUser;
-use crate::errors::ApiError;
 
 /// `?search=<prefix>`
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,7 +23,7 @@ pub struct SearchQuery {
 /// GET `me/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/me/",
+    path = routes::ME,
     operation_id = "user_me",
     tag = "users",
     summary = "The caller's account",
@@ -43,7 +43,7 @@ pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
 /// PATCH `me/`: a new username, chosen by the person.
 #[utoipa::path(
     patch,
-    path = "/api/v1/user/me/",
+    path = routes::ME,
     operation_id = "user_me_update",
     tag = "users",
     summary = "Change the username",
@@ -75,7 +75,7 @@ pub async fn rename(
 /// GET `user-list/?search=<prefix>`: accounts whose username starts with the prefix.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/user-list/",
+    path = routes::USER_LIST,
     operation_id = "user_list",
     tag = "users",
     summary = "Find users",

@@ -4,20 +4,20 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
-
+use whisper_http::ApiError;
+use whisper_http::flow::remember_email;
+use whisper_http::input::both;
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{AccountBody, EmailRequest, NoticeBody, RegisterRequest};
 
-use super::flow::remember_email;
-use crate::errors::ApiError;
-use crate::input::both;
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
-use crate::rate_limit::AnonymousCaller;
 
 /// POST `register/`: a new unverified account, and a verification email on its way.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/register/",
+    path = routes::REGISTER,
     operation_id = "user_register",
     tag = "users",
     summary = "Create an account",
@@ -55,7 +55,7 @@ pub async fn register(
 /// POST `verify-email/begin/`: a fresh verification link.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/verify-email/begin/",
+    path = routes::VERIFY_EMAIL_BEGIN,
     operation_id = "user_verify_email_begin",
     tag = "users",
     summary = "Send a new verification email",
@@ -89,7 +89,7 @@ pub async fn begin_verification(
 /// A browser (preferring HTML) gets a page saying how it went instead of JSON.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/verify-email/complete/{token}/",
+    path = routes::VERIFY_EMAIL_COMPLETE,
     operation_id = "user_verify_email_complete",
     tag = "users",
     summary = "Verify the email",
@@ -146,7 +146,7 @@ pub async fn complete_verification(
 /// scanners prefetching links consume nothing.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/verify-email/complete/{token}/",
+    path = routes::VERIFY_EMAIL_COMPLETE,
     operation_id = "user_verify_email_page",
     tag = "users",
     summary = "The page of the emailed link",

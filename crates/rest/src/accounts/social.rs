@@ -12,13 +12,14 @@ use utoipa::IntoParams;
 use whisper_domain::{
     Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep,
 };
+use whisper_http::ApiError;
+use whisper_http::flow::{remember_email, session_failure};
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{NewAccountBody, NextStepBody};
 
-use super::flow::{remember_email, session_failure};
 use super::login::continue_with_totp;
-use crate::errors::ApiError;
-use crate::rate_limit::AnonymousCaller;
 
 const PENDING: &str = "social";
 
@@ -71,7 +72,7 @@ fn invalid_state() -> ApiError {
 /// GET `social/begin/<backend>/`: 302 to the provider.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/social/begin/{backend}/",
+    path = routes::SOCIAL_BEGIN,
     operation_id = "user_social_begin",
     tag = "users",
     summary = "Sign in with a provider",
@@ -109,7 +110,7 @@ pub async fn begin(
 /// GET `social/complete/<backend>/`: the provider sent the browser back.
 #[utoipa::path(
     get,
-    path = "/api/v1/user/social/complete/{backend}/",
+    path = routes::SOCIAL_COMPLETE,
     operation_id = "user_social_complete",
     tag = "users",
     summary = "The provider's redirect back",
@@ -124,7 +125,7 @@ pub async fn begin(
             body = NewAccountBody),
         (status = 303, description = "See Other: an existing account with 2FA; POST the code \
             to `totp/verify/`.", body = NextStepBody,
-            headers(("Location" = String, description = "`/api/v1/user/totp/verify/`"))),
+            headers(("Location" = String, description = "The second login step, `totp/verify/`."))),
         (status = 400, description = "`invalid_state` (missing, unknown or used state), \
             `provider_denied` or `invalid_input` (no code).", body = ErrorBody),
         (status = 401, description = "`totp_setup_required`: an existing account without 2FA; \

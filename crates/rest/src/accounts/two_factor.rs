@@ -4,18 +4,19 @@ use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use whisper_domain::Accounts;
+use whisper_http::ApiError;
+use whisper_http::flow::flow_email;
+use whisper_http::rate_limit::AnonymousCaller;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{DeviceBody, OtpRequest};
 
-use super::flow::flow_email;
-use crate::errors::ApiError;
 use crate::qr_code::qr_png;
-use crate::rate_limit::AnonymousCaller;
 
 /// POST `totp-device/create/`: a new unconfirmed authenticator for the session's email.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/totp-device/create/",
+    path = routes::TOTP_DEVICE_CREATE,
     operation_id = "user_totp_device_create",
     tag = "users",
     summary = "Create the TOTP device",
@@ -54,7 +55,7 @@ pub async fn create_device(
 /// POST `qr-code/`: the unconfirmed authenticator's secret as a QR code for a phone app.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/qr-code/",
+    path = routes::QR_CODE,
     operation_id = "user_qr_code",
     tag = "users",
     summary = "The TOTP secret as a QR code",
@@ -92,7 +93,7 @@ pub async fn qr_code(
 /// POST `totp-device/verify/`: confirms the authenticator with a code it shows.
 #[utoipa::path(
     post,
-    path = "/api/v1/user/totp-device/verify/",
+    path = routes::TOTP_DEVICE_VERIFY,
     operation_id = "user_totp_device_verify",
     tag = "users",
     summary = "Confirm the TOTP device",

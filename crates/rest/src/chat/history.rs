@@ -9,13 +9,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use whisper_domain::ports::PageCursors;
 use whisper_domain::{DomainError, Field, Flaw, HistoryPage, Rooms};
+use whisper_http::ApiError;
+use whisper_http::PublicUrl;
+use whisper_http::auth::Viewer;
+use whisper_http::path_ids::room_id;
+use whisper_http::routes;
 use whisper_wire::{ErrorBody, HistoryBody, MessageBody};
 
-use super::media::media_url;
-use super::rooms::room_id;
-use crate::PublicUrl;
-use crate::auth::Viewer;
-use crate::errors::ApiError;
 use crate::pages::{RoomPage, prefers_json, room_page};
 
 /// Messages per page unless `page_size` says otherwise.
@@ -37,7 +37,7 @@ pub struct PageQuery {
 /// GET `home/<room_id>/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/home/{room_id}/",
+    path = routes::ROOM_HOME,
     operation_id = "chat_home",
     tag = "chat",
     summary = "A room's history, or the room page",
@@ -90,14 +90,13 @@ pub async fn home(
     let older = older_query(&page, &cursors, page_size);
 
     if prefers_json(&request) {
-        let base = &public_url.0;
         return Ok(HttpResponse::Ok().json(HistoryBody {
             results: page
                 .messages
                 .iter()
-                .map(|m| MessageBody::new(m, |id| media_url(base, id)))
+                .map(|m| MessageBody::new(m, |id| public_url.media(id)))
                 .collect(),
-            previous_messages: older.map(|q| format!("{base}/api/v1/chat/home/{}/{q}", room)),
+            previous_messages: older.map(|q| public_url.history_page(&room, &q)),
         }));
     }
     let room = rooms.room_for_member(&caller.id, &room).await?;
@@ -109,7 +108,7 @@ pub async fn home(
             viewer: caller,
             messages: &page.messages,
             older_query: older.as_deref(),
-            public_url: &public_url.0,
+            public_url: &public_url,
         },
         StatusCode::OK,
     )?)

@@ -5,21 +5,15 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
 use whisper_domain::{DomainError, MessageId, Missing, Rooms};
-
+use whisper_http::ApiError;
+use whisper_http::auth::Viewer;
+use whisper_http::routes;
 use whisper_wire::ErrorBody;
-
-use crate::auth::Viewer;
-use crate::errors::ApiError;
-
-/// The absolute URL of `message`'s media under `public_url`: a message's `media_url`.
-pub fn media_url(public_url: &str, message: &MessageId) -> String {
-    format!("{public_url}/api/v1/chat/media/{message}/")
-}
 
 /// GET `media/<message_id>/`.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/media/{message_id}/",
+    path = routes::MEDIA,
     operation_id = "chat_media",
     tag = "chat",
     summary = "Download a message's media",

@@ -2,14 +2,13 @@
 
 use actix_web::{HttpResponse, web};
 use whisper_domain::{
-    DomainError, DomainResult, Field, Flaw, Missing, Problem, RoomId, RoomName, Rooms, UserId,
+    DomainError, DomainResult, Field, Flaw, Missing, Problem, RoomName, Rooms, UserId,
 };
-
+use whisper_http::auth::AuthenticatedUser;
+use whisper_http::input::both;
+use whisper_http::path_ids::room_id;
+use whisper_http::{ApiError, routes};
 use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
-
-use crate::auth::AuthenticatedUser;
-use crate::errors::ApiError;
-use crate::input::both;
 
 /// Every id of `raw`, or `Invalid` with one problem per malformed one.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
@@ -31,15 +30,10 @@ pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
     }
 }
 
-/// A room id from the path; a malformed one names no room.
-pub fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse(raw).map_err(|_| DomainError::NotFound(Missing::Room).into())
-}
-
 /// GET `room-list/`: the caller's rooms, newest first.
 #[utoipa::path(
     get,
-    path = "/api/v1/chat/room-list/",
+    path = routes::ROOM_LIST,
     operation_id = "chat_room_list",
     tag = "chat",
     summary = "The caller's rooms",
@@ -63,7 +57,7 @@ pub async fn list(
 /// POST `room-list/`: a new room with the caller as creator and member.
 #[utoipa::path(
     post,
-    path = "/api/v1/chat/room-list/",
+    path = routes::ROOM_LIST,
     operation_id = "chat_room_create",
     tag = "chat",
     summary = "Open a room",
@@ -98,7 +92,7 @@ pub async fn create(
 /// POST `room/<id>/users/`: the creator adds members.
 #[utoipa::path(
     post,
-    path = "/api/v1/chat/room/{room_id}/users/",
+    path = routes::ROOM_MEMBERS,
     operation_id = "chat_room_add_members",
     tag = "chat",
     summary = "Add members",
@@ -135,7 +129,7 @@ pub async fn add_members(
 /// DELETE `room/<id>/users/<user_id>/`: the creator removes anyone; a member leaves.
 #[utoipa::path(
     delete,
-    path = "/api/v1/chat/room/{room_id}/users/{user_id}/",
+    path = routes::ROOM_MEMBER,
     operation_id = "chat_room_remove_member",
     tag = "chat",
     summary = "Remove a member, or leave",

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::rooms::Rooms;
+use whisper_http::routes;
 
 /// Serves a bare broadcast: every chat message reaches every socket of its room.
 #[derive(Debug, Parser)]
@@ -35,8 +36,8 @@ async fn main() -> anyhow::Result<()> {
     HttpServer::new(move || {
         App::new()
             .app_data(rooms.clone())
-            .route("/health/ready", web::get().to(HttpResponse::Ok))
-            .route("/ws/chat/{room}/", web::get().to(chat))
+            .route(routes::HEALTH_READY, web::get().to(HttpResponse::Ok))
+            .route(routes::CHAT_SOCKET, web::get().to(chat))
     })
     .workers(workers)
     .on_connect(disable_nagle)

@@ -12,7 +12,7 @@ const REFRESH: &str = "refresh";
 const ACCESS: &str = "access";
 
 /// A session that cannot be read or written: nobody's input, so a 500.
-pub(crate) fn session_failure(error: impl std::fmt::Display) -> ApiError {
+pub fn session_failure(error: impl std::fmt::Display) -> ApiError {
     ApiError::from(DomainError::internal(format!("session: {error}")))
 }
 

@@ -12,7 +12,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use whisper_domain::{Accounts, DomainError, User};
 
 use crate::errors::ApiError;
-use crate::rate_limit::RateLimits;
+use crate::limits::RateLimits;
 
 /// The account behind a valid Bearer access token.
 pub struct AuthenticatedUser {
@@ -82,8 +82,8 @@ impl FromRequest for Viewer {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(request)
-            .or_else(|| crate::accounts::flow::stored_access(&request.get_session()));
+        let token =
+            bearer_token(request).or_else(|| crate::flow::stored_access(&request.get_session()));
         let authenticating = authenticate(request, token);
         Box::pin(async move { authenticating.await.map(Viewer) })
     }
