@@ -61,6 +61,7 @@ impl Services {
                 settings,
                 &databases.main,
                 mail_queued.clone(),
+                public_url,
                 clock.clone(),
             ),
             rooms: rooms(
@@ -86,11 +87,13 @@ impl Services {
     }
 }
 
-/// The accounts use case, wired to PostgreSQL and the crypto adapters.
+/// The accounts use case, wired to PostgreSQL and the crypto adapters; emailed links
+/// point under `public_url`.
 pub fn accounts(
     settings: &Settings,
     database: &Database,
     mail_queued: Arc<Notify>,
+    public_url: &PublicUrl,
     clock: Arc<dyn Clock>,
 ) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
@@ -110,6 +113,7 @@ pub fn accounts(
             clock.clone(),
         )),
         link_tokens: Arc::new(crypto.link_tokens),
+        links: Arc::new(public_url.clone()),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
         clock,
@@ -120,12 +124,6 @@ pub fn accounts(
         access_lifetime: chrono_duration(lifetimes.access_token),
         refresh_lifetime: chrono_duration(lifetimes.refresh_token),
         lockout: LockoutPolicy::default(),
-        public_url: settings
-            .server
-            .public_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned(),
     };
     Accounts::new(ports, policy)
 }

@@ -11,7 +11,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use whisper_crypto::SignedCursors;
 use whisper_domain::ports::Clock;
-use whisper_domain::{DomainError, SystemClock};
+use whisper_domain::{DomainError, Service, SystemClock};
 use whisper_http::PublicUrl;
 use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_local::LocalEventBus;
@@ -254,9 +254,7 @@ impl ReadinessProbe for DatabaseProbe {
 
     async fn check(&self) -> Result<(), DomainError> {
         if !self.schema_ready.load(Ordering::Acquire) {
-            return Err(DomainError::Unavailable {
-                service: "database",
-            });
+            return Err(DomainError::Unavailable(Service::Database));
         }
         self.database.ping().await
     }

@@ -17,7 +17,7 @@ use whisper_app::workers::run_outbox_delivery;
 use whisper_domain::ports::MailOutbox;
 use whisper_domain::{
     DomainError, DomainResult, Email, MailDelivery, OutboxItem, OutgoingEmail, RetryPolicy,
-    SystemClock, Username,
+    Service, SystemClock, Username,
 };
 use whisper_smtp::testing::SmtpSink;
 use whisper_smtp::{MailTransport, SmtpMailer};
@@ -97,9 +97,7 @@ impl MailOutbox for MemoryOutbox {
             .failing_claims
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if failing.is_ok() {
-            return Err(DomainError::Unavailable {
-                service: "database",
-            });
+            return Err(DomainError::Unavailable(Service::Database));
         }
         let mut entries = self.entries.lock().unwrap();
         let mut claimed = Vec::new();

@@ -1,30 +1,32 @@
 //! Email addresses, the identity of an account.
 
 use crate::error::DomainError;
+use crate::problem::{Field, Flaw};
 
 /// A syntactically valid email address, lower-cased so that accounts match case-insensitively.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
-const MAX_LENGTH: usize = 254;
+/// The longest email address, in bytes (RFC 5321).
+pub const EMAIL_MAX: usize = 254;
 const MAX_LOCAL_LENGTH: usize = 64;
 
 impl Email {
     /// Accepts an address of the form `local@domain.tld`, trimming surrounding spaces.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let candidate = raw.trim().to_lowercase();
-        let invalid = |reason: &str| Err(DomainError::invalid("email", reason));
+        let invalid = |flaw| Err(DomainError::invalid(Field::Email, flaw));
         if candidate.is_empty() {
-            return invalid("Enter an email address.");
+            return invalid(Flaw::EmailMissing);
         }
-        if candidate.len() > MAX_LENGTH {
-            return invalid("An email address has at most 254 characters.");
+        if candidate.len() > EMAIL_MAX {
+            return invalid(Flaw::EmailTooLong);
         }
         let Some((local, domain)) = candidate.rsplit_once('@') else {
-            return invalid("Enter a valid email address.");
+            return invalid(Flaw::EmailMalformed);
         };
         if !is_valid_local_part(local) || !is_valid_domain(domain) {
-            return invalid("Enter a valid email address.");
+            return invalid(Flaw::EmailMalformed);
         }
         Ok(Self(candidate))
     }
@@ -77,6 +79,7 @@ impl std::fmt::Debug for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem::Problem;
 
     #[test]
     fn valid_addresses_are_accepted_and_lower_cased() {
@@ -120,7 +123,10 @@ mod tests {
     fn errors_name_the_email_field() {
         assert!(matches!(
             Email::parse("nope"),
-            Err(DomainError::Invalid { field: "email", .. })
+            Err(DomainError::Invalid(problems)) if problems == [Problem {
+                field: Field::Email,
+                flaw: Flaw::EmailMalformed,
+            }]
         ));
     }
 }

@@ -1,6 +1,7 @@
 //! Identifiers: 21-character nanoids, typed per entity so they cannot be mixed up.
 
 use crate::error::DomainError;
+use crate::problem::{Field, Flaw};
 
 /// Length of every Whisper identifier.
 pub const ID_LENGTH: usize = 21;
@@ -9,19 +10,16 @@ fn is_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-fn check_id(field: &'static str, raw: &str) -> Result<(), DomainError> {
+fn check_id(field: Field, raw: &str) -> Result<(), DomainError> {
     if raw.len() == ID_LENGTH && raw.chars().all(is_id_char) {
         Ok(())
     } else {
-        Err(DomainError::invalid(
-            field,
-            format!("must be {ID_LENGTH} characters of A-Z, a-z, 0-9, '_' or '-'"),
-        ))
+        Err(DomainError::invalid(field, Flaw::MalformedId))
     }
 }
 
 macro_rules! nanoid_type {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+    ($(#[$doc:meta])* $name:ident, $field:expr) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
@@ -68,27 +66,27 @@ macro_rules! nanoid_type {
 nanoid_type!(
     /// Identifies a person's account.
     UserId,
-    "user_id"
+    Field::UserId
 );
 nanoid_type!(
     /// Identifies a chat room.
     RoomId,
-    "room_id"
+    Field::RoomId
 );
 nanoid_type!(
     /// Identifies one message in a room.
     MessageId,
-    "message_id"
+    Field::MessageId
 );
 nanoid_type!(
     /// Identifies one issued token (the JWT `jti`).
     TokenId,
-    "jti"
+    Field::TokenId
 );
 nanoid_type!(
     /// Identifies a chain of refresh tokens rotated from one login.
     TokenFamilyId,
-    "family_id"
+    Field::TokenFamilyId
 );
 
 #[cfg(test)]
@@ -116,10 +114,10 @@ mod tests {
         let err = MessageId::parse("x").err();
         assert!(matches!(
             err,
-            Some(DomainError::Invalid {
-                field: "message_id",
-                ..
-            })
+            Some(DomainError::Invalid(problems)) if problems == [crate::problem::Problem {
+                field: Field::MessageId,
+                flaw: Flaw::MalformedId,
+            }]
         ));
     }
 }

@@ -17,6 +17,7 @@ pub mod media;
 pub mod media_kinds;
 pub mod message;
 pub mod ports;
+pub mod problem;
 pub mod room;
 pub mod rooms;
 pub mod secret;
@@ -36,7 +37,9 @@ pub use chat::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;
-pub use error::{DomainError, DomainResult};
+pub use error::{
+    Clash, Credential, Denial, DomainError, DomainResult, Missing, Rejection, Service,
+};
 pub use events::RoomEvent;
 pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
@@ -45,6 +48,7 @@ pub use message::{
     ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
     NewMessage, ReplyPreview,
 };
+pub use problem::{Field, Flaw, Problem};
 pub use room::{Room, RoomName};
 pub use rooms::{HistoryPage, MAX_PAGE_SIZE, Rooms, RoomsPorts};
 pub use secret::SecretDigest;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::id::{MessageId, RoomId, UserId};
+use crate::problem::{Field, Flaw};
 use crate::username::Username;
 
 /// The longest text message, in characters.
@@ -17,15 +18,12 @@ impl MessageText {
     /// Accepts text that has something to say and is not too long.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         if raw.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "message",
-                "A message cannot be empty.",
-            ));
+            return Err(DomainError::invalid(Field::MessageText, Flaw::MessageEmpty));
         }
         if raw.chars().count() > TEXT_MAX {
             return Err(DomainError::invalid(
-                "message",
-                format!("A message has at most {TEXT_MAX} characters."),
+                Field::MessageText,
+                Flaw::MessageTooLong,
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -56,8 +54,8 @@ impl MediaKind {
             "audio" => Ok(Self::Audio),
             "video" => Ok(Self::Video),
             _ => Err(DomainError::invalid(
-                "media_format",
-                "Use image, audio or video.",
+                Field::MediaFormat,
+                Flaw::MediaKindUnknown,
             )),
         }
     }
@@ -93,7 +91,8 @@ impl MediaKey {
 
     /// Accepts a key previously produced by [`MediaKey::generate`].
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        MessageId::parse(raw).map_err(|_| DomainError::invalid("media_key", "Not a media key."))?;
+        MessageId::parse(raw)
+            .map_err(|_| DomainError::invalid(Field::MediaKey, Flaw::MediaKeyMalformed))?;
         Ok(Self(raw.to_owned()))
     }
 

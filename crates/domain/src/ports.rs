@@ -8,14 +8,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::email::Email;
-#[cfg(doc)]
-use crate::error::DomainError;
 use crate::error::DomainResult;
+#[cfg(doc)]
+use crate::error::{Clash, DomainError, Missing};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::media::MediaReader;
 use crate::message::{ClientSend, MediaKey, Message, MessageCursor, NewMessage};
+#[cfg(doc)]
+use crate::problem::{Field, Flaw};
 use crate::room::Room;
 use crate::secret::SecretDigest;
 use crate::session::TokenClaims;
@@ -33,8 +35,8 @@ pub use crate::clock::MockClock;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new account. MUST return `Conflict` with code `email_taken` or
-    /// `username_taken` (usernames compared ignoring case) when either is in use.
+    /// Stores a new account. MUST return `Conflict` [`Clash::EmailTaken`] or
+    /// [`Clash::UsernameTaken`] (usernames compared ignoring case) when either is in use.
     async fn insert(&self, user: &User) -> DomainResult<()>;
     /// The account with this id, if any.
     async fn find_by_id(&self, id: &UserId) -> DomainResult<Option<User>>;
@@ -43,7 +45,8 @@ pub trait UserRepository: Send + Sync {
     /// The accounts among `ids` that exist, in no particular order.
     async fn find_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>>;
     /// Renames an account and records whether the person chose the name. MUST return
-    /// `Conflict` `username_taken` when another account has it, `NotFound` for an unknown id.
+    /// `Conflict` [`Clash::UsernameTaken`] when another account has it, `NotFound`
+    /// [`Missing::User`] for an unknown id.
     async fn rename(&self, id: &UserId, username: &Username, chosen: bool) -> DomainResult<User>;
     /// Sets the online flag; returns whether it changed (so unchanged writes can be skipped).
     async fn set_online(&self, id: &UserId, online: bool) -> DomainResult<bool>;
@@ -67,7 +70,7 @@ pub trait VerificationCodes: Send + Sync {
     async fn find_by_digest(&self, digest: &SecretDigest)
     -> DomainResult<Option<VerificationCode>>;
     /// In one transaction: deletes the code with this digest and marks its user's email
-    /// verified. MUST return `NotFound` when no such code exists (already used).
+    /// verified. MUST return `NotFound` [`Missing::UsedVerificationLink`] when no such code exists.
     async fn consume(&self, digest: &SecretDigest) -> DomainResult<User>;
     /// Deletes the user's code, if any.
     async fn discard(&self, user_id: &UserId) -> DomainResult<()>;
@@ -78,7 +81,7 @@ pub trait VerificationCodes: Send + Sync {
 #[async_trait]
 pub trait TotpDevices: Send + Sync {
     /// Stores an unconfirmed device, replacing the user's unconfirmed one. MUST return
-    /// `Conflict` `totp_already_confirmed` when the user's device is confirmed.
+    /// `Conflict` [`Clash::TotpAlreadyConfirmed`] when the user's device is confirmed.
     async fn enroll(&self, device: &TotpDevice) -> DomainResult<()>;
     /// The user's device, if any.
     async fn find(&self, user_id: &UserId) -> DomainResult<Option<TotpDevice>>;
@@ -113,8 +116,8 @@ pub trait TokenStore: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RoomRepository: Send + Sync {
-    /// Stores a new room with its members. MUST return `Conflict` `room_name_taken` when
-    /// the name is in use (ignoring case).
+    /// Stores a new room with its members. MUST return `Conflict`
+    /// [`Clash::RoomNameTaken`] when the name is in use (ignoring case).
     async fn create(&self, room: &Room) -> DomainResult<()>;
     /// The room with its members, if it exists.
     async fn find(&self, id: &RoomId) -> DomainResult<Option<Room>>;
@@ -134,7 +137,8 @@ pub trait RoomRepository: Send + Sync {
 pub trait MessageRepository: Send + Sync {
     /// Stores `messages` in one transaction and returns them as members read them, one
     /// result per message in the same order. A message whose replied-to message is not in
-    /// its room is not stored; its result MUST be `Invalid` on field `previous_message_id`.
+    /// its room is not stored; its result MUST be `Invalid` on [`Field::ReplyTo`] with
+    /// [`Flaw::ReplyOutsideRoom`].
     /// The outer error means nothing was stored.
     async fn insert_many(
         &self,
@@ -228,6 +232,14 @@ pub trait LinkTokens: Send + Sync {
     /// The user a genuine token was issued for, and its digest; `None` for a forged or
     /// malformed token.
     fn verify(&self, token: &str) -> Option<(UserId, SecretDigest)>;
+}
+
+/// The addresses emailed links point to; the domain knows what a link is for, not where
+/// it is served.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait AccountLinks: Send + Sync {
+    /// The absolute address that verifies an email address with link token `token`.
+    fn email_verification(&self, token: &str) -> String;
 }
 
 /// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30-second steps).

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::error::DomainError;
+use crate::error::{Denial, DomainError};
 use crate::id::{RoomId, UserId};
+use crate::problem::{Field, Flaw};
 
 /// A room's display name: 1 to 64 characters, no control characters, unique among rooms.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -17,18 +18,15 @@ impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let candidate = raw.trim();
         if candidate.is_empty() {
-            return Err(DomainError::invalid("room_name", "Enter a room name."));
+            return Err(DomainError::invalid(Field::RoomName, Flaw::RoomNameMissing));
         }
         if candidate.chars().count() > ROOM_NAME_MAX {
-            return Err(DomainError::invalid(
-                "room_name",
-                format!("A room name has at most {ROOM_NAME_MAX} characters."),
-            ));
+            return Err(DomainError::invalid(Field::RoomName, Flaw::RoomNameTooLong));
         }
         if candidate.chars().any(char::is_control) {
             return Err(DomainError::invalid(
-                "room_name",
-                "A room name cannot contain control characters.",
+                Field::RoomName,
+                Flaw::RoomNameControlCharacters,
             ));
         }
         Ok(Self(candidate.to_owned()))
@@ -100,10 +98,7 @@ impl Room {
         if *actor == self.creator {
             Ok(())
         } else {
-            Err(DomainError::forbidden(
-                "not_room_creator",
-                "Only the room's creator can add members.",
-            ))
+            Err(DomainError::Forbidden(Denial::NotCreatorToAdd))
         }
     }
 
@@ -112,10 +107,7 @@ impl Room {
         if *actor == self.creator || actor == target {
             Ok(())
         } else {
-            Err(DomainError::forbidden(
-                "not_room_creator",
-                "Only the room's creator can remove other members.",
-            ))
+            Err(DomainError::Forbidden(Denial::NotCreatorToRemove))
         }
     }
 
@@ -124,10 +116,7 @@ impl Room {
         if self.is_member(user) {
             Ok(())
         } else {
-            Err(DomainError::forbidden(
-                "not_a_member",
-                "You are not a member of this room.",
-            ))
+            Err(DomainError::Forbidden(Denial::NotMember))
         }
     }
 }
@@ -180,7 +169,7 @@ mod tests {
         assert!(room.ensure_can_remove(&ann, &ann).is_ok());
         assert!(matches!(
             room.ensure_can_remove(&ann, &bob),
-            Err(DomainError::Forbidden { .. })
+            Err(DomainError::Forbidden(Denial::NotCreatorToRemove))
         ));
     }
 

@@ -1,6 +1,7 @@
 //! Usernames, the name people see in rooms.
 
 use crate::error::DomainError;
+use crate::problem::{Field, Flaw};
 
 /// A username: 3 to 30 characters of letters, digits, `.`, `_` or `-`, starting with a letter or digit.
 /// Case is kept for display; uniqueness ignores case.
@@ -18,10 +19,7 @@ impl Username {
         let candidate = raw.trim();
         let length = candidate.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
-            return Err(DomainError::invalid(
-                "username",
-                format!("A username has {USERNAME_MIN} to {USERNAME_MAX} characters."),
-            ));
+            return Err(DomainError::invalid(Field::Username, Flaw::UsernameLength));
         }
         let starts_well = candidate
             .chars()
@@ -32,8 +30,8 @@ impl Username {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !starts_well || !allowed {
             return Err(DomainError::invalid(
-                "username",
-                "Use letters, digits, '.', '_' or '-', starting with a letter or digit.",
+                Field::Username,
+                Flaw::UsernameCharacters,
             ));
         }
         Ok(Self(candidate.to_owned()))

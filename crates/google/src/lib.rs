@@ -15,7 +15,7 @@ use oauth2::{
 use serde::Deserialize;
 use url::Url;
 use whisper_domain::{
-    DomainError, DomainResult, SocialAuthorization, SocialIdentity, SocialIdentityProvider,
+    DomainError, DomainResult, Service, SocialAuthorization, SocialIdentity, SocialIdentityProvider,
 };
 
 /// The backend's name in Whisper's URLs.
@@ -29,7 +29,6 @@ pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 pub const GOOGLE_USERINFO_URL: &str = "https://openidconnect.googleapis.com/v1/userinfo";
 
 const SCOPES: [&str; 3] = ["openid", "email", "profile"];
-const SERVICE: &str = "identity provider";
 
 /// How to reach Google (or a stand-in).
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ impl GoogleSignIn {
 /// A provider failure, described without any token.
 fn upstream(reason: String) -> DomainError {
     DomainError::Upstream {
-        service: SERVICE,
+        service: Service::IdentityProvider,
         reason,
     }
 }

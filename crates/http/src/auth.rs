@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use whisper_domain::{Accounts, DomainError, User};
 
@@ -27,8 +27,9 @@ pub struct AuthenticatedUser {
 /// so it must never authorize a change.
 pub struct Viewer(pub AuthenticatedUser);
 
-fn not_authenticated() -> DomainError {
-    DomainError::unauthenticated(
+fn not_authenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
         "not_authenticated",
         "Authentication credentials were not provided (Authorization: Bearer <access>).",
     )

@@ -2,6 +2,7 @@
 //! verified or signed in, and the tokens of the session that follows.
 
 use actix_session::Session;
+use actix_web::http::StatusCode;
 use whisper_domain::{DomainError, Email};
 
 use crate::errors::ApiError;
@@ -21,11 +22,11 @@ pub fn flow_email(session: &Session) -> Result<Email, ApiError> {
     stored
         .and_then(|raw| Email::parse(&raw).ok())
         .ok_or_else(|| {
-            DomainError::unauthenticated(
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
                 "session_required",
                 "Start with login/ or the verification link first; keep the session cookie.",
             )
-            .into()
         })
 }
 

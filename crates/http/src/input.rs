@@ -5,7 +5,6 @@ use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadE
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use whisper_domain::{DomainError, DomainResult};
-use whisper_wire::ErrorBody;
 
 use crate::errors::{ApiError, error_response};
 
@@ -35,24 +34,20 @@ pub fn both<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> Result<(A, B), ApiE
     match (a, b) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         (a, b) => {
-            let mut body = ErrorBody::new("invalid_input", "Some fields are invalid.");
+            let mut problems = Vec::new();
             let mut other = None;
             for error in [a.err(), b.err()].into_iter().flatten() {
                 match error {
-                    DomainError::Invalid { field, reason } => {
-                        for problem in reason.lines() {
-                            body = body.with_field(field, problem);
-                        }
-                    }
+                    DomainError::Invalid(found) => problems.extend(found),
                     error => other = Some(error),
                 }
             }
             match other {
                 Some(error) => Err(error.into()),
-                None => Err(ApiError::Http {
-                    status: StatusCode::BAD_REQUEST,
-                    body,
-                }),
+                None => Err(ApiError::invalid_input(
+                    "Some fields are invalid.",
+                    &problems,
+                )),
             }
         }
     }

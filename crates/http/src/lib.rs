@@ -3,6 +3,9 @@
 //! error shape of API.md, the answers for unrouted requests, and rate limits.
 
 pub mod auth;
+pub mod codes;
+#[cfg(test)]
+mod codes_tests;
 pub mod errors;
 pub mod fallback;
 pub mod flow;

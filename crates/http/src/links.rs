@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use whisper_domain::ports::AccountLinks;
 use whisper_domain::{MessageId, RoomId};
 
 use crate::routes;
@@ -51,6 +52,12 @@ impl PublicUrl {
     }
 }
 
+impl AccountLinks for PublicUrl {
+    fn email_verification(&self, token: &str) -> String {
+        PublicUrl::email_verification(self, token)
+    }
+}
+
 impl fmt::Display for PublicUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -63,6 +70,15 @@ mod tests {
 
     const ROOM: &str = "V1StGXR8_Z5jdHi6B-myT";
     const MESSAGE: &str = "EYoT9lPS1H0oP5_CjuDDk";
+
+    #[test]
+    fn the_domain_gets_the_verification_route_as_its_account_links() {
+        let links: &dyn AccountLinks = &PublicUrl::new("https://chat.example.org/");
+        assert_eq!(
+            links.email_verification("tok3n"),
+            "https://chat.example.org/api/v1/user/verify-email/complete/tok3n/"
+        );
+    }
 
     #[test]
     fn links_are_the_same_with_or_without_a_trailing_slash() {

@@ -1,12 +1,12 @@
 //! Ids read from a URL path, shared by the REST and WebSocket routes.
 
-use whisper_domain::{DomainError, RoomId};
+use whisper_domain::{DomainError, Missing, RoomId};
 
 use crate::errors::ApiError;
 
 /// A room id from the path; a malformed one names no room.
 pub fn room_id(raw: &str) -> Result<RoomId, ApiError> {
-    RoomId::parse(raw).map_err(|_| DomainError::not_found("room_not_found", "No such room.").into())
+    RoomId::parse(raw).map_err(|_| DomainError::NotFound(Missing::Room).into())
 }
 
 #[cfg(test)]

@@ -83,9 +83,9 @@ async fn a_failed_write_does_not_stop_the_writer() {
         attempts += 1;
         let _ = written.send((user.clone(), online));
         if attempts == 1 {
-            Err(whisper_domain::DomainError::Unavailable {
-                service: "database",
-            })
+            Err(whisper_domain::DomainError::Unavailable(
+                whisper_domain::Service::Database,
+            ))
         } else {
             Ok(true)
         }

@@ -11,7 +11,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use url::Url;
-use whisper_domain::DomainError;
+use whisper_domain::{DomainError, Service};
 
 use crate::errors::StorageError;
 
@@ -68,9 +68,7 @@ impl Database {
     pub async fn connection(&self) -> Result<Object<AsyncPgConnection>, DomainError> {
         self.pool.get().await.map_err(|e| {
             tracing::warn!(error = %e, "no database connection");
-            DomainError::Unavailable {
-                service: "database",
-            }
+            DomainError::Unavailable(Service::Database)
         })
     }
 
@@ -82,13 +80,9 @@ impl Database {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "database ping failed");
-                Err(DomainError::Unavailable {
-                    service: "database",
-                })
+                Err(DomainError::Unavailable(Service::Database))
             }
-            Err(_) => Err(DomainError::Unavailable {
-                service: "database",
-            }),
+            Err(_) => Err(DomainError::Unavailable(Service::Database)),
         }
     }
 }

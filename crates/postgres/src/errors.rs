@@ -1,7 +1,7 @@
 //! Storage failures and their translation into domain errors.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use whisper_domain::DomainError;
+use whisper_domain::{DomainError, Service};
 
 /// A failure while setting up or migrating the database.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +25,7 @@ pub fn unexpected(error: DieselError) -> DomainError {
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
             tracing::warn!(%error, "database connection lost");
-            DomainError::Unavailable {
-                service: "database",
-            }
+            DomainError::Unavailable(Service::Database)
         }
         _ => {
             tracing::error!(%error, "database query failed");

@@ -4,12 +4,12 @@ mod common;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{code, now, stored_user};
+use common::{now, stored_user};
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{MessageRepository, RoomRepository};
 use whisper_domain::{
-    ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText,
-    NewMessage, Room, RoomName, User,
+    ClientSend, DomainError, Field, Flaw, MediaKey, MediaKind, MediaRef, Message, MessageContent,
+    MessageId, MessageText, NewMessage, Room, RoomName, User,
 };
 use whisper_postgres::testing::{TestDatabase, insert_message as insert};
 use whisper_postgres::{Database, PgMessages, PgRooms, Plans};
@@ -131,8 +131,8 @@ async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
         reply.reply_to = Some(target);
         let id = reply.id.clone();
         assert_eq!(
-            code(insert(&messages, &reply).await.unwrap_err()),
-            "invalid previous_message_id"
+            insert(&messages, &reply).await.unwrap_err(),
+            DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom)
         );
         assert_eq!(messages.find(&id).await.unwrap(), None);
     }
@@ -282,8 +282,8 @@ async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
     let results = messages.insert_many(&batch).await.unwrap();
     assert_eq!(results.len(), 4);
     assert_eq!(
-        code(results[1].clone().unwrap_err()),
-        "invalid previous_message_id"
+        results[1].clone().unwrap_err(),
+        DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom)
     );
     let kept: Vec<Message> = [0, 2, 3]
         .into_iter()

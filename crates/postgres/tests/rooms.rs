@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
-use common::{code, now, stored_user};
+use common::{now, stored_user};
 use whisper_domain::ports::RoomRepository;
-use whisper_domain::{Room, RoomId, RoomName, UserId};
+use whisper_domain::{Clash, DomainError, Field, Flaw, Room, RoomId, RoomName, UserId};
 use whisper_postgres::PgRooms;
 use whisper_postgres::testing::TestDatabase;
 
@@ -51,7 +51,10 @@ async fn room_names_are_unique_ignoring_case() {
     let ada = stored_user(&db, "ada").await;
     rooms.create(&room("General", &ada.id, &[])).await.unwrap();
     let clash = rooms.create(&room("gEnErAl", &ada.id, &[])).await;
-    assert_eq!(code(clash.unwrap_err()), "room_name_taken");
+    assert_eq!(
+        clash.unwrap_err(),
+        DomainError::Conflict(Clash::RoomNameTaken)
+    );
 }
 
 #[tokio::test]
@@ -61,8 +64,8 @@ async fn a_room_with_an_unknown_member_is_not_created() {
     let ada = stored_user(&db, "ada").await;
     let ghost = room("ghosts", &ada.id, &[&UserId::generate()]);
     assert_eq!(
-        code(rooms.create(&ghost).await.unwrap_err()),
-        "invalid user_ids"
+        rooms.create(&ghost).await.unwrap_err(),
+        DomainError::invalid(Field::Members, Flaw::UnknownUser)
     );
     assert_eq!(rooms.find(&ghost.id).await.unwrap(), None);
 }
@@ -132,7 +135,10 @@ async fn adding_members_reports_only_newcomers_in_the_given_order() {
         4
     );
     let unknown = rooms.add_members(&general.id, &[UserId::generate()]).await;
-    assert_eq!(code(unknown.unwrap_err()), "invalid user_ids");
+    assert_eq!(
+        unknown.unwrap_err(),
+        DomainError::invalid(Field::Members, Flaw::UnknownUser)
+    );
 }
 
 #[tokio::test]

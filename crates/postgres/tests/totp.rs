@@ -4,11 +4,11 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{code, now, stored_user};
+use common::{now, stored_user};
 use diesel::sql_query;
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{SecretSealer, TotpAttempts, TotpDevices};
-use whisper_domain::{DomainError, DomainResult, TotpDevice, TotpSecret, UserId};
+use whisper_domain::{Clash, DomainError, DomainResult, Missing, TotpDevice, TotpSecret, UserId};
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{PgTotpAttempts, PgTotpDevices};
 
@@ -78,7 +78,10 @@ async fn an_unconfirmed_device_is_replaced_and_a_confirmed_one_is_kept() {
 
     assert!(devices(&db).accept_step(&ada.id, 100, true).await.unwrap());
     let again = devices(&db).enroll(&device_for(&ada.id, 5)).await;
-    assert_eq!(code(again.unwrap_err()), "totp_already_confirmed");
+    assert_eq!(
+        again.unwrap_err(),
+        DomainError::Conflict(Clash::TotpAlreadyConfirmed)
+    );
     let kept = devices(&db).find(&ada.id).await.unwrap().unwrap();
     assert_eq!(kept.secret, replacement.secret);
     assert!(kept.confirmed);
@@ -98,7 +101,10 @@ async fn each_step_is_accepted_once_and_never_an_older_one() {
     // Accepting without confirming leaves an unconfirmed device unconfirmed.
     assert!(!store.find(&ada.id).await.unwrap().unwrap().confirmed);
     let missing = store.accept_step(&UserId::generate(), 1, false).await;
-    assert_eq!(code(missing.unwrap_err()), "no_totp_device");
+    assert_eq!(
+        missing.unwrap_err(),
+        DomainError::NotFound(Missing::TotpDevice)
+    );
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
-use common::{code, stored_user, user};
+use common::{stored_user, user};
 use whisper_domain::ports::UserRepository;
-use whisper_domain::{Email, UserId, Username};
+use whisper_domain::{Clash, DomainError, Email, Missing, UserId, Username};
 use whisper_postgres::PgUsers;
 use whisper_postgres::testing::TestDatabase;
 
@@ -28,15 +28,15 @@ async fn emails_and_usernames_ignoring_case_are_unique() {
     let mut same_email = user("grace");
     same_email.email = ada.email.clone();
     assert_eq!(
-        code(users.insert(&same_email).await.unwrap_err()),
-        "email_taken"
+        users.insert(&same_email).await.unwrap_err(),
+        DomainError::Conflict(Clash::EmailTaken)
     );
 
     let mut same_name = user("grace");
     same_name.username = Username::parse("ADA").unwrap();
     assert_eq!(
-        code(users.insert(&same_name).await.unwrap_err()),
-        "username_taken"
+        users.insert(&same_name).await.unwrap_err(),
+        DomainError::Conflict(Clash::UsernameTaken)
     );
 }
 
@@ -57,11 +57,14 @@ async fn renaming_records_the_choice_and_refuses_a_taken_name() {
     let taken = users
         .rename(&ada.id, &Username::parse("Grace").unwrap(), true)
         .await;
-    assert_eq!(code(taken.unwrap_err()), "username_taken");
+    assert_eq!(
+        taken.unwrap_err(),
+        DomainError::Conflict(Clash::UsernameTaken)
+    );
     let unknown = users
         .rename(&UserId::generate(), &Username::parse("x_y").unwrap(), true)
         .await;
-    assert_eq!(code(unknown.unwrap_err()), "user_not_found");
+    assert_eq!(unknown.unwrap_err(), DomainError::NotFound(Missing::User));
 }
 
 #[tokio::test]

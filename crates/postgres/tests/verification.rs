@@ -4,10 +4,10 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{code, now, stored_user};
+use common::{now, stored_user};
 use tokio::sync::Notify;
 use whisper_domain::ports::{MailOutbox, UserRepository, VerificationCodes};
-use whisper_domain::{OutgoingEmail, SecretDigest, User, VerificationCode};
+use whisper_domain::{DomainError, Missing, OutgoingEmail, SecretDigest, User, VerificationCode};
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{PgMailOutbox, PgUsers, PgVerificationCodes};
 
@@ -181,8 +181,8 @@ async fn consuming_verifies_the_email_once() {
     );
     assert_eq!(codes.find_for_user(&ada.id).await.unwrap(), None);
     assert_eq!(
-        code(codes.consume(&issued.digest).await.unwrap_err()),
-        "invalid_token"
+        codes.consume(&issued.digest).await.unwrap_err(),
+        DomainError::NotFound(Missing::UsedVerificationLink)
     );
 }
 

@@ -34,14 +34,12 @@ impl Readiness {
         Self { probes }
     }
 
-    /// The first service that does not answer, as `Unavailable`.
-    pub async fn check(&self) -> Result<(), DomainError> {
+    /// The name of the first service that does not answer.
+    pub async fn check(&self) -> Result<(), &'static str> {
         for probe in &self.probes {
             if let Err(error) = probe.check().await {
                 tracing::warn!(service = probe.name(), %error, "not ready");
-                return Err(DomainError::Unavailable {
-                    service: probe.name(),
-                });
+                return Err(probe.name());
             }
         }
         Ok(())
@@ -87,7 +85,7 @@ async fn live() -> HttpResponse {
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     match readiness.check().await {
         Ok(()) => HttpResponse::Ok().json(HealthStatus::new("ready")),
-        Err(error) => ApiError::from(error).error_response(),
+        Err(service) => ApiError::unavailable(service).error_response(),
     }
 }
 

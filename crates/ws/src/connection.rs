@@ -9,7 +9,8 @@ use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use whisper_domain::ports::Clock;
 use whisper_domain::{
-    Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, RoomId, User,
+    Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, Missing, RoomId,
+    User,
 };
 use whisper_http::PublicUrl;
 use whisper_http::limits::TokenBucket;
@@ -132,10 +133,7 @@ impl Connection {
         let resumed = match MessageId::parse(since) {
             Ok(since) => self.chat.resume_point(&self.room, &since).await,
             // Not even an id: no message of this room, like an unknown id.
-            Err(_) => Err(DomainError::not_found(
-                "unknown_message",
-                "No such message in this room.",
-            )),
+            Err(_) => Err(DomainError::NotFound(Missing::MessageInRoom)),
         };
         let mut cursor = match resumed {
             Ok(cursor) => cursor,

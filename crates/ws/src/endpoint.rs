@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use whisper_domain::ports::Clock;
-use whisper_domain::{Accounts, Chat, DomainError, Rooms};
+use whisper_domain::{Accounts, Chat, Rooms};
 use whisper_http::auth::{AuthenticatedUser, Viewer, bearer_token};
 use whisper_http::fallback::method_not_allowed;
 use whisper_http::path_ids::room_id;
@@ -84,11 +84,11 @@ pub async fn chat_socket(
         // The browser sends the cookie whichever page opens the socket: only our own
         // pages may use it.
         if !same_origin(&request, &services.public_url) {
-            return Err(DomainError::forbidden(
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
                 "cross_origin",
                 "A browser may only open a chat socket from this server's own pages.",
-            )
-            .into());
+            ));
         }
         viewer.0
     };

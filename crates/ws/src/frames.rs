@@ -2,8 +2,9 @@
 //! frame types of `whisper-wire`.
 
 use serde::Deserialize;
-use whisper_domain::{DomainError, MediaKind, Message, MessageId};
+use whisper_domain::{DomainError, Field, MediaKind, Message, MessageId};
 use whisper_http::PublicUrl;
+use whisper_http::codes::{clash_code, credential_code, denial_code, missing_code, rejection_code};
 use whisper_wire::{
     ClientCommand, MediaCommand, MediaReply, MediaUpload, MessageBody, MessageEvent, ServerEvent,
     TextMessage, TextReply, TypingNotice, TypingState,
@@ -248,30 +249,58 @@ fn missing_media(header: &MediaMeta) -> Option<FrameError> {
 /// The `chat.error` code for a refused send.
 pub fn error_of(error: &DomainError) -> FrameError {
     match error {
-        DomainError::Invalid { field, reason } => {
-            let code = match *field {
-                "message" => "invalid_message",
-                "previous_message_id" => "invalid_reply",
-                "media" | "media_format" => "invalid_media",
-                _ => "invalid_json",
-            };
-            FrameError::new(code, reason.clone())
+        DomainError::Invalid(problems) => {
+            // A frame carries one value of each field, so in practice there is one problem.
+            let code = problems
+                .first()
+                .map_or("invalid_json", |problem| invalid_code(problem.field));
+            let sentences: Vec<String> = problems.iter().map(|p| p.flaw.to_string()).collect();
+            FrameError::new(code, sentences.join("; "))
         }
-        DomainError::Rejected { code, reason }
-        | DomainError::NotFound { code, reason }
-        | DomainError::Conflict { code, reason }
-        | DomainError::Forbidden { code, reason }
-        | DomainError::Unauthenticated { code, reason } => FrameError::new(code, reason.clone()),
+        DomainError::Rejected(rejection) => {
+            FrameError::new(rejection_code(rejection), rejection.to_string())
+        }
+        DomainError::NotFound(missing) => {
+            FrameError::new(missing_code(*missing), missing.to_string())
+        }
+        DomainError::Conflict(clash) => FrameError::new(clash_code(*clash), clash.to_string()),
+        DomainError::Forbidden(denial) => FrameError::new(denial_code(*denial), denial.to_string()),
+        DomainError::Unauthenticated(credential) => {
+            FrameError::new(credential_code(*credential), credential.to_string())
+        }
         DomainError::RateLimited { .. } => {
             FrameError::new("rate_limited", "Too many messages; slow down.")
         }
-        DomainError::Unavailable { .. } | DomainError::Upstream { .. } => FrameError::new(
+        DomainError::Unavailable(_) | DomainError::Upstream { .. } => FrameError::new(
             "unavailable",
             "The server cannot store messages right now; retry.",
         ),
-        DomainError::Internal { .. } => {
+        DomainError::Internal(_) => {
             FrameError::new("internal_error", "Something went wrong on our side.")
         }
+    }
+}
+
+/// The `chat.error` code for a broken rule of `field`: what a chat client can fix.
+fn invalid_code(field: Field) -> &'static str {
+    match field {
+        Field::MessageText => "invalid_message",
+        Field::ReplyTo => "invalid_reply",
+        Field::Media | Field::MediaFormat => "invalid_media",
+        Field::Email
+        | Field::Username
+        | Field::RoomName
+        | Field::Members
+        | Field::MediaKey
+        | Field::ClientId
+        | Field::Cursor
+        | Field::PageSize
+        | Field::AuthorizationCode
+        | Field::UserId
+        | Field::RoomId
+        | Field::MessageId
+        | Field::TokenId
+        | Field::TokenFamilyId => "invalid_json",
     }
 }
 
@@ -323,7 +352,89 @@ pub fn error_frame(error: &FrameError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use whisper_domain::{Clash, Credential, Denial, Flaw, Missing, Rejection, Service};
+
     use super::*;
+
+    #[test]
+    fn refusals_become_chat_errors_with_the_codes_rest_uses() {
+        let cases = [
+            (
+                DomainError::invalid(Field::MessageText, Flaw::MessageEmpty),
+                "invalid_message",
+                "A message cannot be empty.",
+            ),
+            (
+                DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom),
+                "invalid_reply",
+                "The message replied to is not in this room.",
+            ),
+            (
+                DomainError::invalid(Field::Media, Flaw::MediaFormatUnsupported(MediaKind::Image)),
+                "invalid_media",
+                "These bytes are not a supported image format.",
+            ),
+            (
+                DomainError::invalid(Field::MediaFormat, Flaw::MediaKindUnknown),
+                "invalid_media",
+                "Use image, audio or video.",
+            ),
+            (
+                DomainError::invalid(Field::ClientId, Flaw::ClientIdLength),
+                "invalid_json",
+                "A client_id has 1 to 64 characters.",
+            ),
+            (
+                DomainError::Rejected(Rejection::MediaTooLarge { max_bytes: 10 }),
+                "media_too_large",
+                "Media is limited to 10 bytes.",
+            ),
+            (
+                DomainError::NotFound(Missing::MessageInRoom),
+                "unknown_message",
+                "No such message in this room.",
+            ),
+            (
+                DomainError::Conflict(Clash::RoomNameTaken),
+                "room_name_taken",
+                "A room with this name already exists.",
+            ),
+            (
+                DomainError::Forbidden(Denial::NotMember),
+                "not_a_member",
+                "You are not a member of this room.",
+            ),
+            (
+                DomainError::Unauthenticated(Credential::InvalidAccessToken),
+                "invalid_token",
+                "The access token is invalid, expired or revoked.",
+            ),
+            (
+                DomainError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                "rate_limited",
+                "Too many messages; slow down.",
+            ),
+            (
+                DomainError::Unavailable(Service::Database),
+                "unavailable",
+                "The server cannot store messages right now; retry.",
+            ),
+            (
+                DomainError::internal("relation does not exist"),
+                "internal_error",
+                "Something went wrong on our side.",
+            ),
+        ];
+        for (error, code, content) in cases {
+            assert_eq!(
+                error_of(&error),
+                FrameError::new(code, content),
+                "{error:?}"
+            );
+        }
+    }
 
     #[test]
     fn text_frames_become_commands() {

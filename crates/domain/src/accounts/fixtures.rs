@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use super::{Accounts, AccountsPolicy, AccountsPorts};
 use crate::email::Email;
 use crate::ports::{
-    MockClock, MockLinkTokens, MockTokenCodec, MockTokenStore, MockTotpAlgorithm, MockTotpAttempts,
-    MockTotpDevices, MockUserRepository, MockVerificationCodes,
+    MockAccountLinks, MockClock, MockLinkTokens, MockTokenCodec, MockTokenStore, MockTotpAlgorithm,
+    MockTotpAttempts, MockTotpDevices, MockUserRepository, MockVerificationCodes,
 };
 use crate::totp::{TotpDevice, TotpSecret};
 use crate::user::User;
@@ -45,6 +45,10 @@ impl Harness {
     pub fn build(self) -> Accounts {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(self.now);
+        let mut links = MockAccountLinks::new();
+        links
+            .expect_email_verification()
+            .returning(|token| format!("https://chat.example.org/verify/{token}/"));
         let ports = AccountsPorts {
             users: Arc::new(self.users),
             codes: Arc::new(self.codes),
@@ -52,15 +56,12 @@ impl Harness {
             attempts: Arc::new(self.attempts),
             tokens: Arc::new(self.tokens),
             link_tokens: Arc::new(self.link_tokens),
+            links: Arc::new(links),
             totp: Arc::new(self.totp),
             codec: Arc::new(self.codec),
             clock: Arc::new(clock),
         };
-        let policy = AccountsPolicy {
-            public_url: "https://chat.example.org/".into(),
-            ..AccountsPolicy::default()
-        };
-        Accounts::new(ports, policy)
+        Accounts::new(ports, AccountsPolicy::default())
     }
 }
 

@@ -27,8 +27,8 @@ pub use lockout::LockoutPolicy;
 pub use social::{SocialNextStep, SocialSignIn};
 
 use crate::ports::{
-    Clock, LinkTokens, TokenCodec, TokenStore, TotpAlgorithm, TotpAttempts, TotpDevices,
-    UserRepository, VerificationCodes,
+    AccountLinks, Clock, LinkTokens, TokenCodec, TokenStore, TotpAlgorithm, TotpAttempts,
+    TotpDevices, UserRepository, VerificationCodes,
 };
 
 /// Lifetimes and limits of the accounts rules.
@@ -42,8 +42,6 @@ pub struct AccountsPolicy {
     pub refresh_lifetime: Duration,
     /// When second-factor guessing is locked out.
     pub lockout: LockoutPolicy,
-    /// The public base URL links in emails point to, without a trailing slash.
-    pub public_url: String,
 }
 
 impl Default for AccountsPolicy {
@@ -53,7 +51,6 @@ impl Default for AccountsPolicy {
             access_lifetime: Duration::minutes(15),
             refresh_lifetime: Duration::days(14),
             lockout: LockoutPolicy::default(),
-            public_url: "http://127.0.0.1:8000".to_owned(),
         }
     }
 }
@@ -73,6 +70,8 @@ pub struct AccountsPorts {
     pub tokens: Arc<dyn TokenStore>,
     /// Signed link tokens.
     pub link_tokens: Arc<dyn LinkTokens>,
+    /// Where emailed links point.
+    pub links: Arc<dyn AccountLinks>,
     /// One-time password maths.
     pub totp: Arc<dyn TotpAlgorithm>,
     /// Session token signing.
@@ -89,8 +88,7 @@ pub struct Accounts {
 
 impl Accounts {
     /// The use case over `ports`, following `policy`.
-    pub fn new(ports: AccountsPorts, mut policy: AccountsPolicy) -> Self {
-        policy.public_url = policy.public_url.trim_end_matches('/').to_owned();
+    pub fn new(ports: AccountsPorts, policy: AccountsPolicy) -> Self {
         Self { ports, policy }
     }
 

@@ -1,7 +1,7 @@
 //! Registering and proving an email address.
 
 use crate::email::Email;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{Clash, DomainError, DomainResult, Missing, Rejection};
 use crate::mail::OutgoingEmail;
 use crate::user::User;
 use crate::username::Username;
@@ -41,10 +41,7 @@ impl Accounts {
             user.is_email_verified = email_verified;
             match self.ports.users.insert(&user).await {
                 Ok(()) => return Ok(user),
-                Err(DomainError::Conflict {
-                    code: "username_taken",
-                    ..
-                }) => continue,
+                Err(DomainError::Conflict(Clash::UsernameTaken)) => continue,
                 Err(other) => return Err(other),
             }
         }
@@ -58,48 +55,36 @@ impl Accounts {
             .users
             .find_by_email(email)
             .await?
-            .ok_or_else(|| {
-                DomainError::not_found("not_found", "No account uses this email address.")
-            })?;
+            .ok_or(DomainError::NotFound(Missing::AccountWithEmail))?;
         if user.is_email_verified {
-            return Err(already_verified());
+            return Err(ALREADY_VERIFIED);
         }
         let now = self.ports.clock.now();
         if let Some(code) = self.ports.codes.find_for_user(&user.id).await?
             && !code.is_expired(now)
         {
-            return Err(DomainError::conflict(
-                "verification_pending",
-                "A verification link was sent recently and still works; check your inbox.",
-            ));
+            return Err(DomainError::Conflict(Clash::VerificationPending));
         }
         self.send_verification(&user).await
     }
 
     /// Verifies the email of the link's account; the link works once.
     pub async fn complete_verification(&self, token: &str) -> DomainResult<User> {
-        let (user_id, digest) = self
-            .ports
-            .link_tokens
-            .verify(token)
-            .ok_or_else(invalid_token)?;
+        let (user_id, digest) = self.ports.link_tokens.verify(token).ok_or(INVALID_LINK)?;
         let Some(code) = self.ports.codes.find_by_digest(&digest).await? else {
             // A used link: say so plainly when it did its job.
             let user = self.ports.users.find_by_id(&user_id).await?;
             return Err(match user {
-                Some(user) if user.is_email_verified => already_verified(),
-                _ => invalid_token(),
+                Some(user) if user.is_email_verified => ALREADY_VERIFIED,
+                _ => INVALID_LINK,
             });
         };
         if code.is_expired(self.ports.clock.now()) {
             self.ports.codes.discard(&code.user_id).await?;
-            return Err(DomainError::rejected(
-                "expired_token",
-                "This verification link has expired; request a new one.",
-            ));
+            return Err(DomainError::Rejected(Rejection::ExpiredLink));
         }
         match self.ports.codes.consume(&digest).await {
-            Err(DomainError::NotFound { .. }) => Err(invalid_token()),
+            Err(DomainError::NotFound(_)) => Err(INVALID_LINK),
             other => other,
         }
     }
@@ -112,23 +97,13 @@ impl Accounts {
         let email = OutgoingEmail::VerifyEmail {
             to: user.email.clone(),
             username: user.username.clone(),
-            link: format!(
-                "{}/api/v1/user/verify-email/complete/{token}/",
-                self.policy.public_url
-            ),
+            link: self.ports.links.email_verification(&token),
             expires_in_minutes: u32::try_from(lifetime.num_minutes()).unwrap_or(u32::MAX),
         };
         self.ports.codes.issue(&code, &email).await
     }
 }
 
-fn invalid_token() -> DomainError {
-    DomainError::rejected("invalid_token", "This verification link is not valid.")
-}
+const INVALID_LINK: DomainError = DomainError::Rejected(Rejection::InvalidLink);
 
-fn already_verified() -> DomainError {
-    DomainError::rejected(
-        "already_verified",
-        "This email address is already verified.",
-    )
-}
+const ALREADY_VERIFIED: DomainError = DomainError::Rejected(Rejection::AlreadyVerified);

@@ -2,7 +2,7 @@ use chrono::Duration;
 use futures_executor::block_on;
 
 use super::fixtures::{Harness, email, user};
-use crate::error::DomainError;
+use crate::error::{Clash, DomainError, Rejection};
 use crate::mail::OutgoingEmail;
 use crate::secret::SecretDigest;
 use crate::username::Username;
@@ -35,7 +35,7 @@ fn registering_queues_a_verification_link_to_the_public_url() {
                 ..
             } = email;
             code.expires_at == now + Duration::minutes(10)
-                && link == "https://chat.example.org/api/v1/user/verify-email/complete/tok3n/"
+                && link == "https://chat.example.org/verify/tok3n/"
                 && *expires_in_minutes == 10
         })
         .times(1)
@@ -53,7 +53,7 @@ fn a_generated_username_that_collides_is_replaced_by_another() {
     harness.users.expect_insert().times(2).returning(move |_| {
         calls += 1;
         if calls == 1 {
-            Err(DomainError::conflict("username_taken", "taken"))
+            Err(DomainError::Conflict(Clash::UsernameTaken))
         } else {
             Ok(())
         }
@@ -74,7 +74,7 @@ fn a_chosen_username_that_is_taken_is_refused_and_no_mail_is_sent() {
     harness
         .users
         .expect_insert()
-        .returning(|_| Err(DomainError::conflict("username_taken", "taken")));
+        .returning(|_| Err(DomainError::Conflict(Clash::UsernameTaken)));
     harness.codes.expect_issue().never();
     let outcome = block_on(
         harness
@@ -83,10 +83,7 @@ fn a_chosen_username_that_is_taken_is_refused_and_no_mail_is_sent() {
     );
     assert!(matches!(
         outcome,
-        Err(DomainError::Conflict {
-            code: "username_taken",
-            ..
-        })
+        Err(DomainError::Conflict(Clash::UsernameTaken))
     ));
 }
 
@@ -112,10 +109,7 @@ fn a_new_link_is_refused_while_one_is_live() {
     let outcome = block_on(harness.build().begin_verification(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Conflict {
-            code: "verification_pending",
-            ..
-        })
+        Err(DomainError::Conflict(Clash::VerificationPending))
     ));
 }
 
@@ -160,10 +154,7 @@ fn verified_accounts_get_no_new_link() {
     let outcome = block_on(harness.build().begin_verification(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "already_verified",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::AlreadyVerified))
     ));
 }
 
@@ -196,10 +187,7 @@ fn an_expired_link_is_rejected_and_discarded() {
     let outcome = block_on(harness.build().complete_verification("tok3n"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "expired_token",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::ExpiredLink))
     ));
 }
 
@@ -210,10 +198,7 @@ fn a_forged_link_is_invalid() {
     let outcome = block_on(harness.build().complete_verification("forged"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "invalid_token",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::InvalidLink))
     ));
 }
 
@@ -237,10 +222,7 @@ fn a_used_link_says_already_verified() {
     let outcome = block_on(harness.build().complete_verification("tok3n"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "already_verified",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::AlreadyVerified))
     ));
 }
 

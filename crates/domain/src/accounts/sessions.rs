@@ -1,7 +1,7 @@
 //! Signing in with email and a TOTP code, and the token sessions that follow.
 
 use crate::email::Email;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{Credential, Denial, DomainError, DomainResult, Missing};
 use crate::id::TokenId;
 use crate::session::{Session, TokenClaims, TokenKind};
 use crate::tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
@@ -20,9 +20,7 @@ impl Accounts {
             .users
             .find_by_email(email)
             .await?
-            .ok_or_else(|| {
-                DomainError::not_found("not_found", "No account uses this email address.")
-            })?;
+            .ok_or(DomainError::NotFound(Missing::AccountWithEmail))?;
         self.ensure_two_factor_ready(&user).await?;
         Ok(user)
     }
@@ -210,22 +208,13 @@ impl Accounts {
 }
 
 fn totp_setup_required() -> DomainError {
-    DomainError::forbidden(
-        "totp_setup_required",
-        "Set up two-factor authentication before logging in.",
-    )
+    DomainError::Forbidden(Denial::TotpSetupRequired)
 }
 
 fn invalid_refresh() -> DomainError {
-    DomainError::unauthenticated(
-        "invalid_refresh",
-        "The refresh token is invalid or was revoked.",
-    )
+    DomainError::Unauthenticated(Credential::InvalidRefreshToken)
 }
 
 fn invalid_access() -> DomainError {
-    DomainError::unauthenticated(
-        "invalid_token",
-        "The access token is invalid, expired or revoked.",
-    )
+    DomainError::Unauthenticated(Credential::InvalidAccessToken)
 }

@@ -2,7 +2,7 @@ use chrono::Duration;
 use futures_executor::block_on;
 
 use super::fixtures::{Harness, device, email, user};
-use crate::error::DomainError;
+use crate::error::{Credential, Denial, DomainError};
 use crate::id::{TokenFamilyId, TokenId};
 use crate::session::{TokenClaims, TokenKind};
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
@@ -43,10 +43,7 @@ fn login_is_refused_without_a_confirmed_device() {
     let outcome = block_on(harness.build().begin_login(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Forbidden {
-            code: "totp_setup_required",
-            ..
-        })
+        Err(DomainError::Forbidden(Denial::TotpSetupRequired))
     ));
 }
 
@@ -136,10 +133,9 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let outcome = block_on(harness.build().refresh("stale"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Unauthenticated {
-            code: "invalid_refresh",
-            ..
-        })
+        Err(DomainError::Unauthenticated(
+            Credential::InvalidRefreshToken
+        ))
     ));
 }
 
@@ -261,10 +257,7 @@ fn revoked_or_unrecorded_access_tokens_do_not_authenticate() {
         assert!(
             matches!(
                 outcome,
-                Err(DomainError::Unauthenticated {
-                    code: "invalid_token",
-                    ..
-                })
+                Err(DomainError::Unauthenticated(Credential::InvalidAccessToken))
             ),
             "{record_state} token authenticated"
         );

@@ -2,7 +2,7 @@
 //! account starts verified; then the same two-factor gate as every login.
 
 use crate::email::Email;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{Clash, Denial, DomainError, DomainResult};
 use crate::social::SocialIdentity;
 use crate::user::User;
 use crate::username::Username;
@@ -42,10 +42,7 @@ impl Accounts {
         identity: &SocialIdentity,
     ) -> DomainResult<SocialSignIn> {
         if !identity.email_verified {
-            return Err(DomainError::forbidden(
-                "email_not_verified",
-                "Your identity provider has not verified this email address.",
-            ));
+            return Err(DomainError::Forbidden(Denial::EmailNotVerifiedByProvider));
         }
         let email = Email::parse(&identity.email)?;
         let users = &self.ports.users;
@@ -101,10 +98,7 @@ impl Accounts {
             user.is_email_verified = true;
             match self.ports.users.insert(&user).await {
                 Ok(()) => return Ok(user),
-                Err(DomainError::Conflict {
-                    code: "username_taken",
-                    ..
-                }) => {}
+                Err(DomainError::Conflict(Clash::UsernameTaken)) => {}
                 Err(other) => return Err(other),
             }
         }

@@ -4,7 +4,7 @@ use mockall::predicate::eq;
 
 use super::SocialNextStep;
 use super::fixtures::{Harness, device, email, user};
-use crate::error::DomainError;
+use crate::error::{Clash, Denial, DomainError};
 use crate::social::SocialIdentity;
 
 const BACKEND: &str = "google-oauth2";
@@ -55,7 +55,7 @@ fn a_taken_profile_name_falls_back_to_a_generated_one() {
     h.users
         .expect_insert()
         .withf(|u| u.username.as_str() == "Ada_Lovelace")
-        .returning(|_| Err(DomainError::conflict("username_taken", "taken")));
+        .returning(|_| Err(DomainError::Conflict(Clash::UsernameTaken)));
     h.users
         .expect_insert()
         .withf(|u| u.username.as_str() != "Ada_Lovelace" && u.is_email_verified)
@@ -77,10 +77,7 @@ fn an_email_the_provider_does_not_vouch_for_is_refused_before_anything_is_stored
     let refused = run(h.build().sign_in_with(BACKEND, &identity(false, None))).unwrap_err();
     assert!(matches!(
         refused,
-        DomainError::Forbidden {
-            code: "email_not_verified",
-            ..
-        }
+        DomainError::Forbidden(Denial::EmailNotVerifiedByProvider)
     ));
 }
 
@@ -94,10 +91,7 @@ fn an_existing_account_that_never_verified_its_email_is_refused() {
     let refused = run(h.build().sign_in_with(BACKEND, &identity(true, None))).unwrap_err();
     assert!(matches!(
         refused,
-        DomainError::Forbidden {
-            code: "email_not_verified",
-            ..
-        }
+        DomainError::Forbidden(Denial::EmailNotVerified)
     ));
 }
 

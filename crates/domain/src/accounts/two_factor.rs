@@ -1,7 +1,7 @@
 //! Enrolling an authenticator app and checking its codes.
 
 use crate::email::Email;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{Clash, Credential, Denial, DomainError, DomainResult, Missing, Rejection};
 use crate::totp::TotpDevice;
 use crate::user::User;
 
@@ -64,7 +64,7 @@ impl Accounts {
             .devices
             .find(&user.id)
             .await?
-            .ok_or_else(|| DomainError::not_found("no_totp_device", "Create a TOTP device first."))
+            .ok_or(DomainError::NotFound(Missing::TotpDevice))
     }
 
     /// Accepts `code` once for `user`, unless second-factor checks are locked; counts
@@ -107,28 +107,19 @@ impl Accounts {
             Ok(())
         } else {
             self.ports.attempts.record_failure(&user.id, now).await?;
-            Err(DomainError::rejected(
-                "invalid_otp",
-                "The code is wrong, expired or already used.",
-            ))
+            Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
         }
     }
 }
 
 pub(super) fn session_required() -> DomainError {
-    DomainError::unauthenticated(
-        "session_required",
-        "Start by verifying your email or logging in; this step needs that session.",
-    )
+    DomainError::Unauthenticated(Credential::SessionRequired)
 }
 
 pub(super) fn email_not_verified() -> DomainError {
-    DomainError::forbidden("email_not_verified", "Verify your email address first.")
+    DomainError::Forbidden(Denial::EmailNotVerified)
 }
 
 fn already_confirmed() -> DomainError {
-    DomainError::conflict(
-        "totp_already_confirmed",
-        "Two-factor authentication is already set up for this account.",
-    )
+    DomainError::Conflict(Clash::TotpAlreadyConfirmed)
 }

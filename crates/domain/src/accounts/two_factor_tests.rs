@@ -3,7 +3,7 @@ use futures_executor::block_on;
 use mockall::predicate::eq;
 
 use super::fixtures::{Harness, device, email, user};
-use crate::error::DomainError;
+use crate::error::{Clash, Credential, Denial, DomainError, Rejection};
 use crate::user::User;
 
 fn with_device(harness: &mut Harness, account: &User, last_step: Option<u64>) {
@@ -37,10 +37,7 @@ fn a_device_is_only_created_for_a_verified_email() {
     let outcome = block_on(harness.build().create_totp_device(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Forbidden {
-            code: "email_not_verified",
-            ..
-        })
+        Err(DomainError::Forbidden(Denial::EmailNotVerified))
     ));
 }
 
@@ -51,10 +48,7 @@ fn a_flow_without_a_known_email_needs_a_session() {
     let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Unauthenticated {
-            code: "session_required",
-            ..
-        })
+        Err(DomainError::Unauthenticated(Credential::SessionRequired))
     ));
 }
 
@@ -76,10 +70,7 @@ fn a_confirmed_secret_is_never_shown_again() {
     let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
     assert!(matches!(
         outcome,
-        Err(DomainError::Conflict {
-            code: "totp_already_confirmed",
-            ..
-        })
+        Err(DomainError::Conflict(Clash::TotpAlreadyConfirmed))
     ));
 }
 
@@ -127,10 +118,7 @@ fn a_replayed_code_is_refused_and_counted() {
     let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "invalid_otp",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
     ));
 }
 
@@ -156,10 +144,7 @@ fn a_code_spent_by_a_concurrent_request_is_refused() {
     let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
     assert!(matches!(
         outcome,
-        Err(DomainError::Rejected {
-            code: "invalid_otp",
-            ..
-        })
+        Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
     ));
 }
 

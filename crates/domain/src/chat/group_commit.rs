@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Service};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::message::{ClientSend, Message, NewMessage};
@@ -220,9 +220,7 @@ struct AnsweredOnDrop(Vec<Arc<QueuedSend>>);
 impl Drop for AnsweredOnDrop {
     fn drop(&mut self) {
         for send in &self.0 {
-            send.answer(Err(DomainError::Unavailable {
-                service: "database",
-            }));
+            send.answer(Err(DomainError::Unavailable(Service::Database)));
         }
     }
 }

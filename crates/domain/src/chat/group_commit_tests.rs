@@ -15,11 +15,12 @@ use futures_util::task::noop_waker;
 
 use super::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
 use crate::email::Email;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Service};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::message::{ClientSend, Message, MessageContent, MessageCursor, NewMessage};
 use crate::ports::{EventBus, MessageRepository, MockClock, MockMediaStore, RoomTurn, RoomTurns};
+use crate::problem::{Field, Flaw, Problem};
 use crate::user::User;
 use crate::username::Username;
 
@@ -49,9 +50,7 @@ impl MessageRepository for Repository {
             batches.len() - 1
         };
         if self.failing == Some(number) {
-            return Err(DomainError::Unavailable {
-                service: "database",
-            });
+            return Err(DomainError::Unavailable(Service::Database));
         }
         Ok(rows.iter().map(stored).collect())
     }
@@ -91,10 +90,9 @@ impl Repository {
 
 fn stored(row: &NewMessage) -> DomainResult<Message> {
     match &row.content {
-        MessageContent::Text(text) if text.as_str() == "bad reply" => Err(DomainError::invalid(
-            "previous_message_id",
-            "The message replied to is not in this room.",
-        )),
+        MessageContent::Text(text) if text.as_str() == "bad reply" => {
+            Err(DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom))
+        }
         content => Ok(Message {
             id: row.id.clone(),
             room: row.room.clone(),
@@ -353,7 +351,7 @@ fn a_failed_commit_fails_every_send_in_it_and_announces_none() {
     for sending in later {
         assert!(matches!(
             finish(sending),
-            Err(DomainError::Unavailable { .. })
+            Err(DomainError::Unavailable(Service::Database))
         ));
     }
     assert_eq!(f.bus.texts(), ["first"]);
@@ -367,10 +365,10 @@ fn a_refused_reply_leaves_the_rest_of_its_batch_stored() {
     let mut later = later.into_iter();
     assert!(matches!(
         finish(later.next().unwrap()),
-        Err(DomainError::Invalid {
-            field: "previous_message_id",
-            ..
-        })
+        Err(DomainError::Invalid(problems)) if problems == [Problem {
+            field: Field::ReplyTo,
+            flaw: Flaw::ReplyOutsideRoom,
+        }]
     ));
     finish(later.next().unwrap()).unwrap();
     assert_eq!(f.bus.texts(), ["first", "third"]);
@@ -392,7 +390,7 @@ fn a_send_dropped_while_committing_others_still_answers_them() {
 
     assert!(matches!(
         finish(later.next().unwrap()),
-        Err(DomainError::Unavailable { .. })
+        Err(DomainError::Unavailable(Service::Database))
     ));
     assert_eq!(f.bus.texts(), ["first"]);
 }

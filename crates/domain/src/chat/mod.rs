@@ -11,7 +11,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Missing, Rejection};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::media_kinds::sniff;
@@ -19,6 +19,7 @@ use crate::message::{
     MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
 };
 use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
+use crate::problem::{Field, Flaw};
 use crate::user::User;
 use send_queue::{QueuedSend, SendQueue, Woken};
 
@@ -117,10 +118,7 @@ impl Chat {
         if let Some(client_id) = &draft.client_id
             && (client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX)
         {
-            return Err(DomainError::invalid(
-                "client_id",
-                format!("A client_id has 1 to {CLIENT_ID_MAX} characters."),
-            ));
+            return Err(DomainError::invalid(Field::ClientId, Flaw::ClientIdLength));
         }
         let content = match self.prepare(draft.content)? {
             Prepared::Text(text) => MessageContent::Text(text),
@@ -189,10 +187,7 @@ impl Chat {
     ) -> DomainResult<MessageCursor> {
         match self.ports.messages.find(since).await? {
             Some(message) if &message.room == room => Ok(message.cursor()),
-            _ => Err(DomainError::not_found(
-                "unknown_message",
-                "No such message in this room.",
-            )),
+            _ => Err(DomainError::NotFound(Missing::MessageInRoom)),
         }
     }
 
@@ -206,16 +201,12 @@ impl Chat {
             DraftContent::Text(text) => Ok(Prepared::Text(MessageText::parse(&text)?)),
             DraftContent::Media { kind, bytes } => {
                 if bytes.len() > self.policy.media_max_bytes {
-                    return Err(DomainError::rejected(
-                        "media_too_large",
-                        format!("Media is limited to {} bytes.", self.policy.media_max_bytes),
-                    ));
+                    return Err(DomainError::Rejected(Rejection::MediaTooLarge {
+                        max_bytes: self.policy.media_max_bytes,
+                    }));
                 }
                 let content_type = sniff(kind, &bytes).ok_or_else(|| {
-                    DomainError::invalid(
-                        "media",
-                        format!("These bytes are not a supported {} format.", kind.as_str()),
-                    )
+                    DomainError::invalid(Field::Media, Flaw::MediaFormatUnsupported(kind))
                 })?;
                 let media = MediaRef {
                     kind,

@@ -8,13 +8,14 @@ use mockall::Sequence;
 
 use super::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent};
 use crate::email::Email;
-use crate::error::DomainError;
+use crate::error::{DomainError, Missing, Rejection};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::message::{ClientSend, MediaKind, Message, MessageContent};
 use crate::ports::{
     EventBus, MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns,
 };
+use crate::problem::{Field, Flaw, Problem};
 use crate::user::User;
 use crate::username::Username;
 
@@ -220,17 +221,11 @@ fn bad_text_and_bad_media_are_refused_before_anything_is_stored() {
     };
     assert!(matches!(
         refuse(text("   ", None)),
-        DomainError::Invalid {
-            field: "message",
-            ..
-        }
+        DomainError::Invalid(problems) if problems == [Problem { field: Field::MessageText, flaw: Flaw::MessageEmpty }]
     ));
     assert!(matches!(
         refuse(text(&"x".repeat(4097), None)),
-        DomainError::Invalid {
-            field: "message",
-            ..
-        }
+        DomainError::Invalid(problems) if problems == [Problem { field: Field::MessageText, flaw: Flaw::MessageTooLong }]
     ));
     let media = |kind, bytes: &[u8]| Draft {
         content: DraftContent::Media {
@@ -242,21 +237,15 @@ fn bad_text_and_bad_media_are_refused_before_anything_is_stored() {
     };
     assert!(matches!(
         refuse(media(MediaKind::Audio, b"\x89PNG\r\n\x1a\n")),
-        DomainError::Invalid { field: "media", .. }
+        DomainError::Invalid(problems) if problems == [Problem { field: Field::Media, flaw: Flaw::MediaFormatUnsupported(MediaKind::Audio) }]
     ));
     assert!(matches!(
         refuse(media(MediaKind::Image, &[0x89; 17])),
-        DomainError::Rejected {
-            code: "media_too_large",
-            ..
-        }
+        DomainError::Rejected(Rejection::MediaTooLarge { max_bytes: 16 })
     ));
     assert!(matches!(
         refuse(text("hi", Some(""))),
-        DomainError::Invalid {
-            field: "client_id",
-            ..
-        }
+        DomainError::Invalid(problems) if problems == [Problem { field: Field::ClientId, flaw: Flaw::ClientIdLength }]
     ));
 }
 
@@ -311,9 +300,6 @@ fn resuming_from_another_rooms_message_is_refused() {
     let refused = run(chat.resume_point(&RoomId::generate(), &id)).unwrap_err();
     assert!(matches!(
         refused,
-        DomainError::NotFound {
-            code: "unknown_message",
-            ..
-        }
+        DomainError::NotFound(Missing::MessageInRoom)
     ));
 }

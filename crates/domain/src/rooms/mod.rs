@@ -6,7 +6,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Missing};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId, UserId};
 use crate::media::MediaReader;
@@ -14,6 +14,7 @@ use crate::message::{MediaRef, Message, MessageContent, MessageCursor};
 use crate::ports::{
     Clock, EventBus, MediaStore, MessageRepository, RoomRepository, UserRepository,
 };
+use crate::problem::{Field, Flaw, Problem};
 use crate::room::{Room, RoomName};
 
 /// The most messages one history page holds.
@@ -134,17 +135,14 @@ impl Rooms {
         found.ensure_member(actor)?;
         found.ensure_can_remove(actor, target)?;
         if !found.is_member(target) {
-            return Err(DomainError::not_found(
-                "not_a_member",
-                "That user is not a member of this room.",
-            ));
+            return Err(DomainError::NotFound(Missing::RoomMember));
         }
         let account = self
             .ports
             .users
             .find_by_id(target)
             .await?
-            .ok_or_else(|| DomainError::not_found("not_a_member", "No such user."))?;
+            .ok_or(DomainError::NotFound(Missing::MemberAccount))?;
         if self.ports.rooms.remove_member(room, target).await? {
             self.ports.events.publish(RoomEvent::MemberRemoved {
                 room: room.clone(),
@@ -183,16 +181,15 @@ impl Rooms {
         actor: &UserId,
         message: &MessageId,
     ) -> DomainResult<(MediaRef, Box<dyn MediaReader>)> {
-        let no_media = || DomainError::not_found("not_found", "This message has no media.");
         let message = self
             .ports
             .messages
             .find(message)
             .await?
-            .ok_or_else(|| DomainError::not_found("not_found", "No such message."))?;
+            .ok_or(DomainError::NotFound(Missing::Message))?;
         self.check_member(actor, &message.room).await?;
         let MessageContent::Media(media) = message.content else {
-            return Err(no_media());
+            return Err(DomainError::NotFound(Missing::MessageMedia));
         };
         let reader = self.ports.media.open(&media.key).await?.ok_or_else(|| {
             DomainError::internal(format!("media {} is missing", media.key.as_str()))
@@ -205,21 +202,24 @@ impl Rooms {
             .rooms
             .find(room)
             .await?
-            .ok_or_else(|| DomainError::not_found("room_not_found", "No such room."))
+            .ok_or(DomainError::NotFound(Missing::Room))
     }
 
-    /// The accounts of `ids`, or `Invalid` on `user_ids` listing the unknown ones.
+    /// The accounts of `ids`, or `Invalid` with one problem per unknown member.
     async fn ensure_users_exist(&self, ids: &[UserId]) -> DomainResult<Vec<crate::user::User>> {
         let found = self.ports.users.find_many(ids).await?;
-        let unknown: Vec<String> = ids
+        let unknown: Vec<Problem> = ids
             .iter()
             .filter(|id| !found.iter().any(|user| &user.id == *id))
-            .map(|id| format!("Unknown user: {id}"))
+            .map(|id| Problem {
+                field: Field::Members,
+                flaw: Flaw::UnknownUserId(id.clone()),
+            })
             .collect();
         if unknown.is_empty() {
             Ok(found)
         } else {
-            Err(DomainError::invalid("user_ids", unknown.join("\n")))
+            Err(DomainError::Invalid(unknown))
         }
     }
 }

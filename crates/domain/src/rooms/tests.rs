@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::{Rooms, RoomsPorts};
 use crate::email::Email;
-use crate::error::DomainError;
+use crate::error::{Denial, DomainError, Missing};
 use crate::events::RoomEvent;
 use crate::id::{RoomId, UserId};
 use crate::message::{Message, MessageContent, MessageText};
@@ -14,6 +14,7 @@ use crate::ports::{
     EventBus, MockClock, MockMediaStore, MockMessageRepository, MockRoomRepository,
     MockUserRepository,
 };
+use crate::problem::{Field, Flaw, Problem};
 use crate::room::{Room, RoomName};
 use crate::user::User;
 use crate::username::Username;
@@ -113,14 +114,6 @@ fn run<T>(future: impl std::future::Future<Output = T>) -> T {
     futures_executor::block_on(future)
 }
 
-fn code(error: DomainError) -> String {
-    match error {
-        DomainError::Forbidden { code, .. } | DomainError::NotFound { code, .. } => code.into(),
-        DomainError::Invalid { field, reason } => format!("{field}: {reason}"),
-        other => format!("{other:?}"),
-    }
-}
-
 #[test]
 fn a_new_room_has_its_creator_as_a_member() {
     let (ada, bob) = (person("ada"), person("bob"));
@@ -149,12 +142,13 @@ fn unknown_invitees_are_listed_and_nothing_is_created() {
         ghosts.to_vec(),
     ))
     .unwrap_err();
+    let unknown = |id: &UserId| Problem {
+        field: Field::Members,
+        flaw: Flaw::UnknownUserId(id.clone()),
+    };
     assert_eq!(
-        code(refused),
-        format!(
-            "user_ids: Unknown user: {}\nUnknown user: {}",
-            ghosts[0], ghosts[1]
-        )
+        refused,
+        DomainError::Invalid(vec![unknown(&ghosts[0]), unknown(&ghosts[1])])
     );
 }
 
@@ -167,25 +161,25 @@ fn strangers_see_nothing_and_unknown_rooms_are_not_found() {
         .with_room(&room)
         .build();
     assert_eq!(
-        code(run(rooms.room_for_member(&eve.id, &room.id)).unwrap_err()),
-        "not_a_member"
+        run(rooms.room_for_member(&eve.id, &room.id)).unwrap_err(),
+        DomainError::Forbidden(Denial::NotMember)
     );
     assert_eq!(
-        code(run(rooms.history(&eve.id, &room.id, None, 10)).unwrap_err()),
-        "not_a_member"
+        run(rooms.history(&eve.id, &room.id, None, 10)).unwrap_err(),
+        DomainError::Forbidden(Denial::NotMember)
     );
     assert_eq!(
-        code(run(rooms.add_members(&eve.id, &room.id, vec![eve.id.clone()])).unwrap_err()),
-        "not_a_member"
+        run(rooms.add_members(&eve.id, &room.id, vec![eve.id.clone()])).unwrap_err(),
+        DomainError::Forbidden(Denial::NotMember)
     );
     assert_eq!(
-        code(run(rooms.remove_member(&eve.id, &room.id, &ada.id)).unwrap_err()),
-        "not_a_member"
+        run(rooms.remove_member(&eve.id, &room.id, &ada.id)).unwrap_err(),
+        DomainError::Forbidden(Denial::NotMember)
     );
     let unknown = RoomId::generate();
     assert_eq!(
-        code(run(rooms.room_for_member(&ada.id, &unknown)).unwrap_err()),
-        "room_not_found"
+        run(rooms.room_for_member(&ada.id, &unknown)).unwrap_err(),
+        DomainError::NotFound(Missing::Room)
     );
 }
 
@@ -203,8 +197,8 @@ fn only_the_creator_adds_and_each_newcomer_is_announced_once() {
         .returning(move |_, _| Ok(vec![newcomer.clone()]));
     let (rooms, bus) = h.build();
     assert_eq!(
-        code(run(rooms.add_members(&bob.id, &room.id, vec![cyd.id.clone()])).unwrap_err()),
-        "not_room_creator"
+        run(rooms.add_members(&bob.id, &room.id, vec![cyd.id.clone()])).unwrap_err(),
+        DomainError::Forbidden(Denial::NotCreatorToAdd)
     );
     run(rooms.add_members(&ada.id, &room.id, vec![bob.id.clone(), cyd.id.clone()])).unwrap();
     assert_eq!(
@@ -231,8 +225,8 @@ fn members_leave_by_themselves_and_only_the_creator_removes_others() {
     let (rooms, bus) = h.build();
 
     assert_eq!(
-        code(run(rooms.remove_member(&bob.id, &room.id, &cyd.id)).unwrap_err()),
-        "not_room_creator"
+        run(rooms.remove_member(&bob.id, &room.id, &cyd.id)).unwrap_err(),
+        DomainError::Forbidden(Denial::NotCreatorToRemove)
     );
     run(rooms.remove_member(&bob.id, &room.id, &bob.id)).unwrap();
     run(rooms.remove_member(&ada.id, &room.id, &cyd.id)).unwrap();
@@ -249,8 +243,8 @@ fn members_leave_by_themselves_and_only_the_creator_removes_others() {
     );
     let outsider = UserId::generate();
     assert_eq!(
-        code(run(rooms.remove_member(&ada.id, &room.id, &outsider)).unwrap_err()),
-        "not_a_member"
+        run(rooms.remove_member(&ada.id, &room.id, &outsider)).unwrap_err(),
+        DomainError::NotFound(Missing::RoomMember)
     );
 }
 

@@ -10,7 +10,8 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::MessageRepository;
 use whisper_domain::{
-    ClientSend, DomainError, DomainResult, Message, MessageCursor, MessageId, NewMessage, RoomId,
+    ClientSend, DomainError, DomainResult, Field, Flaw, Message, MessageCursor, MessageId,
+    NewMessage, RoomId,
 };
 
 use super::message_rows::{ClientMessageRow, Columns, MessageRow};
@@ -126,10 +127,7 @@ async fn load_one(
 }
 
 fn foreign_reply() -> DomainError {
-    DomainError::invalid(
-        "previous_message_id",
-        "The message replied to is not in this room.",
-    )
+    DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom)
 }
 
 #[async_trait]

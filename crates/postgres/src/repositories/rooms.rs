@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::RoomRepository;
-use whisper_domain::{DomainError, DomainResult, Room, RoomId, RoomName, UserId};
+use whisper_domain::{
+    Clash, DomainError, DomainResult, Field, Flaw, Room, RoomId, RoomName, UserId,
+};
 
 use super::corrupt;
 use crate::database::Database;
@@ -55,11 +57,9 @@ impl RoomRow {
 /// The domain meaning of a failed membership write.
 fn membership_error(error: DieselError) -> DomainError {
     match (&error, violated_unique_constraint(&error)) {
-        (_, Some("rooms_room_name_lower_key")) => {
-            DomainError::conflict("room_name_taken", "A room with this name already exists.")
-        }
+        (_, Some("rooms_room_name_lower_key")) => DomainError::Conflict(Clash::RoomNameTaken),
         (DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _), _) => {
-            DomainError::invalid("user_ids", "Unknown user.")
+            DomainError::invalid(Field::Members, Flaw::UnknownUser)
         }
         _ => unexpected(error),
     }

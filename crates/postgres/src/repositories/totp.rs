@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Bytea, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{SecretSealer, TotpAttempts, TotpDevices};
-use whisper_domain::{DomainError, DomainResult, TotpDevice, TotpSecret, UserId};
+use whisper_domain::{Clash, DomainError, DomainResult, Missing, TotpDevice, TotpSecret, UserId};
 
 use super::{corrupt, to_i64};
 use crate::database::Database;
@@ -40,7 +40,7 @@ struct DeviceRow {
 }
 
 fn no_device() -> DomainError {
-    DomainError::not_found("no_totp_device", "Create a TOTP device first.")
+    DomainError::NotFound(Missing::TotpDevice)
 }
 
 #[async_trait]
@@ -75,10 +75,7 @@ impl TotpDevices for PgTotpDevices {
         .await
         .map_err(unexpected)?;
         if written == 0 {
-            return Err(DomainError::conflict(
-                "totp_already_confirmed",
-                "Two-factor authentication is already set up for this account.",
-            ));
+            return Err(DomainError::Conflict(Clash::TotpAlreadyConfirmed));
         }
         Ok(())
     }

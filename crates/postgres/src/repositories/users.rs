@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::UserRepository;
-use whisper_domain::{DomainError, DomainResult, Email, User, UserId, Username};
+use whisper_domain::{Clash, DomainError, DomainResult, Email, Missing, User, UserId, Username};
 
 use super::corrupt;
 use crate::database::Database;
@@ -66,13 +66,8 @@ impl UserRow {
 /// The conflict a unique violation on `users` stands for.
 fn taken(error: diesel::result::Error) -> DomainError {
     match violated_unique_constraint(&error) {
-        Some("users_email_key") => {
-            DomainError::conflict("email_taken", "A user with this email already exists.")
-        }
-        Some("users_username_lower_key") => DomainError::conflict(
-            "username_taken",
-            "A user with this username already exists.",
-        ),
+        Some("users_email_key") => DomainError::Conflict(Clash::EmailTaken),
+        Some("users_username_lower_key") => DomainError::Conflict(Clash::UsernameTaken),
         _ => unexpected(error),
     }
 }
@@ -158,7 +153,7 @@ impl UserRepository for PgUsers {
             .await
             .optional()
             .map_err(taken)?
-            .ok_or_else(|| DomainError::not_found("user_not_found", "No such user."))?
+            .ok_or(DomainError::NotFound(Missing::User))?
             .into_domain()
     }
 

@@ -10,7 +10,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use tokio::sync::Notify;
 use whisper_domain::ports::VerificationCodes;
 use whisper_domain::{
-    DomainError, DomainResult, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
+    DomainError, DomainResult, Missing, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
 };
 
 use super::corrupt;
@@ -167,9 +167,7 @@ impl VerificationCodes for PgVerificationCodes {
             .await
             .map_err(unexpected)?;
         verified
-            .ok_or_else(|| {
-                DomainError::not_found("invalid_token", "This verification link was already used.")
-            })?
+            .ok_or(DomainError::NotFound(Missing::UsedVerificationLink))?
             .into_domain()
     }
 

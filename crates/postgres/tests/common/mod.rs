@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use whisper_domain::ports::UserRepository;
-use whisper_domain::{DomainError, Email, User, Username};
+use whisper_domain::{Email, User, Username};
 use whisper_postgres::PgUsers;
 use whisper_postgres::testing::TestDatabase;
 
@@ -30,17 +30,4 @@ pub async fn stored_user(db: &TestDatabase, name: &str) -> User {
         .await
         .unwrap();
     account
-}
-
-/// The error's stable code, for asserting on.
-pub fn code(error: DomainError) -> String {
-    match error {
-        DomainError::Conflict { code, .. }
-        | DomainError::NotFound { code, .. }
-        | DomainError::Rejected { code, .. }
-        | DomainError::Forbidden { code, .. }
-        | DomainError::Unauthenticated { code, .. } => code.to_owned(),
-        DomainError::Invalid { field, .. } => format!("invalid {field}"),
-        other => format!("{other:?}"),
-    }
 }

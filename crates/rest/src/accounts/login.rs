@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use whisper_domain::{Accounts, DomainError, Email, Username};
+use whisper_domain::{Accounts, Credential, DomainError, Email, Username};
 use whisper_http::ApiError;
 use whisper_http::auth::AuthenticatedUser;
 use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
@@ -124,11 +124,7 @@ pub async fn verify_totp(
 }
 
 fn invalid_refresh() -> ApiError {
-    DomainError::unauthenticated(
-        "invalid_refresh",
-        "The refresh token is invalid or was revoked.",
-    )
-    .into()
+    DomainError::Unauthenticated(Credential::InvalidRefreshToken).into()
 }
 
 /// POST `refresh/`: new tokens for the body's refresh token, else the session's.

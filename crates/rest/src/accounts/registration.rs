@@ -127,7 +127,7 @@ pub async fn complete_verification(
                 remember_email(&session, &user.email)?;
                 verify_email_page(VerifyPage::Verified, StatusCode::OK)?
             }
-            Err(error @ (DomainError::Rejected { .. } | DomainError::NotFound { .. })) => {
+            Err(error @ (DomainError::Rejected(_) | DomainError::NotFound(_))) => {
                 let detail = ApiError::from(error).body().detail;
                 verify_email_page(
                     VerifyPage::Failed { detail: &detail },

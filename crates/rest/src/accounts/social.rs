@@ -9,7 +9,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
-use whisper_domain::{Accounts, DomainError, SocialIdentityProvider, SocialNextStep};
+use whisper_domain::{
+    Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep,
+};
 use whisper_http::ApiError;
 use whisper_http::flow::{remember_email, session_failure};
 use whisper_http::rate_limit::AnonymousCaller;
@@ -35,13 +37,7 @@ impl SocialProviders {
         self.0
             .iter()
             .find(|provider| provider.backend() == backend)
-            .ok_or_else(|| {
-                DomainError::not_found(
-                    "unknown_backend",
-                    "This sign-in provider is not available here.",
-                )
-                .into()
-            })
+            .ok_or_else(|| DomainError::NotFound(Missing::SocialProvider).into())
     }
 }
 
@@ -173,7 +169,9 @@ pub async fn complete(
         .code
         .as_deref()
         .filter(|code| !code.is_empty())
-        .ok_or_else(|| DomainError::invalid("code", "The provider sent no code."))?;
+        .ok_or_else(|| {
+            DomainError::invalid(Field::AuthorizationCode, Flaw::AuthorizationCodeMissing)
+        })?;
     let identity = provider.identify(code, &pending.verifier).await?;
     let signed_in = accounts.sign_in_with(provider.backend(), &identity).await?;
     match signed_in.next {
@@ -183,11 +181,11 @@ pub async fn complete(
         }
         SocialNextStep::TotpSetupRequired => {
             remember_email(&session, &signed_in.user.email)?;
-            Err(DomainError::unauthenticated(
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
                 "totp_setup_required",
                 "Set up two-factor authentication to finish signing in.",
-            )
-            .into())
+            ))
         }
         SocialNextStep::VerifyTotp => continue_with_totp(&session, &signed_in.user.email),
     }

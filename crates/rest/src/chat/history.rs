@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use whisper_domain::ports::PageCursors;
-use whisper_domain::{DomainError, HistoryPage, Rooms};
+use whisper_domain::{DomainError, Field, Flaw, HistoryPage, Rooms};
 use whisper_http::ApiError;
 use whisper_http::PublicUrl;
 use whisper_http::auth::Viewer;
@@ -73,14 +73,17 @@ pub async fn home(
     let caller = &viewer.0.user;
     let room = room_id(&room)?;
     let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(text) => Some(cursors.0.decode(text).ok_or_else(|| {
-            DomainError::invalid("cursor", "This cursor is not one the server gave out.")
-        })?),
+        Some(text) => Some(
+            cursors
+                .0
+                .decode(text)
+                .ok_or_else(|| DomainError::invalid(Field::Cursor, Flaw::ForeignCursor))?,
+        ),
         None => None,
     };
     let page_size = query.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 {
-        return Err(DomainError::invalid("page_size", "Ask for at least one message.").into());
+        return Err(DomainError::invalid(Field::PageSize, Flaw::EmptyPage).into());
     }
     let page = rooms.history(&caller.id, &room, before, page_size).await?;
     let page_size = page_size.min(whisper_domain::MAX_PAGE_SIZE);

@@ -4,7 +4,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use futures_util::stream;
-use whisper_domain::{DomainError, MessageId, Rooms};
+use whisper_domain::{DomainError, MessageId, Missing, Rooms};
 use whisper_http::ApiError;
 use whisper_http::auth::Viewer;
 use whisper_http::routes;
@@ -38,8 +38,8 @@ pub async fn download(
     rooms: web::Data<Rooms>,
     message: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = MessageId::parse(&message)
-        .map_err(|_| DomainError::not_found("not_found", "No such message."))?;
+    let message =
+        MessageId::parse(&message).map_err(|_| DomainError::NotFound(Missing::Message))?;
     let (media, reader) = rooms.media(&viewer.0.user.id, &message).await?;
     let chunks = stream::unfold(reader, |mut reader| async move {
         match reader.next_chunk().await {

@@ -1,27 +1,32 @@
 //! `room-list/`, `room/<id>/users/` and `room/<id>/users/<user_id>/`.
 
 use actix_web::{HttpResponse, web};
-use whisper_domain::{DomainError, DomainResult, RoomName, Rooms, UserId};
+use whisper_domain::{
+    DomainError, DomainResult, Field, Flaw, Missing, Problem, RoomName, Rooms, UserId,
+};
 use whisper_http::auth::AuthenticatedUser;
 use whisper_http::input::both;
 use whisper_http::path_ids::room_id;
 use whisper_http::{ApiError, routes};
 use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
 
-/// Every id of `raw`, or `Invalid` on `user_ids` listing the malformed ones, one per line.
+/// Every id of `raw`, or `Invalid` with one problem per malformed one.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
     let mut ids = Vec::with_capacity(raw.len());
     let mut malformed = Vec::new();
     for text in raw {
         match UserId::parse(text) {
             Ok(id) => ids.push(id),
-            Err(_) => malformed.push(format!("Not a user id: {text}")),
+            Err(_) => malformed.push(Problem {
+                field: Field::Members,
+                flaw: Flaw::NotAUserId(text.clone()),
+            }),
         }
     }
     if malformed.is_empty() {
         Ok(ids)
     } else {
-        Err(DomainError::invalid("user_ids", malformed.join("\n")))
+        Err(DomainError::Invalid(malformed))
     }
 }
 
@@ -152,8 +157,7 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     let (room, user) = path.into_inner();
     let room = room_id(&room)?;
-    let target = UserId::parse(&user)
-        .map_err(|_| DomainError::not_found("not_a_member", "That user is not a member."))?;
+    let target = UserId::parse(&user).map_err(|_| DomainError::NotFound(Missing::UnnamedMember))?;
     rooms.remove_member(&caller.user.id, &room, &target).await?;
     Ok(HttpResponse::NoContent().finish())
 }
