@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use whisper_domain::ports::Mailer;
@@ -224,60 +223,6 @@ async fn the_file_transport_writes_an_eml_file_with_the_link() {
         testing::to_address(&raw).as_deref(),
         Some("ada@example.org")
     );
-}
-
-#[tokio::test]
-async fn the_file_transport_logs_the_verification_link_for_the_developer() {
-    let logs = CapturedLogs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    // A current-thread test runtime: the default subscriber covers every await below.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests' threads may have cached "nobody listens" for this callsite.
-    tracing::callsite::rebuild_interest_cache();
-    let scratch = ScratchDir::new("log");
-    let transport = MailTransport::File {
-        dir: scratch.path().to_owned(),
-    };
-    let mailer = SmtpMailer::new(&transport, SENDER).unwrap();
-
-    mailer.send(&verify_email("ada@example.org")).await.unwrap();
-
-    let logged = logs.text();
-    assert!(logged.contains(" INFO "), "{logged}");
-    assert!(logged.contains(&link()), "{logged}");
-}
-
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
-    type Writer = Self;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 #[tokio::test]
