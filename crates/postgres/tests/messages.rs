@@ -4,7 +4,7 @@ mod common;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{now, stored_user};
+use common::{database_with, now};
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{MessageRepository, RoomRepository};
 use whisper_domain::{
@@ -49,9 +49,8 @@ fn body(message: &Message) -> &str {
 
 #[tokio::test]
 async fn a_stored_message_comes_back_as_members_read_it() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let room = room_of(&db, "general", &[&ada]).await;
     let new = text(&room, &ada, "hello", now());
 
@@ -74,10 +73,8 @@ async fn a_stored_message_comes_back_as_members_read_it() {
 
 #[tokio::test]
 async fn replies_quote_text_or_a_media_placeholder() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     let room = room_of(&db, "general", &[&ada, &bob]).await;
     let question = insert(&messages, &text(&room, &ada, "lunch?", now()))
         .await
@@ -117,9 +114,8 @@ async fn replies_quote_text_or_a_media_placeholder() {
 
 #[tokio::test]
 async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let here = room_of(&db, "here", &[&ada]).await;
     let there = room_of(&db, "there", &[&ada]).await;
     let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
@@ -140,9 +136,8 @@ async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
 
 #[tokio::test]
 async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arrivals() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let room = room_of(&db, "busy", &[&ada]).await;
     let other = room_of(&db, "other", &[&ada]).await;
     let start = now() - Duration::hours(1);
@@ -196,9 +191,8 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
 
 #[tokio::test]
 async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let room = room_of(&db, "general", &[&ada]).await;
     assert_eq!(messages.latest_created(&room.id).await.unwrap(), None);
     let start = now() - Duration::minutes(10);
@@ -253,9 +247,8 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
 
 #[tokio::test]
 async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let here = room_of(&db, "here", &[&ada]).await;
     let there = room_of(&db, "there", &[&ada]).await;
     let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
@@ -308,11 +301,10 @@ async fn a_connection_prepares_the_message_insert_once() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         count: i64,
     }
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     // One connection, so every statement below runs on it.
     let single = Database::connect(&db.url, 1, Plans::Generic).unwrap();
     let messages = PgMessages::new(single.clone());
-    let ada = stored_user(&db, "ada").await;
     let room = room_of(&db, "general", &[&ada]).await;
     for n in 0..3 {
         insert(&messages, &text(&room, &ada, &format!("m{n}"), now()))

@@ -1,11 +1,10 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
-use common::{now, stored_user};
+use common::{database_with, now};
 use whisper_domain::ports::RoomRepository;
 use whisper_domain::{Clash, DomainError, Field, Flaw, Room, RoomId, RoomName, UserId};
 use whisper_postgres::PgRooms;
-use whisper_postgres::testing::TestDatabase;
 
 fn room(name: &str, creator: &UserId, invited: &[&UserId]) -> Room {
     Room::open(
@@ -23,10 +22,8 @@ fn sorted(mut ids: Vec<UserId>) -> Vec<UserId> {
 
 #[tokio::test]
 async fn a_room_is_stored_with_its_members() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     let general = room("general", &ada.id, &[&bob.id]);
     rooms.create(&general).await.unwrap();
 
@@ -46,9 +43,8 @@ async fn a_room_is_stored_with_its_members() {
 
 #[tokio::test]
 async fn room_names_are_unique_ignoring_case() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     rooms.create(&room("General", &ada.id, &[])).await.unwrap();
     let clash = rooms.create(&room("gEnErAl", &ada.id, &[])).await;
     assert_eq!(
@@ -59,9 +55,8 @@ async fn room_names_are_unique_ignoring_case() {
 
 #[tokio::test]
 async fn a_room_with_an_unknown_member_is_not_created() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let ghost = room("ghosts", &ada.id, &[&UserId::generate()]);
     assert_eq!(
         rooms.create(&ghost).await.unwrap_err(),
@@ -72,10 +67,8 @@ async fn a_room_with_an_unknown_member_is_not_created() {
 
 #[tokio::test]
 async fn members_list_only_their_rooms_newest_first() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     let older = room("older", &ada.id, &[&bob.id]);
     rooms.create(&older).await.unwrap();
     let private = room("private", &ada.id, &[]);
@@ -102,12 +95,8 @@ async fn members_list_only_their_rooms_newest_first() {
 
 #[tokio::test]
 async fn adding_members_reports_only_newcomers_in_the_given_order() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob, cyd, dan]) = database_with(["ada", "bob", "cyd", "dan"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
-    let cyd = stored_user(&db, "cyd").await;
-    let dan = stored_user(&db, "dan").await;
     let general = room("general", &ada.id, &[&bob.id]);
     rooms.create(&general).await.unwrap();
 
@@ -143,10 +132,8 @@ async fn adding_members_reports_only_newcomers_in_the_given_order() {
 
 #[tokio::test]
 async fn removing_a_member_says_whether_they_were_one() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let rooms = PgRooms::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     let general = room("general", &ada.id, &[&bob.id]);
     rooms.create(&general).await.unwrap();
     assert!(rooms.remove_member(&general.id, &bob.id).await.unwrap());

@@ -2,17 +2,15 @@
 mod common;
 
 use chrono::Duration;
-use common::{now, stored_user};
+use common::{database_with, now, successes_of_eight};
 use whisper_domain::ports::TokenStore;
 use whisper_domain::{AccessTokenRecord, RefreshFamily, TokenFamilyId, TokenId};
 use whisper_postgres::PgTokens;
-use whisper_postgres::testing::TestDatabase;
 
 #[tokio::test]
 async fn access_tokens_are_recorded_found_and_revoked() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let tokens = PgTokens::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let token = AccessTokenRecord::issue(ada.id.clone(), None, now(), Duration::minutes(15));
     tokens.record_access(&token).await.unwrap();
     assert_eq!(
@@ -38,9 +36,8 @@ async fn access_tokens_are_recorded_found_and_revoked() {
 
 #[tokio::test]
 async fn rotation_moves_the_current_token_once() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let tokens = PgTokens::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
     tokens.start_family(&family).await.unwrap();
     assert_eq!(
@@ -82,33 +79,28 @@ async fn rotation_moves_the_current_token_once() {
 
 #[tokio::test]
 async fn concurrent_rotations_of_one_token_have_one_winner() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let tokens = PgTokens::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
     tokens.start_family(&family).await.unwrap();
-    let rotations = (0..8).map(|_| {
+    let winners = successes_of_eight(|| {
         let tokens = tokens.clone();
         let (id, from) = (family.id.clone(), family.current_jti.clone());
-        tokio::spawn(async move {
+        async move {
             tokens
                 .rotate(&id, &from, &TokenId::generate())
                 .await
                 .unwrap()
-        })
-    });
-    let mut winners = 0;
-    for rotation in rotations {
-        winners += usize::from(rotation.await.unwrap());
-    }
+        }
+    })
+    .await;
     assert_eq!(winners, 1);
 }
 
 #[tokio::test]
 async fn revoking_a_family_revokes_its_access_tokens_and_stops_rotation() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let tokens = PgTokens::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let family = RefreshFamily::start(ada.id.clone(), now(), Duration::days(14));
     tokens.start_family(&family).await.unwrap();
     let issued = AccessTokenRecord::issue(

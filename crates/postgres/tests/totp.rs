@@ -4,7 +4,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{now, stored_user};
+use common::{database_with, now, successes_of_eight};
 use diesel::sql_query;
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{SecretSealer, TotpAttempts, TotpDevices};
@@ -50,8 +50,7 @@ struct StoredSecret {
 
 #[tokio::test]
 async fn a_device_round_trips_with_its_secret_sealed_at_rest() {
-    let db = TestDatabase::create().await;
-    let ada = stored_user(&db, "ada").await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let device = device_for(&ada.id, 1);
     devices(&db).enroll(&device).await.unwrap();
     assert_eq!(devices(&db).find(&ada.id).await.unwrap(), Some(device));
@@ -66,8 +65,7 @@ async fn a_device_round_trips_with_its_secret_sealed_at_rest() {
 
 #[tokio::test]
 async fn an_unconfirmed_device_is_replaced_and_a_confirmed_one_is_kept() {
-    let db = TestDatabase::create().await;
-    let ada = stored_user(&db, "ada").await;
+    let (db, [ada]) = database_with(["ada"]).await;
     devices(&db).enroll(&device_for(&ada.id, 1)).await.unwrap();
     let replacement = device_for(&ada.id, 9);
     devices(&db).enroll(&replacement).await.unwrap();
@@ -90,8 +88,7 @@ async fn an_unconfirmed_device_is_replaced_and_a_confirmed_one_is_kept() {
 
 #[tokio::test]
 async fn each_step_is_accepted_once_and_never_an_older_one() {
-    let db = TestDatabase::create().await;
-    let ada = stored_user(&db, "ada").await;
+    let (db, [ada]) = database_with(["ada"]).await;
     devices(&db).enroll(&device_for(&ada.id, 1)).await.unwrap();
     let store = devices(&db);
     assert!(store.accept_step(&ada.id, 100, false).await.unwrap());
@@ -109,27 +106,21 @@ async fn each_step_is_accepted_once_and_never_an_older_one() {
 
 #[tokio::test]
 async fn concurrent_uses_of_one_code_succeed_exactly_once() {
-    let db = TestDatabase::create().await;
-    let ada = stored_user(&db, "ada").await;
+    let (db, [ada]) = database_with(["ada"]).await;
     devices(&db).enroll(&device_for(&ada.id, 1)).await.unwrap();
-    let attempts = (0..8).map(|_| {
+    let accepted = successes_of_eight(|| {
         let store = devices(&db);
         let user = ada.id.clone();
-        tokio::spawn(async move { store.accept_step(&user, 500, false).await.unwrap() })
-    });
-    let mut accepted = 0;
-    for attempt in attempts {
-        accepted += usize::from(attempt.await.unwrap());
-    }
+        async move { store.accept_step(&user, 500, false).await.unwrap() }
+    })
+    .await;
     assert_eq!(accepted, 1);
 }
 
 #[tokio::test]
 async fn failures_are_counted_per_user_since_a_time_and_cleared() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let attempts = PgTotpAttempts::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     let t = now();
     for minutes in [20, 10, 5, 1] {
         attempts

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
-use common::{stored_user, user};
+use common::{database_with, stored_user, user};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{Clash, DomainError, Email, Missing, UserId, Username};
 use whisper_postgres::PgUsers;
@@ -9,9 +9,8 @@ use whisper_postgres::testing::TestDatabase;
 
 #[tokio::test]
 async fn a_stored_user_is_found_by_id_and_by_email_unchanged() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     assert_eq!(users.find_by_id(&ada.id).await.unwrap(), Some(ada.clone()));
     assert_eq!(users.find_by_email(&ada.email).await.unwrap(), Some(ada));
     assert_eq!(users.find_by_id(&UserId::generate()).await.unwrap(), None);
@@ -21,9 +20,8 @@ async fn a_stored_user_is_found_by_id_and_by_email_unchanged() {
 
 #[tokio::test]
 async fn emails_and_usernames_ignoring_case_are_unique() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
 
     let mut same_email = user("grace");
     same_email.email = ada.email.clone();
@@ -42,9 +40,8 @@ async fn emails_and_usernames_ignoring_case_are_unique() {
 
 #[tokio::test]
 async fn renaming_records_the_choice_and_refuses_a_taken_name() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     stored_user(&db, "grace").await;
 
     let renamed = users
@@ -69,9 +66,8 @@ async fn renaming_records_the_choice_and_refuses_a_taken_name() {
 
 #[tokio::test]
 async fn the_online_flag_reports_only_real_changes() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     assert!(users.set_online(&ada.id, true).await.unwrap());
     assert!(!users.set_online(&ada.id, true).await.unwrap());
     assert!(users.find_by_id(&ada.id).await.unwrap().unwrap().is_online);
@@ -113,10 +109,8 @@ async fn search_matches_a_username_prefix_ignoring_case_ordered_and_limited() {
 
 #[tokio::test]
 async fn find_many_returns_only_existing_accounts() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, grace]) = database_with(["ada", "grace"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let grace = stored_user(&db, "grace").await;
     let mut found = users
         .find_many(&[ada.id.clone(), UserId::generate(), grace.id.clone()])
         .await
@@ -137,10 +131,8 @@ async fn an_identity_link_is_recorded_once_and_follows_the_latest_account() {
     use diesel::sql_query;
     use diesel_async::RunQueryDsl;
 
-    let db = TestDatabase::create().await;
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let bob = stored_user(&db, "bob").await;
     users
         .link_identity(&ada.id, "google-oauth2", "sub-1")
         .await

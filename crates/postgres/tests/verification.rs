@@ -4,11 +4,12 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{now, stored_user};
+use common::{database_with, now, successes_of_eight};
 use tokio::sync::Notify;
 use whisper_domain::ports::{MailOutbox, UserRepository, VerificationCodes};
-use whisper_domain::{DomainError, Missing, OutgoingEmail, SecretDigest, User, VerificationCode};
-use whisper_postgres::testing::TestDatabase;
+use whisper_domain::{
+    DomainError, Missing, OutboxItem, OutgoingEmail, SecretDigest, User, VerificationCode,
+};
 use whisper_postgres::{PgMailOutbox, PgUsers, PgVerificationCodes};
 
 fn code_for(user: &User, byte: u8) -> VerificationCode {
@@ -31,10 +32,9 @@ fn email_for(user: &User, link: &str) -> OutgoingEmail {
 
 #[tokio::test]
 async fn issuing_stores_the_code_and_queues_its_email_together() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
     let outbox = PgMailOutbox::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let issued = code_for(&ada, 1);
 
     codes
@@ -50,14 +50,7 @@ async fn issuing_stores_the_code_and_queues_its_email_together() {
         codes.find_by_digest(&issued.digest).await.unwrap(),
         Some(issued)
     );
-    let queued = outbox
-        .claim_due(
-            now() + Duration::seconds(1),
-            now() + Duration::minutes(1),
-            10,
-        )
-        .await
-        .unwrap();
+    let queued = due_now(&outbox).await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].email, email_for(&ada, "https://w/1"));
     assert_eq!(queued[0].failed_attempts, 0);
@@ -65,9 +58,8 @@ async fn issuing_stores_the_code_and_queues_its_email_together() {
 
 #[tokio::test]
 async fn a_new_code_replaces_the_old_one() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let first = code_for(&ada, 1);
     let second = code_for(&ada, 2);
     codes.issue(&first, &email_for(&ada, "l1")).await.unwrap();
@@ -78,11 +70,9 @@ async fn a_new_code_replaces_the_old_one() {
 
 #[tokio::test]
 async fn an_email_is_not_queued_when_its_code_cannot_be_stored() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, grace]) = database_with(["ada", "grace"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
     let outbox = PgMailOutbox::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
-    let grace = stored_user(&db, "grace").await;
     codes
         .issue(&code_for(&ada, 1), &email_for(&ada, "l1"))
         .await
@@ -92,15 +82,17 @@ async fn an_email_is_not_queued_when_its_code_cannot_be_stored() {
         .issue(&code_for(&grace, 1), &email_for(&grace, "l2"))
         .await;
     assert!(clash.is_err());
-    let queued = outbox
-        .claim_due(
-            now() + Duration::seconds(1),
-            now() + Duration::minutes(1),
-            10,
-        )
-        .await
-        .unwrap();
+    let queued = due_now(&outbox).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
+}
+
+/// The queued emails a deliverer would claim now.
+async fn due_now(outbox: &PgMailOutbox) -> Vec<OutboxItem> {
+    let t = now() + Duration::seconds(1);
+    outbox
+        .claim_due(t, t + Duration::minutes(1), 10)
+        .await
+        .unwrap()
 }
 
 /// Whether `notify` holds a wake-up, without waiting for one.
@@ -114,11 +106,10 @@ async fn was_notified(notify: &Notify) -> bool {
 
 #[tokio::test]
 async fn issuing_wakes_the_mail_deliverer_once_the_email_is_committed() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let mail_queued = Arc::new(Notify::new());
     let codes = PgVerificationCodes::notifying(db.database.clone(), Arc::clone(&mail_queued));
     let outbox = PgMailOutbox::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     assert!(!was_notified(&mail_queued).await);
 
     codes
@@ -128,24 +119,15 @@ async fn issuing_wakes_the_mail_deliverer_once_the_email_is_committed() {
 
     assert!(was_notified(&mail_queued).await);
     // Whoever is woken finds the email already committed.
-    let queued = outbox
-        .claim_due(
-            now() + Duration::seconds(1),
-            now() + Duration::minutes(1),
-            10,
-        )
-        .await
-        .unwrap();
+    let queued = due_now(&outbox).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
 }
 
 #[tokio::test]
 async fn a_code_that_cannot_be_stored_wakes_nobody() {
-    let db = TestDatabase::create().await;
+    let (db, [ada, grace]) = database_with(["ada", "grace"]).await;
     let mail_queued = Arc::new(Notify::new());
     let codes = PgVerificationCodes::notifying(db.database.clone(), Arc::clone(&mail_queued));
-    let ada = stored_user(&db, "ada").await;
-    let grace = stored_user(&db, "grace").await;
     codes
         .issue(&code_for(&ada, 1), &email_for(&ada, "l1"))
         .await
@@ -162,10 +144,9 @@ async fn a_code_that_cannot_be_stored_wakes_nobody() {
 
 #[tokio::test]
 async fn consuming_verifies_the_email_once() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
     let users = PgUsers::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let issued = code_for(&ada, 1);
     codes.issue(&issued, &email_for(&ada, "l")).await.unwrap();
 
@@ -188,28 +169,23 @@ async fn consuming_verifies_the_email_once() {
 
 #[tokio::test]
 async fn concurrent_uses_of_one_link_verify_exactly_once() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     let issued = code_for(&ada, 1);
     codes.issue(&issued, &email_for(&ada, "l")).await.unwrap();
-    let attempts = (0..8).map(|_| {
+    let successes = successes_of_eight(|| {
         let codes = codes.clone();
         let digest = issued.digest.clone();
-        tokio::spawn(async move { codes.consume(&digest).await.is_ok() })
-    });
-    let mut successes = 0;
-    for attempt in attempts {
-        successes += usize::from(attempt.await.unwrap());
-    }
+        async move { codes.consume(&digest).await.is_ok() }
+    })
+    .await;
     assert_eq!(successes, 1);
 }
 
 #[tokio::test]
 async fn discarding_removes_the_code() {
-    let db = TestDatabase::create().await;
+    let (db, [ada]) = database_with(["ada"]).await;
     let codes = PgVerificationCodes::new(db.database.clone());
-    let ada = stored_user(&db, "ada").await;
     codes
         .issue(&code_for(&ada, 1), &email_for(&ada, "l"))
         .await

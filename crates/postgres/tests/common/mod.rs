@@ -1,6 +1,8 @@
 //! Helpers shared by the repository tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{Email, User, Username};
@@ -30,4 +32,28 @@ pub async fn stored_user(db: &TestDatabase, name: &str) -> User {
         .await
         .unwrap();
     account
+}
+
+/// A fresh database holding one stored account for each of `names`, in order.
+pub async fn database_with<const N: usize>(names: [&str; N]) -> (TestDatabase, [User; N]) {
+    let db = TestDatabase::create().await;
+    let mut accounts = Vec::with_capacity(N);
+    for name in names {
+        accounts.push(stored_user(&db, name).await);
+    }
+    let accounts = accounts.try_into().unwrap();
+    (db, accounts)
+}
+
+/// Starts eight copies of `attempt` before awaiting any, and counts the ones that succeeded.
+pub async fn successes_of_eight<F>(attempt: impl Fn() -> F) -> usize
+where
+    F: Future<Output = bool> + Send + 'static,
+{
+    let running: Vec<_> = (0..8).map(|_| tokio::spawn(attempt())).collect();
+    let mut successes = 0;
+    for outcome in running {
+        successes += usize::from(outcome.await.unwrap());
+    }
+    successes
 }
