@@ -40,6 +40,11 @@ fn text(room: &Room, sender: &User, body: &str, created: DateTime<Utc>) -> NewMe
     }
 }
 
+/// Stores `new`, which must be accepted.
+async fn store(messages: &PgMessages, new: &NewMessage) -> Message {
+    insert(messages, new).await.unwrap()
+}
+
 fn body(message: &Message) -> &str {
     match &message.content {
         MessageContent::Text(text) => text.as_str(),
@@ -54,7 +59,7 @@ async fn a_stored_message_comes_back_as_members_read_it() {
     let room = room_of(&db, "general", &[&ada]).await;
     let new = text(&room, &ada, "hello", now());
 
-    let stored = insert(&messages, &new).await.unwrap();
+    let stored = store(&messages, &new).await;
     assert_eq!(
         (stored.id.clone(), stored.sender_username.as_str()),
         (new.id.clone(), "ada")
@@ -76,9 +81,7 @@ async fn replies_quote_text_or_a_media_placeholder() {
     let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let messages = PgMessages::new(db.database.clone());
     let room = room_of(&db, "general", &[&ada, &bob]).await;
-    let question = insert(&messages, &text(&room, &ada, "lunch?", now()))
-        .await
-        .unwrap();
+    let question = store(&messages, &text(&room, &ada, "lunch?", now())).await;
     let picture = insert(
         &messages,
         &NewMessage {
@@ -96,7 +99,7 @@ async fn replies_quote_text_or_a_media_placeholder() {
 
     let mut answer = text(&room, &bob, "yes", now());
     answer.reply_to = Some(question.id.clone());
-    let answer = insert(&messages, &answer).await.unwrap();
+    let answer = store(&messages, &answer).await;
     let preview = answer.reply_to.unwrap();
     assert_eq!(
         (preview.message_id, preview.content.as_str(), preview.sender),
@@ -105,7 +108,7 @@ async fn replies_quote_text_or_a_media_placeholder() {
 
     let mut comment = text(&room, &bob, "nice", now());
     comment.reply_to = Some(picture.id.clone());
-    let comment = insert(&messages, &comment).await.unwrap();
+    let comment = store(&messages, &comment).await;
     assert_eq!(comment.reply_to.unwrap().content, "IMAGE");
     assert!(
         matches!(picture.content, MessageContent::Media(ref m) if m.size == 42 && m.content_type == "image/png")
@@ -118,9 +121,7 @@ async fn a_reply_to_another_rooms_message_is_refused_and_not_stored() {
     let messages = PgMessages::new(db.database.clone());
     let here = room_of(&db, "here", &[&ada]).await;
     let there = room_of(&db, "there", &[&ada]).await;
-    let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
-        .await
-        .unwrap();
+    let elsewhere = store(&messages, &text(&there, &ada, "over there", now())).await;
 
     for target in [elsewhere.id.clone(), MessageId::generate()] {
         let mut reply = text(&here, &ada, "re", now());
@@ -146,14 +147,11 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
         // Runs of ten messages share a timestamp: ordering ties are broken by id.
         let created = start + Duration::milliseconds(i / 10);
         expected.insert(
-            insert(&messages, &text(&room, &ada, &format!("m{i}"), created))
+            store(&messages, &text(&room, &ada, &format!("m{i}"), created))
                 .await
-                .unwrap()
                 .id,
         );
-        insert(&messages, &text(&other, &ada, "elsewhere", created))
-            .await
-            .unwrap();
+        store(&messages, &text(&other, &ada, "elsewhere", created)).await;
     }
 
     let mut seen: Vec<Message> = Vec::new();
@@ -167,9 +165,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
         cursor = page.last().map(Message::cursor);
         seen.extend(page);
         // Newer messages keep arriving during the walk; they are not part of it.
-        insert(&messages, &text(&room, &ada, "late", now()))
-            .await
-            .unwrap();
+        store(&messages, &text(&room, &ada, "late", now())).await;
     }
 
     assert_eq!(seen.len(), 250);
@@ -200,7 +196,7 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
     for i in 0..5 {
         let mut new = text(&room, &ada, &format!("m{i}"), start + Duration::seconds(i));
         new.client_id = Some(format!("c{i}"));
-        stored.push(insert(&messages, &new).await.unwrap());
+        stored.push(store(&messages, &new).await);
     }
     assert_eq!(
         messages.latest_created(&room.id).await.unwrap(),
@@ -251,12 +247,8 @@ async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
     let messages = PgMessages::new(db.database.clone());
     let here = room_of(&db, "here", &[&ada]).await;
     let there = room_of(&db, "there", &[&ada]).await;
-    let elsewhere = insert(&messages, &text(&there, &ada, "over there", now()))
-        .await
-        .unwrap();
-    let question = insert(&messages, &text(&here, &ada, "lunch?", now()))
-        .await
-        .unwrap();
+    let elsewhere = store(&messages, &text(&there, &ada, "over there", now())).await;
+    let question = store(&messages, &text(&here, &ada, "lunch?", now())).await;
     let start = now();
     let mut batch: Vec<NewMessage> = (0..4)
         .map(|i| {
@@ -307,9 +299,7 @@ async fn a_connection_prepares_the_message_insert_once() {
     let messages = PgMessages::new(single.clone());
     let room = room_of(&db, "general", &[&ada]).await;
     for n in 0..3 {
-        insert(&messages, &text(&room, &ada, &format!("m{n}"), now()))
-            .await
-            .unwrap();
+        store(&messages, &text(&room, &ada, &format!("m{n}"), now())).await;
     }
     let mut conn = single.connection().await.unwrap();
     let prepared: Count = diesel::sql_query(

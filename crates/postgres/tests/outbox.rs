@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used)] // a failing test should stop at the failing step
 mod common;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use common::{now, stored_user};
 use whisper_domain::ports::{MailOutbox, VerificationCodes};
-use whisper_domain::{OutgoingEmail, SecretDigest, VerificationCode};
+use whisper_domain::{OutboxItem, OutgoingEmail, SecretDigest, VerificationCode};
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{PgMailOutbox, PgVerificationCodes};
 
@@ -25,7 +25,15 @@ async fn queue(db: &TestDatabase, names: &[&str]) {
     }
 }
 
-fn recipients(items: &[whisper_domain::OutboxItem]) -> Vec<String> {
+/// Claims up to `limit` emails due at `at`, leased for a minute.
+async fn claim(outbox: &PgMailOutbox, at: DateTime<Utc>, limit: u32) -> Vec<OutboxItem> {
+    outbox
+        .claim_due(at, at + Duration::minutes(1), limit)
+        .await
+        .unwrap()
+}
+
+fn recipients(items: &[OutboxItem]) -> Vec<String> {
     items
         .iter()
         .map(|i| i.email.recipient().as_str().to_owned())
@@ -39,34 +47,15 @@ async fn claimed_emails_are_leased_oldest_first_and_not_claimed_twice() {
     queue(&db, &["ada", "bob", "cyd"]).await;
     let t = now() + Duration::seconds(1);
 
-    let first = outbox
-        .claim_due(t, t + Duration::minutes(1), 2)
-        .await
-        .unwrap();
+    let first = claim(&outbox, t, 2).await;
     assert_eq!(recipients(&first), ["ada@example.org", "bob@example.org"]);
-    let second = outbox
-        .claim_due(t, t + Duration::minutes(1), 10)
-        .await
-        .unwrap();
+    let second = claim(&outbox, t, 10).await;
     assert_eq!(recipients(&second), ["cyd@example.org"]);
-    assert!(
-        outbox
-            .claim_due(t, t + Duration::minutes(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(claim(&outbox, t, 10).await.is_empty());
 
     // A lease that ran out (the deliverer died) lets another deliverer take over.
     let later = t + Duration::minutes(2);
-    assert_eq!(
-        outbox
-            .claim_due(later, later + Duration::minutes(1), 10)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(claim(&outbox, later, 10).await.len(), 3);
 }
 
 #[tokio::test]
@@ -81,10 +70,7 @@ async fn concurrent_deliverers_never_claim_the_same_email() {
         tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = outbox
-                    .claim_due(t, t + Duration::minutes(1), 3)
-                    .await
-                    .unwrap();
+                let batch = claim(&outbox, t, 3).await;
                 if batch.is_empty() {
                     return mine;
                 }
@@ -108,10 +94,7 @@ async fn sent_emails_leave_rescheduled_ones_wait_and_abandoned_ones_stop() {
     let outbox = PgMailOutbox::new(db.database.clone());
     queue(&db, &["ada", "bob", "cyd"]).await;
     let t = now() + Duration::seconds(1);
-    let claimed = outbox
-        .claim_due(t, t + Duration::minutes(1), 10)
-        .await
-        .unwrap();
+    let claimed = claim(&outbox, t, 10).await;
     let [ada, bob, cyd] = [&claimed[0], &claimed[1], &claimed[2]];
 
     outbox.mark_sent(ada.id).await.unwrap();
@@ -122,18 +105,9 @@ async fn sent_emails_leave_rescheduled_ones_wait_and_abandoned_ones_stop() {
     outbox.abandon(cyd.id, "550 no such mailbox").await.unwrap();
 
     // Nothing is due before bob's retry time, even though every lease was released.
-    assert!(
-        outbox
-            .claim_due(t, t + Duration::minutes(1), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(claim(&outbox, t, 10).await.is_empty());
     let retry = t + Duration::minutes(5);
-    let due = outbox
-        .claim_due(retry, retry + Duration::minutes(1), 10)
-        .await
-        .unwrap();
+    let due = claim(&outbox, retry, 10).await;
     assert_eq!(recipients(&due), ["bob@example.org"]);
     assert_eq!(due[0].failed_attempts, 1);
 }

@@ -7,6 +7,16 @@ use whisper_domain::ports::TokenStore;
 use whisper_domain::{AccessTokenRecord, RefreshFamily, TokenFamilyId, TokenId};
 use whisper_postgres::PgTokens;
 
+/// Whether the stored copy of `token`, which must exist, is revoked.
+async fn access_revoked(tokens: &PgTokens, token: &AccessTokenRecord) -> bool {
+    tokens
+        .find_access(&token.jti)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked
+}
+
 #[tokio::test]
 async fn access_tokens_are_recorded_found_and_revoked() {
     let (db, [ada]) = database_with(["ada"]).await;
@@ -24,14 +34,7 @@ async fn access_tokens_are_recorded_found_and_revoked() {
 
     tokens.revoke_access(&token.jti).await.unwrap();
     tokens.revoke_access(&token.jti).await.unwrap();
-    assert!(
-        tokens
-            .find_access(&token.jti)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(access_revoked(&tokens, &token).await);
 }
 
 #[tokio::test]
@@ -123,22 +126,8 @@ async fn revoking_a_family_revokes_its_access_tokens_and_stops_rotation() {
             .unwrap()
             .revoked
     );
-    assert!(
-        tokens
-            .find_access(&issued.jti)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        !tokens
-            .find_access(&unrelated.jti)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
+    assert!(access_revoked(&tokens, &issued).await);
+    assert!(!access_revoked(&tokens, &unrelated).await);
     assert!(
         !tokens
             .rotate(&family.id, &family.current_jti, &TokenId::generate())
