@@ -79,10 +79,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-
-    fn cursors(byte: u8) -> SignedCursors {
-        SignedCursors::new(&MasterKey::new([byte; 32]).unwrap())
-    }
+    use crate::test_keys::master;
 
     fn cursor() -> MessageCursor {
         let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
@@ -90,6 +87,10 @@ mod tests {
             created: now,
             id: MessageId::generate(),
         }
+    }
+
+    fn cursors(byte: u8) -> SignedCursors {
+        SignedCursors::new(&master(byte))
     }
 
     #[test]

@@ -122,10 +122,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn codec(byte: u8) -> JwtCodec {
-        JwtCodec::new(&MasterKey::new([byte; 32]).unwrap())
-    }
+    use crate::test_keys::master;
 
     fn claims(kind: TokenKind, family: Option<TokenFamilyId>) -> TokenClaims {
         let issued_at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
@@ -137,6 +134,10 @@ mod tests {
             issued_at,
             expires_at: issued_at + Duration::minutes(15),
         }
+    }
+
+    fn codec(byte: u8) -> JwtCodec {
+        JwtCodec::new(&master(byte))
     }
 
     fn b64(value: &serde_json::Value) -> String {
@@ -163,7 +164,7 @@ mod tests {
     }
 
     fn jwt_key(byte: u8) -> [u8; 64] {
-        MasterKey::new([byte; 32]).unwrap().derive(JWT_LABEL)
+        master(byte).derive(JWT_LABEL)
     }
 
     #[test]

@@ -64,10 +64,7 @@ impl std::fmt::Debug for MasterKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn master(byte: u8) -> MasterKey {
-        MasterKey::new([byte; 32]).unwrap()
-    }
+    use crate::test_keys::master;
 
     #[test]
     fn short_master_key_is_refused() {

@@ -19,6 +19,15 @@ pub mod links;
 pub mod seal;
 pub mod totp;
 
+#[cfg(test)]
+mod test_keys {
+    /// A master key of 32 copies of `byte`: another byte, another key.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn master(byte: u8) -> crate::MasterKey {
+        crate::MasterKey::new([byte; 32]).unwrap()
+    }
+}
+
 pub use cursors::SignedCursors;
 pub use jwt::JwtCodec;
 pub use keys::{KeyError, MIN_MASTER_KEY_BYTES, MasterKey};

@@ -83,12 +83,13 @@ impl std::fmt::Debug for SignedLinkTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tokens(byte: u8) -> SignedLinkTokens {
-        SignedLinkTokens::new(&MasterKey::new([byte; 32]).unwrap())
-    }
+    use crate::test_keys::master;
 
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    fn tokens(byte: u8) -> SignedLinkTokens {
+        SignedLinkTokens::new(&master(byte))
+    }
 
     #[test]
     fn issued_token_verifies_to_its_user_and_digest() {

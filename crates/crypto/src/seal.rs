@@ -65,12 +65,13 @@ impl std::fmt::Debug for AeadSealer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sealer(byte: u8) -> AeadSealer {
-        AeadSealer::new(&MasterKey::new([byte; 32]).unwrap())
-    }
+    use crate::test_keys::master;
 
     const SECRET: &[u8] = b"12345678901234567890";
+
+    fn sealer(byte: u8) -> AeadSealer {
+        AeadSealer::new(&master(byte))
+    }
 
     #[test]
     fn sealed_secret_opens_to_the_plaintext() {
