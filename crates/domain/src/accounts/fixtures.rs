@@ -63,6 +63,28 @@ impl Harness {
         };
         Accounts::new(ports, AccountsPolicy::default())
     }
+
+    /// Finds `account` by its email.
+    pub fn knows(&mut self, account: &User) {
+        let known = account.clone();
+        self.users
+            .expect_find_by_email()
+            .returning(move |_| Ok(Some(known.clone())));
+    }
+
+    /// Finds `device` as the TOTP device of whoever asks.
+    pub fn has_device(&mut self, device: TotpDevice) {
+        self.devices
+            .expect_find()
+            .returning(move |_| Ok(Some(device.clone())));
+    }
+
+    /// Records no recent wrong one-time passwords.
+    pub fn no_failures(&mut self) {
+        self.attempts
+            .expect_failures_since()
+            .returning(|_, _| Ok(vec![]));
+    }
 }
 
 pub fn email() -> Email {

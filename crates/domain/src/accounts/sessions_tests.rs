@@ -20,6 +20,27 @@ fn claims(account: &User, kind: TokenKind, jti: TokenId, family: &RefreshFamily)
     }
 }
 
+/// A refresh family of `account` started now.
+fn family_of(harness: &Harness, account: &User) -> RefreshFamily {
+    RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14))
+}
+
+/// Decodes every presented token to `claims`.
+fn decoding_to(harness: &mut Harness, claims: TokenClaims) {
+    harness
+        .codec
+        .expect_decode()
+        .returning(move |_| Some(claims.clone()));
+}
+
+/// Finds `family` whatever id is asked for.
+fn finding_family(harness: &mut Harness, family: RefreshFamily) {
+    harness
+        .tokens
+        .expect_find_family()
+        .returning(move |_| Ok(Some(family.clone())));
+}
+
 fn encoding(harness: &mut Harness) {
     harness
         .codec
@@ -31,20 +52,13 @@ fn encoding(harness: &mut Harness) {
 fn login_is_refused_without_a_confirmed_device() {
     let mut harness = Harness::new();
     let account = user(true);
-    let unconfirmed = device(&account, false, None);
-    harness
-        .users
-        .expect_find_by_email()
-        .returning(move |_| Ok(Some(account.clone())));
-    harness
-        .devices
-        .expect_find()
-        .returning(move |_| Ok(Some(unconfirmed.clone())));
+    harness.knows(&account);
+    harness.has_device(device(&account, false, None));
     let outcome = block_on(harness.build().begin_login(&email()));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Forbidden(Denial::TotpSetupRequired))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Forbidden(Denial::TotpSetupRequired))
+    );
 }
 
 #[test]
@@ -52,19 +66,9 @@ fn login_opens_a_session_and_renames_a_generated_name() {
     let mut harness = Harness::new();
     let mut account = user(true);
     account.is_username_set = false;
-    let confirmed = device(&account, true, Some(1));
-    harness
-        .users
-        .expect_find_by_email()
-        .returning(move |_| Ok(Some(account.clone())));
-    harness
-        .devices
-        .expect_find()
-        .returning(move |_| Ok(Some(confirmed.clone())));
-    harness
-        .attempts
-        .expect_failures_since()
-        .returning(|_, _| Ok(vec![]));
+    harness.knows(&account);
+    harness.has_device(device(&account, true, Some(1)));
+    harness.no_failures();
     harness
         .totp
         .expect_matching_step()
@@ -112,17 +116,11 @@ fn login_opens_a_session_and_renames_a_generated_name() {
 fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let stale = claims(&account, TokenKind::Refresh, TokenId::generate(), &family);
     let family_id = family.id.clone();
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(stale.clone()));
-    harness
-        .tokens
-        .expect_find_family()
-        .returning(move |_| Ok(Some(family.clone())));
+    decoding_to(&mut harness, stale);
+    finding_family(&mut harness, family);
     harness.tokens.expect_rotate().never();
     harness
         .tokens
@@ -131,33 +129,27 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
         .times(1)
         .returning(|_| Ok(()));
     let outcome = block_on(harness.build().refresh("stale"));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Unauthenticated(
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Unauthenticated(
             Credential::InvalidRefreshToken
         ))
-    ));
+    );
 }
 
 #[test]
 fn losing_a_concurrent_rotation_counts_as_reuse() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let current = claims(
         &account,
         TokenKind::Refresh,
         family.current_jti.clone(),
         &family,
     );
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(current.clone()));
-    harness
-        .tokens
-        .expect_find_family()
-        .returning(move |_| Ok(Some(family.clone())));
+    decoding_to(&mut harness, current);
+    finding_family(&mut harness, family);
     harness
         .tokens
         .expect_rotate()
@@ -174,7 +166,7 @@ fn losing_a_concurrent_rotation_counts_as_reuse() {
 fn the_current_refresh_token_rotates_into_new_tokens() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let current = claims(
         &account,
         TokenKind::Refresh,
@@ -182,14 +174,8 @@ fn the_current_refresh_token_rotates_into_new_tokens() {
         &family,
     );
     let old_jti = family.current_jti.clone();
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(current.clone()));
-    harness
-        .tokens
-        .expect_find_family()
-        .returning(move |_| Ok(Some(family.clone())));
+    decoding_to(&mut harness, current);
+    finding_family(&mut harness, family);
     harness
         .tokens
         .expect_rotate()
@@ -214,17 +200,14 @@ fn the_current_refresh_token_rotates_into_new_tokens() {
 fn an_access_token_is_not_a_refresh_token() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let access = claims(
         &account,
         TokenKind::Access,
         family.current_jti.clone(),
         &family,
     );
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(access.clone()));
+    decoding_to(&mut harness, access);
     harness.tokens.expect_find_family().never();
     assert!(block_on(harness.build().refresh("access")).is_err());
 }
@@ -234,7 +217,7 @@ fn revoked_or_unrecorded_access_tokens_do_not_authenticate() {
     for record_state in ["revoked", "unrecorded"] {
         let mut harness = Harness::new();
         let account = user(true);
-        let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+        let family = family_of(&harness, &account);
         let mut record = AccessTokenRecord::issue(
             account.id.clone(),
             Some(TokenFamilyId::generate()),
@@ -243,10 +226,7 @@ fn revoked_or_unrecorded_access_tokens_do_not_authenticate() {
         );
         record.revoked = true;
         let presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
-        harness
-            .codec
-            .expect_decode()
-            .returning(move |_| Some(presented.clone()));
+        decoding_to(&mut harness, presented);
         let stored = (record_state == "revoked").then_some(record);
         harness
             .tokens
@@ -268,13 +248,10 @@ fn revoked_or_unrecorded_access_tokens_do_not_authenticate() {
 fn expired_access_tokens_do_not_authenticate() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let mut expired = claims(&account, TokenKind::Access, TokenId::generate(), &family);
     expired.expires_at = harness.now - Duration::seconds(1);
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(expired.clone()));
+    decoding_to(&mut harness, expired);
     harness.tokens.expect_find_access().never();
     assert!(block_on(harness.build().authenticate("token")).is_err());
 }
@@ -283,7 +260,7 @@ fn expired_access_tokens_do_not_authenticate() {
 fn logout_revokes_the_access_token_and_its_family() {
     let mut harness = Harness::new();
     let account = user(true);
-    let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+    let family = family_of(&harness, &account);
     let record = AccessTokenRecord::issue(
         account.id.clone(),
         Some(family.id.clone()),
@@ -291,10 +268,7 @@ fn logout_revokes_the_access_token_and_its_family() {
         Duration::minutes(15),
     );
     let presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
-    harness
-        .codec
-        .expect_decode()
-        .returning(move |_| Some(presented.clone()));
+    decoding_to(&mut harness, presented);
     harness
         .tokens
         .expect_find_access()
@@ -321,7 +295,7 @@ fn a_session_counts_as_ended_only_once_revoked_not_merely_expired() {
     ] {
         let mut harness = Harness::new();
         let account = user(true);
-        let family = RefreshFamily::start(account.id.clone(), harness.now, Duration::days(14));
+        let family = family_of(&harness, &account);
         let mut record = AccessTokenRecord::issue(
             account.id.clone(),
             Some(family.id.clone()),
@@ -333,10 +307,7 @@ fn a_session_counts_as_ended_only_once_revoked_not_merely_expired() {
         if expired {
             presented.expires_at = harness.now - Duration::seconds(1);
         }
-        harness
-            .codec
-            .expect_decode()
-            .returning(move |_| Some(presented.clone()));
+        decoding_to(&mut harness, presented);
         let stored = recorded.then_some(record);
         harness
             .tokens

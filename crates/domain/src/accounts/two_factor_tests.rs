@@ -7,23 +7,8 @@ use crate::error::{Clash, Credential, Denial, DomainError, Rejection};
 use crate::user::User;
 
 fn with_device(harness: &mut Harness, account: &User, last_step: Option<u64>) {
-    let known = account.clone();
-    harness
-        .users
-        .expect_find_by_email()
-        .returning(move |_| Ok(Some(known.clone())));
-    let enrolled = device(account, false, last_step);
-    harness
-        .devices
-        .expect_find()
-        .returning(move |_| Ok(Some(enrolled.clone())));
-}
-
-fn no_failures(harness: &mut Harness) {
-    harness
-        .attempts
-        .expect_failures_since()
-        .returning(|_, _| Ok(vec![]));
+    harness.knows(account);
+    harness.has_device(device(account, false, last_step));
 }
 
 #[test]
@@ -35,10 +20,10 @@ fn a_device_is_only_created_for_a_verified_email() {
         .returning(|_| Ok(Some(user(false))));
     harness.devices.expect_enroll().never();
     let outcome = block_on(harness.build().create_totp_device(&email()));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Forbidden(Denial::EmailNotVerified))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Forbidden(Denial::EmailNotVerified))
+    );
 }
 
 #[test]
@@ -46,32 +31,24 @@ fn a_flow_without_a_known_email_needs_a_session() {
     let mut harness = Harness::new();
     harness.users.expect_find_by_email().returning(|_| Ok(None));
     let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Unauthenticated(Credential::SessionRequired))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Unauthenticated(Credential::SessionRequired))
+    );
 }
 
 #[test]
 fn a_confirmed_secret_is_never_shown_again() {
     let mut harness = Harness::new();
     let account = user(true);
-    let known = account.clone();
-    harness
-        .users
-        .expect_find_by_email()
-        .returning(move |_| Ok(Some(known.clone())));
-    let confirmed = device(&account, true, Some(5));
-    harness
-        .devices
-        .expect_find()
-        .returning(move |_| Ok(Some(confirmed.clone())));
+    harness.knows(&account);
+    harness.has_device(device(&account, true, Some(5)));
     harness.totp.expect_provisioning_uri().never();
     let outcome = block_on(harness.build().totp_provisioning_uri(&email()));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Conflict(Clash::TotpAlreadyConfirmed))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Conflict(Clash::TotpAlreadyConfirmed))
+    );
 }
 
 #[test]
@@ -79,7 +56,7 @@ fn a_valid_code_confirms_the_device_and_spends_its_step() {
     let mut harness = Harness::new();
     let account = user(true);
     with_device(&mut harness, &account, None);
-    no_failures(&mut harness);
+    harness.no_failures();
     harness
         .totp
         .expect_matching_step()
@@ -104,7 +81,7 @@ fn a_replayed_code_is_refused_and_counted() {
     let mut harness = Harness::new();
     let account = user(true);
     with_device(&mut harness, &account, Some(1000));
-    no_failures(&mut harness);
+    harness.no_failures();
     harness
         .totp
         .expect_matching_step()
@@ -116,10 +93,10 @@ fn a_replayed_code_is_refused_and_counted() {
         .times(1)
         .returning(|_, _| Ok(()));
     let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Rejected(Rejection::WrongOneTimePassword))
+    );
 }
 
 #[test]
@@ -127,7 +104,7 @@ fn a_code_spent_by_a_concurrent_request_is_refused() {
     let mut harness = Harness::new();
     let account = user(true);
     with_device(&mut harness, &account, Some(999));
-    no_failures(&mut harness);
+    harness.no_failures();
     harness
         .totp
         .expect_matching_step()
@@ -142,10 +119,10 @@ fn a_code_spent_by_a_concurrent_request_is_refused() {
         .times(1)
         .returning(|_, _| Ok(()));
     let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
-    assert!(matches!(
-        outcome,
-        Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
-    ));
+    assert_eq!(
+        outcome.err(),
+        Some(DomainError::Rejected(Rejection::WrongOneTimePassword))
+    );
 }
 
 #[test]
