@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -79,6 +78,11 @@ impl MemoryOutbox {
             .unwrap()
     }
 
+    /// How many times the outbox was asked for due emails.
+    fn claims(&self) -> u32 {
+        self.claims.load(Ordering::SeqCst)
+    }
+
     fn fail_next_claims(&self, count: u32) {
         self.failing_claims.store(count, Ordering::SeqCst);
     }
@@ -151,11 +155,12 @@ impl MemoryOutbox {
     }
 }
 
-fn verify_email(to: &str, link: &str) -> OutgoingEmail {
+/// A verification email to `<name>@example.org` linking to `http://whisper.test/verify/<name>/`.
+fn verify_email(name: &str) -> OutgoingEmail {
     OutgoingEmail::VerifyEmail {
-        to: Email::parse(to).unwrap(),
+        to: Email::parse(&format!("{name}@example.org")).unwrap(),
         username: Username::parse("ada").unwrap(),
-        link: link.into(),
+        link: format!("http://whisper.test/verify/{name}/"),
         expires_in_minutes: 10,
     }
 }
@@ -197,6 +202,11 @@ impl Worker {
         Self { stop, task }
     }
 
+    /// A worker that only polls: nobody wakes it.
+    fn polling(outbox: Arc<MemoryOutbox>, smtp_port: u16, poll_every: Duration) -> Self {
+        Self::spawn(outbox, smtp_port, poll_every, Arc::new(Notify::new()))
+    }
+
     async fn stop(self) {
         self.stop.send(()).unwrap();
         tokio::time::timeout(WAIT, self.task)
@@ -218,10 +228,12 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
         .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
 }
 
-async fn with_deadline<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting until {what}"))
+/// Waits until the email `id` is marked sent.
+async fn marked_sent(outbox: &MemoryOutbox, id: i64) {
+    eventually("the email is marked sent", || {
+        outbox.entry(id).status == Status::Sent
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -232,16 +244,8 @@ async fn mail_queued_during_an_smtp_outage_is_kept_and_delivered_once_the_server
     sink.stop().await;
 
     let outbox = Arc::new(MemoryOutbox::default());
-    let id = outbox.queue(verify_email(
-        "ada@example.org",
-        "http://whisper.test/verify/abc/",
-    ));
-    let worker = Worker::spawn(
-        Arc::clone(&outbox),
-        port,
-        Duration::from_millis(20),
-        Arc::new(Notify::new()),
-    );
+    let id = outbox.queue(verify_email("ada"));
+    let worker = Worker::polling(Arc::clone(&outbox), port, Duration::from_millis(20));
 
     // The worker keeps trying with backoff; the email stays queued, it is not lost.
     eventually("two delivery attempts failed", || {
@@ -260,19 +264,13 @@ async fn mail_queued_during_an_smtp_outage_is_kept_and_delivered_once_the_server
         .expect("the email arrives once the server is back");
     assert_eq!(
         message.first_link().as_deref(),
-        Some("http://whisper.test/verify/abc/")
+        Some("http://whisper.test/verify/ada/")
     );
-    eventually("the email is marked sent", || {
-        outbox.entry(id).status == Status::Sent
-    })
-    .await;
+    marked_sent(&outbox, id).await;
 
     // Let a few more passes run: a sent email is never sent again.
-    let claims = outbox.claims.load(Ordering::SeqCst);
-    eventually("more passes ran", || {
-        outbox.claims.load(Ordering::SeqCst) >= claims + 3
-    })
-    .await;
+    let claims = outbox.claims();
+    eventually("more passes ran", || outbox.claims() >= claims + 3).await;
     assert_eq!(sink.messages().len(), 1);
 
     worker.stop().await;
@@ -291,24 +289,15 @@ async fn a_wake_up_sends_a_freshly_queued_email_without_waiting_for_the_next_pol
         Duration::from_secs(3600),
         Arc::clone(&wake),
     );
-    eventually("the worker's first pass ran", || {
-        outbox.claims.load(Ordering::SeqCst) >= 1
-    })
-    .await;
+    eventually("the worker's first pass ran", || outbox.claims() >= 1).await;
 
-    let id = outbox.queue(verify_email(
-        "bob@example.org",
-        "http://whisper.test/verify/bob/",
-    ));
+    let id = outbox.queue(verify_email("bob"));
     wake.notify_one();
 
     sink.wait_for_message(|m| m.to == ["bob@example.org"], WAIT)
         .await
         .expect("the woken worker sent the email");
-    eventually("the email is marked sent", || {
-        outbox.entry(id).status == Status::Sent
-    })
-    .await;
+    marked_sent(&outbox, id).await;
     worker.stop().await;
     sink.stop().await;
 }
@@ -318,25 +307,14 @@ async fn an_unavailable_outbox_is_retried_and_does_not_stop_the_worker() {
     let sink = SmtpSink::start().await.unwrap();
     let outbox = Arc::new(MemoryOutbox::default());
     outbox.fail_next_claims(3);
-    let id = outbox.queue(verify_email(
-        "cy@example.org",
-        "http://whisper.test/verify/cy/",
-    ));
-    let worker = Worker::spawn(
-        Arc::clone(&outbox),
-        sink.port(),
-        Duration::from_millis(20),
-        Arc::new(Notify::new()),
-    );
+    let id = outbox.queue(verify_email("cy"));
+    let worker = Worker::polling(Arc::clone(&outbox), sink.port(), Duration::from_millis(20));
 
     sink.wait_for_message(|m| m.to == ["cy@example.org"], WAIT)
         .await
         .expect("the email is sent once the outbox answers again");
-    assert!(outbox.claims.load(Ordering::SeqCst) >= 4);
-    eventually("the email is marked sent", || {
-        outbox.entry(id).status == Status::Sent
-    })
-    .await;
+    assert!(outbox.claims() >= 4);
+    marked_sent(&outbox, id).await;
     worker.stop().await;
     sink.stop().await;
 }
@@ -346,16 +324,8 @@ async fn a_permanently_refused_email_is_abandoned_not_retried() {
     let sink = SmtpSink::start().await.unwrap();
     sink.set_reply(whisper_smtp::testing::SinkReply::Refuse);
     let outbox = Arc::new(MemoryOutbox::default());
-    let id = outbox.queue(verify_email(
-        "dan@example.org",
-        "http://whisper.test/verify/dan/",
-    ));
-    let worker = Worker::spawn(
-        Arc::clone(&outbox),
-        sink.port(),
-        Duration::from_millis(20),
-        Arc::new(Notify::new()),
-    );
+    let id = outbox.queue(verify_email("dan"));
+    let worker = Worker::polling(Arc::clone(&outbox), sink.port(), Duration::from_millis(20));
 
     eventually("the email is abandoned", || {
         matches!(outbox.entry(id).status, Status::Abandoned(_))
@@ -369,17 +339,7 @@ async fn a_permanently_refused_email_is_abandoned_not_retried() {
 #[tokio::test]
 async fn the_worker_stops_when_shutdown_completes() {
     let outbox = Arc::new(MemoryOutbox::default());
-    let worker = Worker::spawn(
-        Arc::clone(&outbox),
-        1,
-        Duration::from_secs(3600),
-        Arc::new(Notify::new()),
-    );
-    with_deadline("the first pass ran", async {
-        while outbox.claims.load(Ordering::SeqCst) == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    let worker = Worker::polling(Arc::clone(&outbox), 1, Duration::from_secs(3600));
+    eventually("the first pass ran", || outbox.claims() >= 1).await;
     worker.stop().await;
 }
