@@ -34,6 +34,22 @@ fn mailer_for(sink_port: u16) -> SmtpMailer {
     SmtpMailer::with_timeout(&transport, SENDER, Duration::from_secs(5)).unwrap()
 }
 
+/// Sends ada's verification email, which must fail, and says how.
+async fn failure_sending(mailer: &SmtpMailer) -> DeliveryFailure {
+    mailer
+        .send(&verify_email("ada@example.org"))
+        .await
+        .unwrap_err()
+}
+
+/// Sends ada's verification email to a server answering `reply`, which must refuse it.
+async fn failure_when_the_server_answers(reply: SinkReply) -> (SmtpSink, DeliveryFailure) {
+    let sink = SmtpSink::start().await.unwrap();
+    sink.set_reply(reply);
+    let failure = failure_sending(&mailer_for(sink.port())).await;
+    (sink, failure)
+}
+
 /// A fresh directory under the system's temporary directory, removed on drop.
 struct ScratchDir(PathBuf);
 
@@ -115,10 +131,7 @@ async fn an_unreachable_server_is_a_transient_failure() {
     sink.stop().await;
     let mailer = mailer_for(port);
 
-    let failure = mailer
-        .send(&verify_email("ada@example.org"))
-        .await
-        .unwrap_err();
+    let failure = failure_sending(&mailer).await;
 
     assert!(
         matches!(failure, DeliveryFailure::Transient(_)),
@@ -128,14 +141,7 @@ async fn an_unreachable_server_is_a_transient_failure() {
 
 #[tokio::test]
 async fn a_server_deferring_the_recipient_is_a_transient_failure() {
-    let sink = SmtpSink::start().await.unwrap();
-    sink.set_reply(SinkReply::Defer);
-    let mailer = mailer_for(sink.port());
-
-    let failure = mailer
-        .send(&verify_email("ada@example.org"))
-        .await
-        .unwrap_err();
+    let (sink, failure) = failure_when_the_server_answers(SinkReply::Defer).await;
 
     assert!(
         matches!(&failure, DeliveryFailure::Transient(reason) if reason.contains("451")),
@@ -146,14 +152,7 @@ async fn a_server_deferring_the_recipient_is_a_transient_failure() {
 
 #[tokio::test]
 async fn a_server_refusing_the_recipient_is_a_permanent_failure() {
-    let sink = SmtpSink::start().await.unwrap();
-    sink.set_reply(SinkReply::Refuse);
-    let mailer = mailer_for(sink.port());
-
-    let failure = mailer
-        .send(&verify_email("ada@example.org"))
-        .await
-        .unwrap_err();
+    let (sink, failure) = failure_when_the_server_answers(SinkReply::Refuse).await;
 
     assert!(
         matches!(&failure, DeliveryFailure::Permanent(reason) if reason.contains("550")),
@@ -188,10 +187,7 @@ async fn a_refused_login_is_transient_so_the_email_waits_for_fixed_credentials()
         MailTransport::parse(&format!("smtp://mailer:wrong@127.0.0.1:{}", sink.port())).unwrap();
     let mailer = SmtpMailer::new(&transport, SENDER).unwrap();
 
-    let failure = mailer
-        .send(&verify_email("ada@example.org"))
-        .await
-        .unwrap_err();
+    let failure = failure_sending(&mailer).await;
 
     assert!(
         matches!(&failure, DeliveryFailure::Transient(reason) if reason.contains("535")),

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use whisper_domain::{Email, OutgoingEmail, Username};
-use whisper_smtp::EmailRenderer;
+use whisper_smtp::{EmailRenderer, RenderedEmail};
 
 const LINK: &str = "http://127.0.0.1:8000/api/v1/user/verify-email/complete/abc123/";
 
@@ -14,12 +14,16 @@ fn verify_email() -> OutgoingEmail {
     }
 }
 
-#[test]
-fn the_verification_email_has_a_subject_and_both_parts_carry_link_name_and_expiry() {
-    let rendered = EmailRenderer::new()
+fn rendered_verify_email() -> RenderedEmail {
+    EmailRenderer::new()
         .unwrap()
         .render(&verify_email())
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_verification_email_has_a_subject_and_both_parts_carry_link_name_and_expiry() {
+    let rendered = rendered_verify_email();
     assert_eq!(rendered.subject, "Verify your email for Whisper");
     for part in [&rendered.text, &rendered.html] {
         assert!(part.contains("ada_lovelace"), "{part}");
@@ -31,10 +35,7 @@ fn the_verification_email_has_a_subject_and_both_parts_carry_link_name_and_expir
 
 #[test]
 fn the_html_part_links_the_button_to_the_verification_url() {
-    let rendered = EmailRenderer::new()
-        .unwrap()
-        .render(&verify_email())
-        .unwrap();
+    let rendered = rendered_verify_email();
     assert!(
         rendered.html.contains(&format!("href=\"{LINK}\"")),
         "{}",
@@ -45,10 +46,7 @@ fn the_html_part_links_the_button_to_the_verification_url() {
 
 #[test]
 fn the_text_part_is_plain_text() {
-    let rendered = EmailRenderer::new()
-        .unwrap()
-        .render(&verify_email())
-        .unwrap();
+    let rendered = rendered_verify_email();
     assert!(!rendered.text.contains('<'), "{}", rendered.text);
     assert!(rendered.text.lines().any(|line| line.trim() == LINK));
 }
