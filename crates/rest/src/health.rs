@@ -141,6 +141,11 @@ mod tests {
         })
     }
 
+    /// A GET of `path`.
+    fn get(path: &str) -> test::TestRequest {
+        test::TestRequest::get().uri(path)
+    }
+
     macro_rules! app {
         ($($probe:expr),*) => {
             test::init_service(
@@ -156,11 +161,7 @@ mod tests {
     async fn live_is_ok_even_when_nothing_answers() {
         let database = switch("database", false);
         let app = app!(database);
-        let response = test::call_service(
-            &app,
-            test::TestRequest::get().uri("/health/live").to_request(),
-        )
-        .await;
+        let response = test::call_service(&app, get("/health/live").to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = test::read_body_json(response).await;
         assert_eq!(body, json!({"status": "ok"}));
@@ -171,11 +172,7 @@ mod tests {
         let database = switch("database", true);
         let redis = switch("redis", true);
         let app = app!(database, redis);
-        let response = test::call_service(
-            &app,
-            test::TestRequest::get().uri("/health/ready").to_request(),
-        )
-        .await;
+        let response = test::call_service(&app, get("/health/ready").to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = test::read_body_json(response).await;
         assert_eq!(body, json!({"status": "ready"}));
@@ -186,11 +183,7 @@ mod tests {
         let database = switch("database", true);
         let redis = switch("redis", false);
         let app = app!(database, redis);
-        let response = test::call_service(
-            &app,
-            test::TestRequest::get().uri("/health/ready").to_request(),
-        )
-        .await;
+        let response = test::call_service(&app, get("/health/ready").to_request()).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body: Value = test::read_body_json(response).await;
         assert_eq!(body["code"], "service_unavailable");
@@ -203,19 +196,19 @@ mod tests {
     async fn readiness_follows_the_probe() {
         let database = switch("database", true);
         let app = app!(database);
-        let get = || test::TestRequest::get().uri("/health/ready").to_request();
+        let ready = || get("/health/ready").to_request();
         assert_eq!(
-            test::call_service(&app, get()).await.status(),
+            test::call_service(&app, ready()).await.status(),
             StatusCode::OK
         );
         database.up.store(false, Ordering::SeqCst);
         assert_eq!(
-            test::call_service(&app, get()).await.status(),
+            test::call_service(&app, ready()).await.status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
         database.up.store(true, Ordering::SeqCst);
         assert_eq!(
-            test::call_service(&app, get()).await.status(),
+            test::call_service(&app, ready()).await.status(),
             StatusCode::OK
         );
     }
