@@ -140,10 +140,28 @@ mod tests {
         }
     }
 
-    fn fixed_clock(now: DateTime<Utc>) -> Arc<MockClock> {
+    /// Makes `outbox` hand out `item` whenever due mail is claimed.
+    fn claiming(outbox: &mut MockMailOutbox, item: OutboxItem) {
+        outbox
+            .expect_claim_due()
+            .returning(move |_, _, _| Ok(vec![item.clone()]));
+    }
+
+    /// One delivery pass over `outbox` and `mailer` at `now`, under the default policy.
+    fn deliver_once(
+        outbox: MockMailOutbox,
+        mailer: MockMailer,
+        now: DateTime<Utc>,
+    ) -> DeliveryReport {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now);
-        Arc::new(clock)
+        let delivery = MailDelivery::new(
+            Arc::new(outbox),
+            Arc::new(mailer),
+            Arc::new(clock),
+            RetryPolicy::default(),
+        );
+        block_on(delivery.deliver_due()).unwrap()
     }
 
     #[test]
@@ -157,11 +175,8 @@ mod tests {
 
     #[test]
     fn sent_mail_leaves_the_outbox() {
-        let now = Utc::now();
         let mut outbox = MockMailOutbox::new();
-        outbox
-            .expect_claim_due()
-            .returning(|_, _, _| Ok(vec![item(1, 0)]));
+        claiming(&mut outbox, item(1, 0));
         outbox
             .expect_mark_sent()
             .with(eq(1))
@@ -169,13 +184,7 @@ mod tests {
             .returning(|_| Ok(()));
         let mut mailer = MockMailer::new();
         mailer.expect_send().times(1).returning(|_| Ok(()));
-        let delivery = MailDelivery::new(
-            Arc::new(outbox),
-            Arc::new(mailer),
-            fixed_clock(now),
-            RetryPolicy::default(),
-        );
-        let report = block_on(delivery.deliver_due()).unwrap();
+        let report = deliver_once(outbox, mailer, Utc::now());
         assert_eq!(report.sent, 1);
     }
 
@@ -183,9 +192,7 @@ mod tests {
     fn a_transient_failure_reschedules_with_backoff_and_loses_nothing() {
         let now = Utc::now();
         let mut outbox = MockMailOutbox::new();
-        outbox
-            .expect_claim_due()
-            .returning(|_, _, _| Ok(vec![item(7, 2)]));
+        claiming(&mut outbox, item(7, 2));
         outbox
             .expect_reschedule()
             .withf(move |id, at, failed, reason| {
@@ -202,22 +209,14 @@ mod tests {
         mailer
             .expect_send()
             .returning(|_| Err(DeliveryFailure::Transient("server down".into())));
-        let delivery = MailDelivery::new(
-            Arc::new(outbox),
-            Arc::new(mailer),
-            fixed_clock(now),
-            RetryPolicy::default(),
-        );
-        let report = block_on(delivery.deliver_due()).unwrap();
+        let report = deliver_once(outbox, mailer, now);
         assert_eq!(report.rescheduled, 1);
     }
 
     #[test]
     fn a_permanent_refusal_is_abandoned_not_retried() {
         let mut outbox = MockMailOutbox::new();
-        outbox
-            .expect_claim_due()
-            .returning(|_, _, _| Ok(vec![item(3, 0)]));
+        claiming(&mut outbox, item(3, 0));
         outbox
             .expect_abandon()
             .with(eq(3), eq("no such mailbox"))
@@ -228,13 +227,8 @@ mod tests {
         mailer
             .expect_send()
             .returning(|_| Err(DeliveryFailure::Permanent("no such mailbox".into())));
-        let delivery = MailDelivery::new(
-            Arc::new(outbox),
-            Arc::new(mailer),
-            fixed_clock(Utc::now()),
-            RetryPolicy::default(),
-        );
-        assert_eq!(block_on(delivery.deliver_due()).unwrap().abandoned, 1);
+        let report = deliver_once(outbox, mailer, Utc::now());
+        assert_eq!(report.abandoned, 1);
     }
 
     #[test]
@@ -248,15 +242,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _| Ok(vec![]));
-        let delivery = MailDelivery::new(
-            Arc::new(outbox),
-            Arc::new(MockMailer::new()),
-            fixed_clock(now),
-            RetryPolicy::default(),
-        );
-        assert_eq!(
-            block_on(delivery.deliver_due()).unwrap(),
-            DeliveryReport::default()
-        );
+        let report = deliver_once(outbox, MockMailer::new(), now);
+        assert_eq!(report, DeliveryReport::default());
     }
 }
