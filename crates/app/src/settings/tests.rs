@@ -22,6 +22,31 @@ impl Drop for TempDir {
     }
 }
 
+/// A working directory and a configuration directory, both removed on drop.
+struct ConfigDirs {
+    work: TempDir,
+    config: TempDir,
+}
+
+impl ConfigDirs {
+    fn new() -> Self {
+        Self {
+            work: TempDir::new(),
+            config: TempDir::new(),
+        }
+    }
+
+    /// Writes `contents` as the configuration file `name`.
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) {
+        std::fs::write(self.config.0.join(name), contents).unwrap();
+    }
+
+    /// Loads the settings from `vars` and these directories.
+    fn load(&self, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::load_in(&env(vars), Some(&self.config.0), &self.work.0)
+    }
+}
+
 const STRONG_KEY: &str = "kO3t9Jb1yq0nVv2m8Zp6Lw4Rr7Xs5Hc3Ud1Ef9Gg0Ta2";
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -164,14 +189,12 @@ fn the_environment_selects_its_file() {
 
 #[test]
 fn files_in_the_config_dir_override_the_built_in_ones() {
-    let work = TempDir::new();
-    let config = TempDir::new();
-    std::fs::write(
-        config.0.join("development.toml"),
+    let dirs = ConfigDirs::new();
+    dirs.write(
+        "development.toml",
         "[server]\naddr = \"127.0.0.1:7000\"\n[database]\npool_size = 3\n",
-    )
-    .unwrap();
-    let settings = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap();
+    );
+    let settings = dirs.load(&[]).unwrap();
     assert_eq!(settings.server.addr.port(), 7000);
     assert_eq!(settings.database.pool_size, 3);
     // Unset keys keep the built-in defaults.
@@ -180,8 +203,7 @@ fn files_in_the_config_dir_override_the_built_in_ones() {
         "http://127.0.0.1:8000/"
     );
 
-    let env = env(&[("WHISPER_ADDR", "127.0.0.1:7001")]);
-    let settings = Settings::load_in(&env, Some(&config.0), &work.0).unwrap();
+    let settings = dirs.load(&[("WHISPER_ADDR", "127.0.0.1:7001")]).unwrap();
     assert_eq!(settings.server.addr.port(), 7001);
 }
 
@@ -205,14 +227,13 @@ fn a_config_dir_is_found_from_the_environment_or_the_working_directory() {
 
 #[test]
 fn a_broken_config_file_is_named() {
-    let work = TempDir::new();
-    let config = TempDir::new();
-    std::fs::write(config.0.join("default.toml"), "[server\naddr = 1").unwrap();
-    let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+    let dirs = ConfigDirs::new();
+    dirs.write("default.toml", "[server\naddr = 1");
+    let error = dirs.load(&[]).unwrap_err();
     assert!(error.to_string().contains("default.toml"), "{error}");
 
-    std::fs::write(config.0.join("default.toml"), "[server]\nadress = \"x\"\n").unwrap();
-    let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+    dirs.write("default.toml", "[server]\nadress = \"x\"\n");
+    let error = dirs.load(&[]).unwrap_err();
     assert!(error.to_string().contains("adress"), "{error}");
 }
 
@@ -442,55 +463,48 @@ fn a_redis_url_is_refused_until_scale_out_lands() {
 
 #[test]
 fn a_redis_url_in_a_file_is_refused_naming_its_key() {
-    let work = TempDir::new();
-    let config = TempDir::new();
-    std::fs::write(
-        config.0.join("development.toml"),
+    let dirs = ConfigDirs::new();
+    dirs.write(
+        "development.toml",
         "[redis]\nurl = \"redis://127.0.0.1:6379\"\n",
-    )
-    .unwrap();
-    let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+    );
+    let error = dirs.load(&[]).unwrap_err();
     assert_eq!(error.setting, "redis.url");
     assert_eq!(error.message, REDIS_REFUSAL);
 }
 
 #[test]
 fn a_value_from_a_file_is_named_by_its_key_and_from_the_environment_by_its_variable() {
-    let work = TempDir::new();
-    let config = TempDir::new();
-    std::fs::write(
-        config.0.join("development.toml"),
+    let dirs = ConfigDirs::new();
+    dirs.write(
+        "development.toml",
         "[server]\nworkers = 5000\naddr = \"nowhere\"\n",
-    )
-    .unwrap();
-    let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+    );
+    let error = dirs.load(&[]).unwrap_err();
     assert_eq!(error.setting, "server.addr", "{error}");
     assert!(error.message.contains("\"nowhere\""), "{error}");
 
-    let vars = env(&[("WHISPER_ADDR", "127.0.0.1:7000")]);
-    let error = Settings::load_in(&vars, Some(&config.0), &work.0).unwrap_err();
+    let error = dirs
+        .load(&[("WHISPER_ADDR", "127.0.0.1:7000")])
+        .unwrap_err();
     assert_eq!(error.setting, "server.workers", "{error}");
     assert!(error.message.contains("5000"), "{error}");
 
-    let vars = env(&[
-        ("WHISPER_ADDR", "127.0.0.1:7000"),
-        ("WHISPER_WORKERS", "4096"),
-    ]);
-    let error = Settings::load_in(&vars, Some(&config.0), &work.0).unwrap_err();
+    let error = dirs
+        .load(&[
+            ("WHISPER_ADDR", "127.0.0.1:7000"),
+            ("WHISPER_WORKERS", "4096"),
+        ])
+        .unwrap_err();
     assert_eq!(error.setting, "WHISPER_WORKERS", "{error}");
 }
 
 #[test]
 fn a_certificate_from_a_file_without_a_key_names_both_settings() {
-    let work = TempDir::new();
-    let config = TempDir::new();
-    std::fs::write(work.0.join("cert.pem"), "x").unwrap();
-    std::fs::write(
-        config.0.join("development.toml"),
-        "[server]\ntls_cert = \"cert.pem\"\n",
-    )
-    .unwrap();
-    let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+    let dirs = ConfigDirs::new();
+    std::fs::write(dirs.work.0.join("cert.pem"), "x").unwrap();
+    dirs.write("development.toml", "[server]\ntls_cert = \"cert.pem\"\n");
+    let error = dirs.load(&[]).unwrap_err();
     assert_eq!(
         error.to_string(),
         "WHISPER_TLS_KEY: is required when server.tls_cert is set (set both or neither)"
@@ -499,15 +513,13 @@ fn a_certificate_from_a_file_without_a_key_names_both_settings() {
 
 #[test]
 fn secrets_are_never_read_from_files() {
-    let work = TempDir::new();
-    let config = TempDir::new();
+    let dirs = ConfigDirs::new();
     for (section, key) in [("secrets", "key"), ("google", "client_secret")] {
-        std::fs::write(
-            config.0.join("development.toml"),
+        dirs.write(
+            "development.toml",
             format!("[{section}]\n{key} = \"{STRONG_KEY}\"\n"),
-        )
-        .unwrap();
-        let error = Settings::load_in(&HashMap::new(), Some(&config.0), &work.0).unwrap_err();
+        );
+        let error = dirs.load(&[]).unwrap_err();
         assert_eq!(error.setting, format!("{section}.{key}"));
         assert!(!error.to_string().contains(STRONG_KEY), "{error}");
     }
