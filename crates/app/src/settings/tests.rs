@@ -36,6 +36,13 @@ impl ConfigDirs {
         }
     }
 
+    /// Fresh directories whose configuration file `name` holds `contents`.
+    fn with_file(name: &str, contents: &str) -> Self {
+        let dirs = Self::new();
+        dirs.write(name, contents);
+        dirs
+    }
+
     /// Writes `contents` as the configuration file `name`.
     fn write(&self, name: &str, contents: impl AsRef<[u8]>) {
         std::fs::write(self.config.0.join(name), contents).unwrap();
@@ -189,8 +196,7 @@ fn the_environment_selects_its_file() {
 
 #[test]
 fn files_in_the_config_dir_override_the_built_in_ones() {
-    let dirs = ConfigDirs::new();
-    dirs.write(
+    let dirs = ConfigDirs::with_file(
         "development.toml",
         "[server]\naddr = \"127.0.0.1:7000\"\n[database]\npool_size = 3\n",
     );
@@ -227,8 +233,7 @@ fn a_config_dir_is_found_from_the_environment_or_the_working_directory() {
 
 #[test]
 fn a_broken_config_file_is_named() {
-    let dirs = ConfigDirs::new();
-    dirs.write("default.toml", "[server\naddr = 1");
+    let dirs = ConfigDirs::with_file("default.toml", "[server\naddr = 1");
     let error = dirs.load(&[]).unwrap_err();
     assert!(error.to_string().contains("default.toml"), "{error}");
 
@@ -463,8 +468,7 @@ fn a_redis_url_is_refused_until_scale_out_lands() {
 
 #[test]
 fn a_redis_url_in_a_file_is_refused_naming_its_key() {
-    let dirs = ConfigDirs::new();
-    dirs.write(
+    let dirs = ConfigDirs::with_file(
         "development.toml",
         "[redis]\nurl = \"redis://127.0.0.1:6379\"\n",
     );
@@ -475,8 +479,7 @@ fn a_redis_url_in_a_file_is_refused_naming_its_key() {
 
 #[test]
 fn a_value_from_a_file_is_named_by_its_key_and_from_the_environment_by_its_variable() {
-    let dirs = ConfigDirs::new();
-    dirs.write(
+    let dirs = ConfigDirs::with_file(
         "development.toml",
         "[server]\nworkers = 5000\naddr = \"nowhere\"\n",
     );
