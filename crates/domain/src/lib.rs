@@ -18,6 +18,8 @@ pub mod media_kinds;
 pub mod message;
 pub mod ports;
 pub mod problem;
+#[cfg(test)]
+mod recording_bus;
 pub mod room;
 pub mod rooms;
 pub mod secret;

@@ -19,8 +19,9 @@ use crate::error::{DomainError, DomainResult, Service};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::message::{ClientSend, Message, MessageContent, MessageCursor, NewMessage};
-use crate::ports::{EventBus, MessageRepository, MockClock, MockMediaStore, RoomTurn, RoomTurns};
+use crate::ports::{MessageRepository, MockClock, MockMediaStore, RoomTurn, RoomTurns};
 use crate::problem::{Field, Flaw, Problem};
+use crate::recording_bus::RecordingBus;
 use crate::user::User;
 use crate::username::Username;
 
@@ -137,20 +138,9 @@ impl RoomTurns for Turns {
     }
 }
 
-#[derive(Default, Clone)]
-struct RecordingBus(Arc<Mutex<Vec<RoomEvent>>>);
-
-impl EventBus for RecordingBus {
-    fn publish(&self, event: RoomEvent) {
-        self.0.lock().unwrap().push(event);
-    }
-}
-
 impl RecordingBus {
     fn texts(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
+        self.events()
             .iter()
             .map(|event| match event {
                 RoomEvent::MessageStored {

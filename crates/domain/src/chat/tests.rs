@@ -12,21 +12,11 @@ use crate::error::{DomainError, Missing, Rejection};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
 use crate::message::{ClientSend, MediaKind, Message, MessageContent};
-use crate::ports::{
-    EventBus, MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns,
-};
+use crate::ports::{MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns};
 use crate::problem::{Field, Flaw, Problem};
+use crate::recording_bus::RecordingBus;
 use crate::user::User;
 use crate::username::Username;
-
-#[derive(Default, Clone)]
-struct RecordingBus(Arc<Mutex<Vec<RoomEvent>>>);
-
-impl EventBus for RecordingBus {
-    fn publish(&self, event: RoomEvent) {
-        self.0.lock().unwrap().push(event);
-    }
-}
 
 /// Turns that remember the last creation time given to them.
 #[derive(Default, Clone)]
@@ -148,7 +138,7 @@ fn a_message_is_committed_then_announced_with_its_client_id() {
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(!sent.duplicate);
     assert_eq!(
-        *bus.0.lock().unwrap(),
+        bus.events(),
         [RoomEvent::MessageStored {
             message: sent.message,
             client_id: Some("c-1".into())
@@ -202,7 +192,7 @@ fn a_retried_client_id_returns_the_stored_message_and_stores_nothing() {
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(sent.duplicate);
     assert_eq!(sent.message, earlier);
-    assert!(bus.0.lock().unwrap().is_empty());
+    assert!(bus.events().is_empty());
 }
 
 #[test]
@@ -216,7 +206,7 @@ fn bad_text_and_bad_media_are_refused_before_anything_is_stored() {
             media_max_bytes: 16,
         });
         let error = run(chat.send(&sender, &RoomId::generate(), draft)).unwrap_err();
-        assert!(bus.0.lock().unwrap().is_empty());
+        assert!(bus.events().is_empty());
         error
     };
     assert!(matches!(

@@ -1,6 +1,6 @@
 //! Room rules, with mocked ports.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Utc;
 
@@ -11,23 +11,13 @@ use crate::events::RoomEvent;
 use crate::id::{RoomId, UserId};
 use crate::message::{Message, MessageContent, MessageText};
 use crate::ports::{
-    EventBus, MockClock, MockMediaStore, MockMessageRepository, MockRoomRepository,
-    MockUserRepository,
+    MockClock, MockMediaStore, MockMessageRepository, MockRoomRepository, MockUserRepository,
 };
 use crate::problem::{Field, Flaw, Problem};
+use crate::recording_bus::RecordingBus;
 use crate::room::{Room, RoomName};
 use crate::user::User;
 use crate::username::Username;
-
-/// Keeps what was published, for asserting on.
-#[derive(Default, Clone)]
-struct RecordingBus(Arc<Mutex<Vec<RoomEvent>>>);
-
-impl EventBus for RecordingBus {
-    fn publish(&self, event: RoomEvent) {
-        self.0.lock().unwrap().push(event);
-    }
-}
 
 struct Harness {
     users: MockUserRepository,
@@ -202,7 +192,7 @@ fn only_the_creator_adds_and_each_newcomer_is_announced_once() {
     );
     run(rooms.add_members(&ada.id, &room.id, vec![bob.id.clone(), cyd.id.clone()])).unwrap();
     assert_eq!(
-        *bus.0.lock().unwrap(),
+        bus.events(),
         [RoomEvent::MemberAdded {
             room: room.id.clone(),
             user: cyd.id.clone(),
@@ -231,9 +221,7 @@ fn members_leave_by_themselves_and_only_the_creator_removes_others() {
     run(rooms.remove_member(&bob.id, &room.id, &bob.id)).unwrap();
     run(rooms.remove_member(&ada.id, &room.id, &cyd.id)).unwrap();
     let notes: Vec<String> = bus
-        .0
-        .lock()
-        .unwrap()
+        .events()
         .iter()
         .filter_map(RoomEvent::notification)
         .collect();
