@@ -112,6 +112,13 @@ fn run(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     whisper(work, args, vars).output().unwrap()
 }
 
+/// Runs `whisper` with `args`, which must fail; what it wrote to stderr.
+fn failing_run(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
+    let output = run(work, args, vars);
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// A `whisper serve` child, killed if the test ends without stopping it.
 struct Server {
     child: Child,
@@ -257,16 +264,14 @@ async fn migrate_creates_the_database_and_applies_every_migration_once() {
 fn migrate_without_postgresql_fails_with_a_clear_message() {
     let work = TempDir::new();
     let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
-    let output = run(&work.0, &["migrate"], &[("DATABASE_URL", &nowhere)]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failing_run(&work.0, &["migrate"], &[("DATABASE_URL", &nowhere)]);
     assert!(stderr.contains("cannot create the database"), "{stderr}");
 }
 
 #[test]
 fn production_with_a_weak_key_refuses_to_start() {
     let work = TempDir::new();
-    let output = run(
+    let stderr = failing_run(
         &work.0,
         &["serve"],
         &[
@@ -276,8 +281,6 @@ fn production_with_a_weak_key_refuses_to_start() {
             ("WHISPER_ADDR", &format!("127.0.0.1:{}", free_port())),
         ],
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("WHISPER_SECRET_KEY"), "{stderr}");
     assert!(!work.0.join("var/secret_key").exists());
 }
@@ -285,7 +288,7 @@ fn production_with_a_weak_key_refuses_to_start() {
 #[test]
 fn production_with_file_mail_refuses_to_start() {
     let work = TempDir::new();
-    let output = run(
+    let stderr = failing_run(
         &work.0,
         &["serve"],
         &[
@@ -294,17 +297,13 @@ fn production_with_file_mail_refuses_to_start() {
             ("WHISPER_ADDR", &format!("127.0.0.1:{}", free_port())),
         ],
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("WHISPER_MAIL"), "{stderr}");
 }
 
 #[test]
 fn an_invalid_address_names_the_setting() {
     let work = TempDir::new();
-    let output = run(&work.0, &["serve"], &[("WHISPER_ADDR", "x")]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failing_run(&work.0, &["serve"], &[("WHISPER_ADDR", "x")]);
     assert!(
         stderr.contains("WHISPER_ADDR: invalid socket address \"x\""),
         "{stderr}"
@@ -317,13 +316,11 @@ fn an_occupied_address_names_the_setting() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
-    let output = run(
+    let stderr = failing_run(
         &work.0,
         &["serve"],
         &[("WHISPER_ADDR", &addr), ("DATABASE_URL", &nowhere)],
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("WHISPER_ADDR"), "{stderr}");
 }
 
