@@ -79,6 +79,13 @@ impl Harness {
             .returning(move |_| Ok(Some(device.clone())));
     }
 
+    /// Takes any code presented as the one for time step `step`.
+    pub fn code_matches_step(&mut self, step: u64) {
+        self.totp
+            .expect_matching_step()
+            .returning(move |_, _, _| Some(step));
+    }
+
     /// Records no recent wrong one-time passwords.
     pub fn no_failures(&mut self) {
         self.attempts

@@ -69,10 +69,7 @@ fn login_opens_a_session_and_renames_a_generated_name() {
     harness.knows(&account);
     harness.has_device(device(&account, true, Some(1)));
     harness.no_failures();
-    harness
-        .totp
-        .expect_matching_step()
-        .returning(|_, _, _| Some(2));
+    harness.code_matches_step(2);
     harness
         .devices
         .expect_accept_step()

@@ -3,12 +3,27 @@ use futures_executor::block_on;
 use mockall::predicate::eq;
 
 use super::fixtures::{Harness, device, email, user};
-use crate::error::{Clash, Credential, Denial, DomainError, Rejection};
+use crate::error::{Clash, Credential, Denial, DomainError, DomainResult, Rejection};
+use crate::totp::TotpDevice;
 use crate::user::User;
 
 fn with_device(harness: &mut Harness, account: &User, last_step: Option<u64>) {
     harness.knows(account);
     harness.has_device(device(account, false, last_step));
+}
+
+/// Presents the code "123456" to confirm ada's device.
+fn confirm(harness: Harness) -> DomainResult<(User, TotpDevice)> {
+    block_on(harness.build().confirm_totp_device(&email(), "123456"))
+}
+
+/// Expects the wrong code to be counted, once.
+fn expect_one_failure_recorded(harness: &mut Harness) {
+    harness
+        .attempts
+        .expect_record_failure()
+        .times(1)
+        .returning(|_, _| Ok(()));
 }
 
 #[test]
@@ -57,10 +72,7 @@ fn a_valid_code_confirms_the_device_and_spends_its_step() {
     let account = user(true);
     with_device(&mut harness, &account, None);
     harness.no_failures();
-    harness
-        .totp
-        .expect_matching_step()
-        .returning(|_, _, _| Some(1000));
+    harness.code_matches_step(1000);
     harness
         .devices
         .expect_accept_step()
@@ -72,7 +84,7 @@ fn a_valid_code_confirms_the_device_and_spends_its_step() {
         .expect_clear()
         .times(1)
         .returning(|_| Ok(()));
-    let (_, confirmed) = block_on(harness.build().confirm_totp_device(&email(), "123456")).unwrap();
+    let (_, confirmed) = confirm(harness).unwrap();
     assert!(confirmed.confirmed);
 }
 
@@ -82,17 +94,10 @@ fn a_replayed_code_is_refused_and_counted() {
     let account = user(true);
     with_device(&mut harness, &account, Some(1000));
     harness.no_failures();
-    harness
-        .totp
-        .expect_matching_step()
-        .returning(|_, _, _| Some(1000));
+    harness.code_matches_step(1000);
     harness.devices.expect_accept_step().never();
-    harness
-        .attempts
-        .expect_record_failure()
-        .times(1)
-        .returning(|_, _| Ok(()));
-    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    expect_one_failure_recorded(&mut harness);
+    let outcome = confirm(harness);
     assert_eq!(
         outcome.err(),
         Some(DomainError::Rejected(Rejection::WrongOneTimePassword))
@@ -105,20 +110,13 @@ fn a_code_spent_by_a_concurrent_request_is_refused() {
     let account = user(true);
     with_device(&mut harness, &account, Some(999));
     harness.no_failures();
-    harness
-        .totp
-        .expect_matching_step()
-        .returning(|_, _, _| Some(1000));
+    harness.code_matches_step(1000);
     harness
         .devices
         .expect_accept_step()
         .returning(|_, _, _| Ok(false));
-    harness
-        .attempts
-        .expect_record_failure()
-        .times(1)
-        .returning(|_, _| Ok(()));
-    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    expect_one_failure_recorded(&mut harness);
+    let outcome = confirm(harness);
     assert_eq!(
         outcome.err(),
         Some(DomainError::Rejected(Rejection::WrongOneTimePassword))
@@ -136,7 +134,7 @@ fn five_failures_lock_checks_and_say_when_to_retry() {
         .expect_failures_since()
         .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(5 - i)).collect()));
     harness.totp.expect_matching_step().never();
-    let outcome = block_on(harness.build().confirm_totp_device(&email(), "123456"));
+    let outcome = confirm(harness);
     // The fifth failure was a minute ago: fourteen minutes of lock remain.
     assert_eq!(
         outcome.err(),
@@ -156,14 +154,11 @@ fn codes_are_checked_again_once_the_lock_ends() {
         .attempts
         .expect_failures_since()
         .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(20 - i)).collect()));
-    harness
-        .totp
-        .expect_matching_step()
-        .returning(|_, _, _| Some(7));
+    harness.code_matches_step(7);
     harness
         .devices
         .expect_accept_step()
         .returning(|_, _, _| Ok(true));
     harness.attempts.expect_clear().returning(|_| Ok(()));
-    assert!(block_on(harness.build().confirm_totp_device(&email(), "123456")).is_ok());
+    assert!(confirm(harness).is_ok());
 }
