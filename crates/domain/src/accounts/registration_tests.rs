@@ -1,10 +1,11 @@
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use futures_executor::block_on;
 
 use super::fixtures::{Harness, email, user};
 use crate::error::{Clash, DomainError, Rejection};
 use crate::mail::OutgoingEmail;
 use crate::secret::SecretDigest;
+use crate::user::User;
 use crate::username::Username;
 use crate::verification::VerificationCode;
 
@@ -16,7 +17,21 @@ fn issuing_links(harness: &mut Harness) {
     harness
         .link_tokens
         .expect_issue()
-        .returning(|_| ("tok3n".to_owned(), SecretDigest::from_bytes([4; 32])));
+        .returning(|_| ("tok3n".to_owned(), digest()));
+}
+
+/// A ten-minute verification code of `account` under the fixture digest, issued at `issued`.
+fn code_of(account: &User, issued: DateTime<Utc>) -> VerificationCode {
+    VerificationCode::issue(account.id.clone(), digest(), issued, Duration::minutes(10))
+}
+
+/// Verifies any link as one issued to `account`.
+fn links_verify_as(harness: &mut Harness, account: &User) {
+    let id = account.id.clone();
+    harness
+        .link_tokens
+        .expect_verify()
+        .returning(move |_| Some((id.clone(), digest())));
 }
 
 #[test]
@@ -90,18 +105,13 @@ fn a_chosen_username_that_is_taken_is_refused_and_no_mail_is_sent() {
 #[test]
 fn a_new_link_is_refused_while_one_is_live() {
     let mut harness = Harness::new();
-    let now = harness.now;
     let account = user(false);
-    let id = account.id.clone();
     harness.knows(&account);
-    harness.codes.expect_find_for_user().returning(move |_| {
-        Ok(Some(VerificationCode::issue(
-            id.clone(),
-            digest(),
-            now,
-            Duration::minutes(10),
-        )))
-    });
+    let live = code_of(&account, harness.now);
+    harness
+        .codes
+        .expect_find_for_user()
+        .returning(move |_| Ok(Some(live.clone())));
     harness.codes.expect_issue().never();
     let outcome = block_on(harness.build().begin_verification(&email()));
     assert_eq!(
@@ -113,19 +123,13 @@ fn a_new_link_is_refused_while_one_is_live() {
 #[test]
 fn a_new_link_replaces_an_expired_one() {
     let mut harness = Harness::new();
-    let now = harness.now;
     let account = user(false);
-    let id = account.id.clone();
     harness.knows(&account);
-    harness.codes.expect_find_for_user().returning(move |_| {
-        let issued = now - Duration::minutes(11);
-        Ok(Some(VerificationCode::issue(
-            id.clone(),
-            digest(),
-            issued,
-            Duration::minutes(10),
-        )))
-    });
+    let expired = code_of(&account, harness.now - Duration::minutes(11));
+    harness
+        .codes
+        .expect_find_for_user()
+        .returning(move |_| Ok(Some(expired.clone())));
     issuing_links(&mut harness);
     harness
         .codes
@@ -155,23 +159,13 @@ fn verified_accounts_get_no_new_link() {
 #[test]
 fn an_expired_link_is_rejected_and_discarded() {
     let mut harness = Harness::new();
-    let now = harness.now;
     let account = user(false);
-    let id = account.id.clone();
-    let verified_id = id.clone();
+    links_verify_as(&mut harness, &account);
+    let expired = code_of(&account, harness.now - Duration::minutes(10));
     harness
-        .link_tokens
-        .expect_verify()
-        .returning(move |_| Some((verified_id.clone(), digest())));
-    harness.codes.expect_find_by_digest().returning(move |_| {
-        let issued = now - Duration::minutes(10);
-        Ok(Some(VerificationCode::issue(
-            id.clone(),
-            digest(),
-            issued,
-            Duration::minutes(10),
-        )))
-    });
+        .codes
+        .expect_find_by_digest()
+        .returning(move |_| Ok(Some(expired.clone())));
     harness
         .codes
         .expect_discard()
@@ -200,11 +194,7 @@ fn a_forged_link_is_invalid() {
 fn a_used_link_says_already_verified() {
     let mut harness = Harness::new();
     let account = user(true);
-    let id = account.id.clone();
-    harness
-        .link_tokens
-        .expect_verify()
-        .returning(move |_| Some((id.clone(), digest())));
+    links_verify_as(&mut harness, &account);
     harness
         .codes
         .expect_find_by_digest()
@@ -223,22 +213,13 @@ fn a_used_link_says_already_verified() {
 #[test]
 fn a_live_link_verifies_the_email() {
     let mut harness = Harness::new();
-    let now = harness.now;
     let account = user(false);
-    let id = account.id.clone();
-    let verified_id = id.clone();
+    links_verify_as(&mut harness, &account);
+    let live = code_of(&account, harness.now);
     harness
-        .link_tokens
-        .expect_verify()
-        .returning(move |_| Some((verified_id.clone(), digest())));
-    harness.codes.expect_find_by_digest().returning(move |_| {
-        Ok(Some(VerificationCode::issue(
-            id.clone(),
-            digest(),
-            now,
-            Duration::minutes(10),
-        )))
-    });
+        .codes
+        .expect_find_by_digest()
+        .returning(move |_| Ok(Some(live.clone())));
     harness.codes.expect_consume().times(1).returning(move |_| {
         let mut verified = account.clone();
         verified.is_email_verified = true;
