@@ -2,9 +2,9 @@
 
 use mockall::predicate::eq;
 
-use super::SocialNextStep;
 use super::fixtures::{Harness, device, email, user};
-use crate::error::{Clash, Denial, DomainError};
+use super::{SocialNextStep, SocialSignIn};
+use crate::error::{Clash, Denial, DomainError, DomainResult};
 use crate::social::SocialIdentity;
 
 const BACKEND: &str = "google-oauth2";
@@ -18,8 +18,9 @@ fn identity(verified: bool, name: Option<&str>) -> SocialIdentity {
     }
 }
 
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    futures_executor::block_on(future)
+/// Signs in through `BACKEND` as the identity `identity(verified, name)` describes.
+fn sign_in(h: Harness, verified: bool, name: Option<&str>) -> DomainResult<SocialSignIn> {
+    futures_executor::block_on(h.build().sign_in_with(BACKEND, &identity(verified, name)))
 }
 
 #[test]
@@ -38,10 +39,7 @@ fn a_new_email_creates_a_verified_account_named_from_the_profile() {
         .withf(|_, backend, subject| backend == BACKEND && subject == "google-sub-1")
         .times(1)
         .returning(|_, _, _| Ok(()));
-    let signed_in = run(h
-        .build()
-        .sign_in_with(BACKEND, &identity(true, Some("Ada Lovelace"))))
-    .unwrap();
+    let signed_in = sign_in(h, true, Some("Ada Lovelace")).unwrap();
     assert!(signed_in.is_new);
     assert_eq!(signed_in.next, SocialNextStep::SetUpTotp);
     assert_eq!(signed_in.user.email, email());
@@ -62,10 +60,7 @@ fn a_taken_profile_name_falls_back_to_a_generated_one() {
         .times(1)
         .returning(|_| Ok(()));
     h.users.expect_link_identity().returning(|_, _, _| Ok(()));
-    let signed_in = run(h
-        .build()
-        .sign_in_with(BACKEND, &identity(true, Some("Ada Lovelace"))))
-    .unwrap();
+    let signed_in = sign_in(h, true, Some("Ada Lovelace")).unwrap();
     assert!(signed_in.is_new);
     assert!(!signed_in.user.is_username_set);
     assert_ne!(signed_in.user.username.as_str(), "Ada_Lovelace");
@@ -74,11 +69,11 @@ fn a_taken_profile_name_falls_back_to_a_generated_one() {
 #[test]
 fn an_email_the_provider_does_not_vouch_for_is_refused_before_anything_is_stored() {
     let h = Harness::new();
-    let refused = run(h.build().sign_in_with(BACKEND, &identity(false, None))).unwrap_err();
-    assert!(matches!(
+    let refused = sign_in(h, false, None).unwrap_err();
+    assert_eq!(
         refused,
         DomainError::Forbidden(Denial::EmailNotVerifiedByProvider)
-    ));
+    );
 }
 
 #[test]
@@ -88,11 +83,8 @@ fn an_existing_account_that_never_verified_its_email_is_refused() {
         .expect_find_by_email()
         .with(eq(email()))
         .returning(|_| Ok(Some(user(false))));
-    let refused = run(h.build().sign_in_with(BACKEND, &identity(true, None))).unwrap_err();
-    assert!(matches!(
-        refused,
-        DomainError::Forbidden(Denial::EmailNotVerified)
-    ));
+    let refused = sign_in(h, true, None).unwrap_err();
+    assert_eq!(refused, DomainError::Forbidden(Denial::EmailNotVerified));
 }
 
 #[test]
@@ -104,10 +96,7 @@ fn an_existing_account_goes_to_setup_or_to_the_code_depending_on_its_device() {
     ] {
         let mut h = Harness::new();
         let account = user(true);
-        let found = account.clone();
-        h.users
-            .expect_find_by_email()
-            .returning(move |_| Ok(Some(found.clone())));
+        h.knows(&account);
         h.users
             .expect_link_identity()
             .times(1)
@@ -116,7 +105,7 @@ fn an_existing_account_goes_to_setup_or_to_the_code_depending_on_its_device() {
         h.devices.expect_find().returning(move |_| {
             Ok(existing_device.map(|confirmed| device(&owner, confirmed, None)))
         });
-        let signed_in = run(h.build().sign_in_with(BACKEND, &identity(true, None))).unwrap();
+        let signed_in = sign_in(h, true, None).unwrap();
         assert!(!signed_in.is_new);
         assert_eq!(signed_in.user, account);
         assert_eq!(signed_in.next, expected);
