@@ -137,92 +137,81 @@ mod tests {
             .body("<p>no</p>")
     }
 
-    macro_rules! app {
-        () => {
-            test::init_service(
-                App::new()
-                    .wrap(json_errors())
-                    .service(
-                        web::resource("/thing/")
-                            .route(web::get().to(ok))
-                            .route(web::post().to(ok))
-                            .default_service(method_not_allowed(&[Method::GET, Method::POST])),
-                    )
-                    // A resource someone forgot to give a default service.
-                    .service(web::resource("/bare/").route(web::get().to(ok)))
-                    .route("/plain/", web::get().to(plain_bad_request))
-                    .route("/page/", web::get().to(html_forbidden))
-                    .default_service(web::to(not_found)),
-            )
-            .await
-        };
+    /// What an app behind `json_errors` answers `request` with: status, headers and body.
+    async fn answer(request: test::TestRequest) -> (StatusCode, header::HeaderMap, web::Bytes) {
+        let app = test::init_service(
+            App::new()
+                .wrap(json_errors())
+                .service(
+                    web::resource("/thing/")
+                        .route(web::get().to(ok))
+                        .route(web::post().to(ok))
+                        .default_service(method_not_allowed(&[Method::GET, Method::POST])),
+                )
+                // A resource someone forgot to give a default service.
+                .service(web::resource("/bare/").route(web::get().to(ok)))
+                .route("/plain/", web::get().to(plain_bad_request))
+                .route("/page/", web::get().to(html_forbidden))
+                .default_service(web::to(not_found)),
+        )
+        .await;
+        let response = test::call_service(&app, request.to_request()).await;
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, test::read_body(response).await)
+    }
+
+    fn json(body: &[u8]) -> Value {
+        serde_json::from_slice(body).unwrap()
     }
 
     #[actix_web::test]
     async fn an_unknown_path_is_a_json_404() {
-        let app = app!();
-        let request = test::TestRequest::get()
-            .uri("/api/v1/nothing/")
-            .to_request();
-        let response = test::call_service(&app, request).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
-        let body: Value = test::read_body_json(response).await;
-        assert_eq!(body["code"], "not_found");
+        let (status, _, body) = answer(test::TestRequest::get().uri("/api/v1/nothing/")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(json(&body)["code"], "not_found");
     }
 
     #[actix_web::test]
     async fn a_known_path_serves_its_methods() {
-        let app = app!();
         for request in [test::TestRequest::get(), test::TestRequest::post()] {
-            let response = test::call_service(&app, request.uri("/thing/").to_request()).await;
-            assert_eq!(response.status(), StatusCode::OK);
+            let (status, _, _) = answer(request.uri("/thing/")).await;
+            assert_eq!(status, StatusCode::OK);
         }
     }
 
     #[actix_web::test]
     async fn a_wrong_method_is_a_json_405_listing_the_allowed_ones() {
-        let app = app!();
-        let request = test::TestRequest::delete().uri("/thing/").to_request();
-        let response = test::call_service(&app, request).await;
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(response.headers().get(header::ALLOW).unwrap(), "GET, POST");
-        let body: Value = test::read_body_json(response).await;
-        assert_eq!(body["code"], "method_not_allowed");
+        let (status, headers, body) = answer(test::TestRequest::delete().uri("/thing/")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(headers.get(header::ALLOW).unwrap(), "GET, POST");
+        assert_eq!(json(&body)["code"], "method_not_allowed");
     }
 
     #[actix_web::test]
     async fn a_forgotten_default_service_still_answers_json() {
-        let app = app!();
-        let request = test::TestRequest::put().uri("/bare/").to_request();
-        let response = test::call_service(&app, request).await;
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let (status, headers, body) = answer(test::TestRequest::put().uri("/bare/")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(
-            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            headers.get(header::CONTENT_TYPE).unwrap(),
             "application/json"
         );
-        let body: Value = test::read_body_json(response).await;
-        assert_eq!(body["code"], "method_not_allowed");
+        assert_eq!(json(&body)["code"], "method_not_allowed");
     }
 
     #[actix_web::test]
     async fn plain_text_errors_are_rewritten_keeping_headers() {
-        let app = app!();
-        let request = test::TestRequest::get().uri("/plain/").to_request();
-        let response = test::call_service(&app, request).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(response.headers().get("x-kept").unwrap(), "yes");
-        let body: Value = test::read_body_json(response).await;
+        let (status, headers, body) = answer(test::TestRequest::get().uri("/plain/")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(headers.get("x-kept").unwrap(), "yes");
+        let body = json(&body);
         assert_eq!(body["code"], "invalid_input");
         assert!(!body.to_string().contains("framework"));
     }
 
     #[actix_web::test]
     async fn html_error_pages_pass_untouched() {
-        let app = app!();
-        let request = test::TestRequest::get().uri("/page/").to_request();
-        let response = test::call_service(&app, request).await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        let body = test::read_body(response).await;
+        let (status, _, body) = answer(test::TestRequest::get().uri("/page/")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body, "<p>no</p>");
     }
 }
