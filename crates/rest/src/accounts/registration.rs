@@ -14,6 +14,8 @@ use whisper_wire::accounts::{AccountBody, EmailRequest, NoticeBody, RegisterRequ
 
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
 
+use crate::openapi::{CommonErrors, JsonBodyErrors};
+
 /// POST `register/`: a new unverified account, and a verification email on its way.
 #[utoipa::path(
     post,
@@ -30,10 +32,7 @@ use crate::pages::{VerifyPage, prefers_html, verify_email_page};
         (status = 400, description = "`invalid_input` (invalid email or username, listed in \
             `fields`) or `invalid_json`.", body = ErrorBody),
         (status = 409, description = "`email_taken` or `username_taken`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn register(
@@ -69,10 +68,7 @@ pub async fn register(
             body = ErrorBody),
         (status = 409, description = "`verification_pending`: an unexpired link exists.",
             body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn begin_verification(
@@ -109,8 +105,7 @@ pub async fn begin_verification(
                 (ErrorBody = "application/json"),
                 (String = "text/html"),
             )),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn complete_verification(

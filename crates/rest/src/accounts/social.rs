@@ -20,6 +20,7 @@ use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{NewAccountBody, NextStepBody};
 
 use super::login::continue_with_totp;
+use crate::openapi::CommonErrors;
 
 const PENDING: &str = "social";
 
@@ -133,10 +134,9 @@ pub async fn begin(
         (status = 403, description = "`email_not_verified`: the provider says unverified, or \
             the existing account never verified.", body = ErrorBody),
         (status = 404, description = "`unknown_backend`.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
         (status = 502, description = "`provider_error`: the provider failed or timed out.",
             body = ErrorBody),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn complete(
