@@ -94,69 +94,42 @@ fn reference<'r, R: ToResponse<'r>>() -> RefOr<Response> {
     Ref::from_response_name(R::response().0).into()
 }
 
-/// `status → response` for an [`IntoResponses`] set.
-fn by_status<const N: usize>(
-    responses: [(&str, RefOr<Response>); N],
-) -> BTreeMap<String, RefOr<Response>> {
-    responses
-        .into_iter()
-        .map(|(status, response)| (status.to_owned(), response))
-        .collect()
+/// Declares each named set of responses: a unit struct whose [`IntoResponses`] lists them
+/// by status.
+macro_rules! response_sets {
+    ($($(#[$doc:meta])* $name:ident { $($status:literal => $response:expr),+ $(,)? })+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([$(($status.to_owned(), $response)),+])
+            }
+        }
+    )+};
 }
 
-/// 429 and 503: any operation may be rate limited or find the database down.
-pub struct CommonErrors;
-
-impl IntoResponses for CommonErrors {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        by_status([
-            ("429", reference::<TooManyRequests>()),
-            ("503", reference::<ServiceUnavailable>()),
-        ])
+response_sets! {
+    /// 429 and 503: any operation may be rate limited or find the database down.
+    CommonErrors {
+        "429" => reference::<TooManyRequests>(),
+        "503" => reference::<ServiceUnavailable>(),
     }
-}
-
-/// 413 and 415: operations that take a JSON body.
-pub struct JsonBodyErrors;
-
-impl IntoResponses for JsonBodyErrors {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        by_status([
-            ("413", reference::<PayloadTooLarge>()),
-            ("415", reference::<UnsupportedMediaType>()),
-        ])
+    /// 413 and 415: operations that take a JSON body.
+    JsonBodyErrors {
+        "413" => reference::<PayloadTooLarge>(),
+        "415" => reference::<UnsupportedMediaType>(),
     }
-}
-
-/// 401 of the `user/` operations that need the Bearer access token.
-pub struct TokenRejected;
-
-impl IntoResponses for TokenRejected {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        by_status([(
-            "401",
-            inline_error("`not_authenticated` or an invalid or revoked token."),
-        )])
+    /// 401 of the `user/` operations that need the Bearer access token.
+    TokenRejected {
+        "401" => inline_error("`not_authenticated` or an invalid or revoked token."),
     }
-}
-
-/// 401 of the `chat/` operations (Bearer access token or session cookie).
-pub struct NotAuthenticated;
-
-impl IntoResponses for NotAuthenticated {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        by_status([("401", inline_error("`not_authenticated`."))])
+    /// 401 of the `chat/` operations (Bearer access token or session cookie).
+    NotAuthenticated {
+        "401" => inline_error("`not_authenticated`."),
     }
-}
-
-/// 401 of the TOTP setup steps, which read the email from the session cookie.
-pub struct SessionRequired;
-
-impl IntoResponses for SessionRequired {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        by_status([(
-            "401",
-            inline_error("`session_required`: no email in the session."),
-        )])
+    /// 401 of the TOTP setup steps, which read the email from the session cookie.
+    SessionRequired {
+        "401" => inline_error("`session_required`: no email in the session."),
     }
 }
