@@ -14,6 +14,7 @@ use whisper_wire::accounts::{
     EmailRequest, NextStepBody, NoticeBody, OtpRequest, RefreshRequest, TokensBody,
 };
 
+use super::FlowStep;
 use crate::openapi::{CommonErrors, JsonBodyErrors, TokenRejected};
 
 /// The 303 to the TOTP step, with the email kept in the session (also used by social sign-in).
@@ -50,9 +51,7 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
     ),
 )]
 pub async fn login(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email)?;
@@ -107,9 +106,7 @@ pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
     ),
 )]
 pub async fn verify_totp(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<OtpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
@@ -147,9 +144,7 @@ fn invalid_refresh() -> ApiError {
     ),
 )]
 pub async fn refresh(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let given = if body.iter().all(u8::is_ascii_whitespace) {

@@ -7,12 +7,41 @@ pub(crate) mod registration;
 pub mod social;
 pub(crate) mod two_factor;
 
+use actix_session::Session;
+use actix_web::dev::Payload;
 use actix_web::http::Method;
-use actix_web::{Resource, Route, web};
+use actix_web::{FromRequest, HttpRequest, Resource, Route, web};
+use futures_util::future::LocalBoxFuture;
+use whisper_domain::Accounts;
 use whisper_http::fallback::method_not_allowed;
+use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
 
 pub use login::continue_with_totp;
+
+/// What a step of a flow kept in the session cookie (verification, TOTP setup, login)
+/// takes: an [`AnonymousCaller`] within the per-IP rate limit, then the accounts use case
+/// and the cookie, extracted in that order.
+pub struct FlowStep {
+    /// The accounts use case.
+    pub accounts: web::Data<Accounts>,
+    /// The session cookie.
+    pub session: Session,
+}
+
+impl FromRequest for FlowStep {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts =
+            <(AnonymousCaller, web::Data<Accounts>, Session)>::from_request(request, payload);
+        Box::pin(async move {
+            let (_, accounts, session) = parts.await?;
+            Ok(Self { accounts, session })
+        })
+    }
+}
 
 /// A resource answering only POST with `route`; other methods are a JSON 405.
 fn post_only(path: &str, route: Route) -> Resource {

@@ -1,6 +1,5 @@
 //! `register/` and email verification.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
@@ -12,9 +11,9 @@ use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{AccountBody, EmailRequest, NoticeBody, RegisterRequest};
 
-use crate::pages::{VerifyPage, prefers_html, verify_email_page};
-
+use super::FlowStep;
 use crate::openapi::{CommonErrors, JsonBodyErrors};
+use crate::pages::{VerifyPage, prefers_html, verify_email_page};
 
 /// POST `register/`: a new unverified account, and a verification email on its way.
 #[utoipa::path(
@@ -109,10 +108,8 @@ pub async fn begin_verification(
     ),
 )]
 pub async fn complete_verification(
-    _: AnonymousCaller,
+    FlowStep { accounts, session }: FlowStep,
     request: HttpRequest,
-    accounts: web::Data<Accounts>,
-    session: Session,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = accounts.complete_verification(&token).await;

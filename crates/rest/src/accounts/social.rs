@@ -9,9 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
-use whisper_domain::{
-    Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep,
-};
+use whisper_domain::{DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep};
 use whisper_http::ApiError;
 use whisper_http::flow::{remember_email, session_failure};
 use whisper_http::rate_limit::AnonymousCaller;
@@ -19,6 +17,7 @@ use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{NewAccountBody, NextStepBody};
 
+use super::FlowStep;
 use super::login::continue_with_totp;
 use crate::openapi::CommonErrors;
 
@@ -140,10 +139,8 @@ pub async fn begin(
     ),
 )]
 pub async fn complete(
-    _: AnonymousCaller,
+    FlowStep { accounts, session }: FlowStep,
     providers: web::Data<SocialProviders>,
-    accounts: web::Data<Accounts>,
-    session: Session,
     backend: web::Path<String>,
     callback: web::Query<Callback>,
 ) -> Result<HttpResponse, ApiError> {

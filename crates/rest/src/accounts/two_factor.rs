@@ -1,18 +1,16 @@
 //! Setting up the authenticator: `totp-device/create/`, `qr-code/`, `totp-device/verify/`.
 
-use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use whisper_domain::Accounts;
 use whisper_http::ApiError;
 use whisper_http::flow::flow_email;
-use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{DeviceBody, OtpRequest};
 
 use crate::qr_code::qr_png;
 
+use super::FlowStep;
 use crate::openapi::{CommonErrors, JsonBodyErrors, SessionRequired};
 
 /// POST `totp-device/create/`: a new unconfirmed authenticator for the session's email.
@@ -38,9 +36,7 @@ use crate::openapi::{CommonErrors, JsonBodyErrors, SessionRequired};
     ),
 )]
 pub async fn create_device(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
     let (user, _) = accounts.create_totp_device(&email).await?;
@@ -73,11 +69,7 @@ pub async fn create_device(
         CommonErrors,
     ),
 )]
-pub async fn qr_code(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
-) -> Result<HttpResponse, ApiError> {
+pub async fn qr_code(FlowStep { accounts, session }: FlowStep) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
     let uri = accounts.totp_provisioning_uri(&email).await?;
     let png = qr_png(&uri)?;
@@ -112,9 +104,7 @@ pub async fn qr_code(
     ),
 )]
 pub async fn confirm_device(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<OtpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
