@@ -23,7 +23,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use whisper_http::error_response;
-use whisper_http::fallback::{method_not_allowed, not_found};
+use whisper_http::fallback::{not_found, resource};
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 
@@ -194,24 +194,24 @@ async fn docs_without_slash() -> HttpResponse {
 
 /// Mounts the document and the docs page; other methods are a JSON 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(routes::SCHEMA)
-            .route(web::get().to(schema))
-            .route(web::head().to(schema))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    )
-    .service(
-        web::resource(routes::DOCS.trim_end_matches('/'))
-            .route(web::get().to(docs_without_slash))
-            .route(web::head().to(docs_without_slash))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    )
-    .service(
-        web::resource(format!("{}{{file:.*}}", routes::DOCS))
-            .route(web::get().to(docs))
-            .route(web::head().to(docs))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    );
+    cfg.service(resource(
+        routes::SCHEMA,
+        [
+            (Method::GET, web::to(schema)),
+            (Method::HEAD, web::to(schema)),
+        ],
+    ))
+    .service(resource(
+        routes::DOCS.trim_end_matches('/'),
+        [
+            (Method::GET, web::to(docs_without_slash)),
+            (Method::HEAD, web::to(docs_without_slash)),
+        ],
+    ))
+    .service(resource(
+        &format!("{}{{file:.*}}", routes::DOCS),
+        [(Method::GET, web::to(docs)), (Method::HEAD, web::to(docs))],
+    ));
 }
 
 #[cfg(test)]
