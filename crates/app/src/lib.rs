@@ -3,7 +3,6 @@
 //! [`startup::Application`].
 
 pub mod open_files;
-pub mod request_log;
 pub mod schema;
 pub mod services;
 pub mod settings;

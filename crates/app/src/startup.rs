@@ -20,12 +20,12 @@ use whisper_rest::chat::history::Cursors;
 use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
 
-use crate::request_log::log_request;
 use crate::schema;
 use crate::services::Services;
 use crate::settings::Settings;
 use crate::tls;
 use crate::workers::MailWorker;
+use whisper_http::request_log::log_request;
 
 /// A built server, bound to its port, not yet serving.
 pub struct Application {

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod links;
 pub mod path_ids;
 pub mod rate_limit;
+pub mod request_log;
 pub mod routes;
 
 pub use errors::{ApiError, error_response};
