@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{Clash, DomainError, DomainResult, Email, Missing, User, UserId, Username};
 
-use super::{Query, corrupt, find_one};
+use super::{Query, corrupt, find_one, run};
 use crate::database::Database;
 use crate::errors::{unexpected, violated_unique_constraint};
 use crate::schema::{social_identities, users};
@@ -179,10 +179,9 @@ impl UserRepository for PgUsers {
     }
 
     async fn link_identity(&self, user: &UserId, backend: &str, subject: &str) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
         // Accounts match by email: if the provider's person now has another account's
         // email, the link follows the email.
-        diesel::insert_into(social_identities::table)
+        let statement = diesel::insert_into(social_identities::table)
             .values((
                 social_identities::backend.eq(backend),
                 social_identities::subject.eq(subject),
@@ -190,11 +189,8 @@ impl UserRepository for PgUsers {
             ))
             .on_conflict((social_identities::backend, social_identities::subject))
             .do_update()
-            .set(social_identities::user_id.eq(user.as_str()))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+            .set(social_identities::user_id.eq(user.as_str()));
+        run(&self.database, statement).await
     }
 }
 
