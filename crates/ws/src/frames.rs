@@ -142,8 +142,7 @@ pub fn parse_text(frame: &str) -> Result<Command, FrameError> {
         "typing" => serde_json::from_str(frame).map(ClientCommand::Typing),
         other => return Err(unknown_message_type(other, "")),
     };
-    let command =
-        read.map_err(|error| missing_text(&header).unwrap_or_else(|| invalid(error)))?;
+    let command = read.map_err(|error| missing_text(&header).unwrap_or_else(|| invalid(error)))?;
     match command {
         ClientCommand::Message(TextMessage { message, client_id }) => Ok(Command::Text {
             text: message,
