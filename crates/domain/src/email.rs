@@ -64,17 +64,7 @@ fn is_valid_domain(domain: &str) -> bool {
             .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-impl std::fmt::Display for Email {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::fmt::Debug for Email {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Email({})", self.0)
-    }
-}
+crate::text::display_as_text!(Email);
 
 #[cfg(test)]
 mod tests {

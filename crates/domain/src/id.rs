@@ -42,17 +42,7 @@ macro_rules! nanoid_type {
             }
         }
 
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.0)
-            }
-        }
+        crate::text::display_as_text!($name);
 
         impl std::str::FromStr for $name {
             type Err = DomainError;

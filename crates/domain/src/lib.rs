@@ -25,6 +25,7 @@ pub mod rooms;
 pub mod secret;
 pub mod session;
 pub mod social;
+mod text;
 pub mod tokens;
 pub mod totp;
 pub mod user;

@@ -38,17 +38,7 @@ impl RoomName {
     }
 }
 
-impl std::fmt::Display for RoomName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::fmt::Debug for RoomName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RoomName({})", self.0)
-    }
-}
+crate::text::display_as_text!(RoomName);
 
 /// A conversation: its creator and the members who may read and write in it.
 #[derive(Debug, Clone, PartialEq, Eq)]

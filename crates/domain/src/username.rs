@@ -82,17 +82,7 @@ impl Username {
     }
 }
 
-impl std::fmt::Display for Username {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::fmt::Debug for Username {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Username({})", self.0)
-    }
-}
+crate::text::display_as_text!(Username);
 
 #[cfg(test)]
 mod tests {

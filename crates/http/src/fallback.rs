@@ -6,7 +6,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpResponse, Route, web};
+use actix_web::{HttpResponse, Resource, Route, web};
 
 use whisper_wire::ErrorBody;
 
@@ -22,7 +22,7 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// The default service of a resource answering only `allowed`: any other method is a
-/// JSON 405 with an `Allow` header. Use it on every resource:
+/// JSON 405 with an `Allow` header. Use it on every resource ([`resource`] does):
 ///
 /// ```ignore
 /// web::resource("/health/live")
@@ -49,6 +49,22 @@ pub fn method_not_allowed(allowed: &[Method]) -> Route {
             response
         }
     })
+}
+
+/// The resource at `path` answering each method of `routes` with its route; any other
+/// method is a JSON 405 whose `Allow` header lists them, in order.
+///
+/// ```ignore
+/// resource("/health/live", [(Method::GET, web::to(live)), (Method::HEAD, web::to(live))])
+/// ```
+pub fn resource<const N: usize>(path: &str, routes: [(Method, Route); N]) -> Resource {
+    let allowed: Vec<Method> = routes.iter().map(|(method, _)| method.clone()).collect();
+    routes
+        .into_iter()
+        .fold(web::resource(path), |resource, (method, route)| {
+            resource.route(route.method(method))
+        })
+        .default_service(method_not_allowed(&allowed))
 }
 
 /// Middleware rewriting any error response that is not JSON (actix's own plain-text or

@@ -1,7 +1,7 @@
 //! Extractor configuration so that malformed requests answer in the error shape, never
 //! with a framework's plain-text error.
 
-use actix_web::error::{InternalError, JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{InternalError, JsonPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use whisper_domain::{DomainError, DomainResult};
@@ -21,12 +21,12 @@ pub fn json_config() -> web::JsonConfig {
 
 /// Path segments that do not parse are 400 `invalid_input`.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(path_error)
+    web::PathConfig::default().error_handler(|error, _| invalid_url_part("URL path", error))
 }
 
 /// Query strings that do not parse are 400 `invalid_input`.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(query_error)
+    web::QueryConfig::default().error_handler(|error, _| invalid_url_part("query string", error))
 }
 
 /// Both values, or one 400 listing every invalid field of the two.
@@ -80,20 +80,15 @@ fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     InternalError::from_response(error, response).into()
 }
 
-fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+/// 400 `invalid_input` naming the part of the URL (`part`) that does not parse.
+fn invalid_url_part<E>(part: &str, error: E) -> actix_web::Error
+where
+    E: std::fmt::Debug + std::fmt::Display + 'static,
+{
     let response = error_response(
         StatusCode::BAD_REQUEST,
         "invalid_input",
-        format!("The URL path is not valid: {error}."),
-    );
-    InternalError::from_response(error, response).into()
-}
-
-fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let response = error_response(
-        StatusCode::BAD_REQUEST,
-        "invalid_input",
-        format!("The query string is not valid: {error}."),
+        format!("The {part} is not valid: {error}."),
     );
     InternalError::from_response(error, response).into()
 }

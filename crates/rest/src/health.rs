@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use async_trait::async_trait;
 use whisper_domain::DomainError;
 use whisper_http::ApiError;
-use whisper_http::fallback::method_not_allowed;
+use whisper_http::fallback::resource;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::health::HealthStatus;
@@ -91,18 +91,17 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
 
 /// Mounts `/health/live` and `/health/ready`; needs `web::Data<Readiness>` in app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(routes::HEALTH_LIVE)
-            .route(web::get().to(live))
-            .route(web::head().to(live))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    )
-    .service(
-        web::resource(routes::HEALTH_READY)
-            .route(web::get().to(ready))
-            .route(web::head().to(ready))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    );
+    cfg.service(resource(
+        routes::HEALTH_LIVE,
+        [(Method::GET, web::to(live)), (Method::HEAD, web::to(live))],
+    ))
+    .service(resource(
+        routes::HEALTH_READY,
+        [
+            (Method::GET, web::to(ready)),
+            (Method::HEAD, web::to(ready)),
+        ],
+    ));
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! Adding an endpoint to the document: add its path to the route table
 //! (`whisper_http::routes`), annotate the handler with `#[utoipa::path(...)]`
 //! (`path = routes::X`, method, `tag`, every response including the errors with
-//! [`ErrorBody`], and the reusable responses of this module), then
+//! [`ErrorBody`], and the shared responses of this module: the sets [`CommonErrors`],
+//! [`JsonBodyErrors`], [`TokenRejected`], [`NotAuthenticated`], [`SessionRequired`]), then
 //! list it in `paths(...)` of [`ApiDoc`] below (its module must be visible from here, e.g.
 //! `pub(crate) mod rooms;`). Give it an `operation_id` unique in the document (the tests
 //! check), `security(("bearer" = []))` when it needs the access token. Its request and
@@ -19,15 +20,10 @@ use std::sync::{Arc, LazyLock};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
-use utoipa::openapi::content::Content;
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, OpenApi};
 use whisper_http::error_response;
-use whisper_http::fallback::{method_not_allowed, not_found};
+use whisper_http::fallback::{not_found, resource};
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 
@@ -35,6 +31,13 @@ use whisper_wire::ErrorBody;
 pub const BEARER: &str = "bearer";
 /// Name of the session cookie security scheme; use it in `security(("session" = []))`.
 pub const SESSION: &str = "session";
+
+mod responses;
+
+pub use responses::{
+    CommonErrors, JsonBodyErrors, NotAuthenticated, PayloadTooLarge, ServiceUnavailable,
+    SessionRequired, TokenRejected, TooManyRequests, UnsupportedMediaType,
+};
 
 /// The whole API. To document a new handler, add it to `paths(...)` in its area's group.
 #[derive(OpenApi)]
@@ -124,79 +127,6 @@ impl Modify for SecuritySchemes {
     }
 }
 
-fn error_content() -> Content {
-    Content::new(Some(Ref::from_schema_name("ErrorBody")))
-}
-
-fn error_response_doc(description: &str) -> ResponseBuilder {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/json", error_content())
-}
-
-/// 429 `rate_limited`, with `Retry-After`: `(status = 429, response = TooManyRequests)`.
-pub struct TooManyRequests;
-
-impl<'r> ToResponse<'r> for TooManyRequests {
-    fn response() -> (&'r str, RefOr<Response>) {
-        let retry_after = HeaderBuilder::new()
-            .schema(Some(Object::with_type(Type::Integer)))
-            .description(Some("Seconds to wait before trying again."))
-            .build();
-        (
-            "TooManyRequests",
-            error_response_doc("`rate_limited`: too many requests; wait `Retry-After` seconds.")
-                .header("Retry-After", retry_after)
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// 503 `service_unavailable`: `(status = 503, response = ServiceUnavailable)`.
-pub struct ServiceUnavailable;
-
-impl<'r> ToResponse<'r> for ServiceUnavailable {
-    fn response() -> (&'r str, RefOr<Response>) {
-        (
-            "ServiceUnavailable",
-            error_response_doc("`service_unavailable`: a backing service (database) is down.")
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// 413 `payload_too_large`: `(status = 413, response = PayloadTooLarge)`.
-pub struct PayloadTooLarge;
-
-impl<'r> ToResponse<'r> for PayloadTooLarge {
-    fn response() -> (&'r str, RefOr<Response>) {
-        (
-            "PayloadTooLarge",
-            error_response_doc("`payload_too_large`: the request body is too large.")
-                .build()
-                .into(),
-        )
-    }
-}
-
-/// 415 `unsupported_media_type`: `(status = 415, response = UnsupportedMediaType)`.
-pub struct UnsupportedMediaType;
-
-impl<'r> ToResponse<'r> for UnsupportedMediaType {
-    fn response() -> (&'r str, RefOr<Response>) {
-        (
-            "UnsupportedMediaType",
-            error_response_doc(
-                "`unsupported_media_type`: the body must be JSON (`Content-Type: application/json`).",
-            )
-            .build()
-            .into(),
-        )
-    }
-}
-
 /// The document as served, built once.
 static SCHEMA_JSON: LazyLock<Result<String, String>> =
     LazyLock::new(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()));
@@ -264,24 +194,24 @@ async fn docs_without_slash() -> HttpResponse {
 
 /// Mounts the document and the docs page; other methods are a JSON 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(routes::SCHEMA)
-            .route(web::get().to(schema))
-            .route(web::head().to(schema))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    )
-    .service(
-        web::resource(routes::DOCS.trim_end_matches('/'))
-            .route(web::get().to(docs_without_slash))
-            .route(web::head().to(docs_without_slash))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    )
-    .service(
-        web::resource(format!("{}{{file:.*}}", routes::DOCS))
-            .route(web::get().to(docs))
-            .route(web::head().to(docs))
-            .default_service(method_not_allowed(&[Method::GET, Method::HEAD])),
-    );
+    cfg.service(resource(
+        routes::SCHEMA,
+        [
+            (Method::GET, web::to(schema)),
+            (Method::HEAD, web::to(schema)),
+        ],
+    ))
+    .service(resource(
+        routes::DOCS.trim_end_matches('/'),
+        [
+            (Method::GET, web::to(docs_without_slash)),
+            (Method::HEAD, web::to(docs_without_slash)),
+        ],
+    ))
+    .service(resource(
+        &format!("{}{{file:.*}}", routes::DOCS),
+        [(Method::GET, web::to(docs)), (Method::HEAD, web::to(docs))],
+    ));
 }
 
 #[cfg(test)]

@@ -118,25 +118,31 @@ fn reply_target(raw: Option<&str>, required: bool) -> Result<Option<MessageId>, 
     }
 }
 
+/// `invalid_json` for JSON that does not read as what it says it is; `what` is "frame" or
+/// "metadata".
+fn not_valid(what: &str) -> impl Fn(serde_json::Error) -> FrameError + '_ {
+    move |error| FrameError::new("invalid_json", format!("The {what} is not valid: {error}."))
+}
+
+/// `unknown_message_type`; `context` ends the sentence (e.g. " for media").
+fn unknown_message_type(other: &str, context: &str) -> FrameError {
+    FrameError::new(
+        "unknown_message_type",
+        format!("Unknown message_type {other:?}{context}."),
+    )
+}
+
 /// Reads a text frame.
 pub fn parse_text(frame: &str) -> Result<Command, FrameError> {
-    let not_valid = |e: serde_json::Error| {
-        FrameError::new("invalid_json", format!("The frame is not valid: {e}."))
-    };
-    let header: TextFrame = serde_json::from_str(frame).map_err(not_valid)?;
+    let invalid = not_valid("frame");
+    let header: TextFrame = serde_json::from_str(frame).map_err(&invalid)?;
     let read = match header.message_type.as_str() {
         "message" => serde_json::from_str(frame).map(ClientCommand::Message),
         "reply" => serde_json::from_str(frame).map(ClientCommand::Reply),
         "typing" => serde_json::from_str(frame).map(ClientCommand::Typing),
-        other => {
-            return Err(FrameError::new(
-                "unknown_message_type",
-                format!("Unknown message_type {other:?}."),
-            ));
-        }
+        other => return Err(unknown_message_type(other, "")),
     };
-    let command =
-        read.map_err(|error| missing_text(&header).unwrap_or_else(|| not_valid(error)))?;
+    let command = read.map_err(|error| missing_text(&header).unwrap_or_else(|| invalid(error)))?;
     match command {
         ClientCommand::Message(TextMessage { message, client_id }) => Ok(Command::Text {
             text: message,
@@ -185,23 +191,16 @@ pub fn parse_binary(frame: &[u8]) -> Result<Command, FrameError> {
             )
         })?;
     let meta = &frame[..split];
-    let not_valid = |e: serde_json::Error| {
-        FrameError::new("invalid_json", format!("The metadata is not valid: {e}."))
-    };
-    let header: MediaMeta = serde_json::from_slice(meta).map_err(not_valid)?;
+    let invalid = not_valid("metadata");
+    let header: MediaMeta = serde_json::from_slice(meta).map_err(&invalid)?;
     let read = match header.message_type.as_str() {
         "media" => serde_json::from_slice(meta).map(MediaCommand::Media),
         "reply" => serde_json::from_slice(meta).map(MediaCommand::Reply),
-        other => {
-            return Err(FrameError::new(
-                "unknown_message_type",
-                format!("Unknown message_type {other:?} for media."),
-            ));
-        }
+        other => return Err(unknown_message_type(other, " for media")),
     };
     let command = match read {
         Ok(command) => command,
-        Err(error) => return Err(missing_media(&header).unwrap_or_else(|| not_valid(error))),
+        Err(error) => return Err(missing_media(&header).unwrap_or_else(|| invalid(error))),
     };
     let (format, reply_to, client_id) = match command {
         MediaCommand::Media(MediaUpload {

@@ -23,6 +23,10 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use crate::email::Email;
+use crate::error::{DomainError, DomainResult, Missing};
+use crate::user::User;
+
 pub use lockout::LockoutPolicy;
 pub use social::{SocialNextStep, SocialSignIn};
 
@@ -95,5 +99,14 @@ impl Accounts {
     /// The rules in force.
     pub fn policy(&self) -> &AccountsPolicy {
         &self.policy
+    }
+
+    /// The account registered with `email`; `NotFound` when there is none.
+    async fn registered_user(&self, email: &Email) -> DomainResult<User> {
+        self.ports
+            .users
+            .find_by_email(email)
+            .await?
+            .ok_or(DomainError::NotFound(Missing::AccountWithEmail))
     }
 }

@@ -1,7 +1,7 @@
 //! Registering and proving an email address.
 
 use crate::email::Email;
-use crate::error::{Clash, DomainError, DomainResult, Missing, Rejection};
+use crate::error::{Clash, DomainError, DomainResult, Rejection};
 use crate::mail::OutgoingEmail;
 use crate::user::User;
 use crate::username::Username;
@@ -50,12 +50,7 @@ impl Accounts {
 
     /// Sends a fresh verification link, unless the email is verified or a live link exists.
     pub async fn begin_verification(&self, email: &Email) -> DomainResult<()> {
-        let user = self
-            .ports
-            .users
-            .find_by_email(email)
-            .await?
-            .ok_or(DomainError::NotFound(Missing::AccountWithEmail))?;
+        let user = self.registered_user(email).await?;
         if user.is_email_verified {
             return Err(ALREADY_VERIFIED);
         }

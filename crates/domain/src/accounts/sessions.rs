@@ -1,7 +1,7 @@
 //! Signing in with email and a TOTP code, and the token sessions that follow.
 
 use crate::email::Email;
-use crate::error::{Credential, Denial, DomainError, DomainResult, Missing};
+use crate::error::{Credential, Denial, DomainError, DomainResult};
 use crate::id::TokenId;
 use crate::session::{Session, TokenClaims, TokenKind};
 use crate::tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
@@ -15,12 +15,7 @@ impl Accounts {
     /// First login step: the account must exist, be verified, and have a confirmed
     /// authenticator; the caller then asks for a TOTP code.
     pub async fn begin_login(&self, email: &Email) -> DomainResult<User> {
-        let user = self
-            .ports
-            .users
-            .find_by_email(email)
-            .await?
-            .ok_or(DomainError::NotFound(Missing::AccountWithEmail))?;
+        let user = self.registered_user(email).await?;
         self.ensure_two_factor_ready(&user).await?;
         Ok(user)
     }

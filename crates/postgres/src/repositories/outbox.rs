@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use whisper_domain::ports::MailOutbox;
 use whisper_domain::{DomainResult, Email, OutboxItem, OutgoingEmail, Username};
 
-use super::corrupt;
+use super::{corrupt, run};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::mail_outbox;
@@ -133,12 +133,8 @@ impl MailOutbox for PgMailOutbox {
     }
 
     async fn mark_sent(&self, id: i64) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::delete(mail_outbox::table.find(id))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::delete(mail_outbox::table.find(id));
+        run(&self.database, statement).await
     }
 
     async fn reschedule(
@@ -148,31 +144,21 @@ impl MailOutbox for PgMailOutbox {
         failed_attempts: u32,
         reason: &str,
     ) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::update(mail_outbox::table.find(id))
-            .set((
-                mail_outbox::due_at.eq(retry_at),
-                mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
-                mail_outbox::failed_attempts.eq(i32::try_from(failed_attempts).unwrap_or(i32::MAX)),
-                mail_outbox::last_error.eq(reason),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::update(mail_outbox::table.find(id)).set((
+            mail_outbox::due_at.eq(retry_at),
+            mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
+            mail_outbox::failed_attempts.eq(i32::try_from(failed_attempts).unwrap_or(i32::MAX)),
+            mail_outbox::last_error.eq(reason),
+        ));
+        run(&self.database, statement).await
     }
 
     async fn abandon(&self, id: i64, reason: &str) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::update(mail_outbox::table.find(id))
-            .set((
-                mail_outbox::abandoned_at.eq(diesel::dsl::now),
-                mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
-                mail_outbox::last_error.eq(reason),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::update(mail_outbox::table.find(id)).set((
+            mail_outbox::abandoned_at.eq(diesel::dsl::now),
+            mail_outbox::leased_until.eq(None::<DateTime<Utc>>),
+            mail_outbox::last_error.eq(reason),
+        ));
+        run(&self.database, statement).await
     }
 }

@@ -9,7 +9,7 @@ use whisper_domain::{
     AccessTokenRecord, DomainResult, RefreshFamily, TokenFamilyId, TokenId, UserId,
 };
 
-use super::corrupt;
+use super::{corrupt, find_one, run};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::{access_tokens, refresh_token_families as families};
@@ -89,36 +89,21 @@ impl TokenStore for PgTokens {
             expires_at: token.expires_at,
             revoked: token.revoked,
         };
-        let mut conn = self.database.connection().await?;
-        diesel::insert_into(access_tokens::table)
-            .values(row)
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::insert_into(access_tokens::table).values(row);
+        run(&self.database, statement).await
     }
 
     async fn find_access(&self, jti: &TokenId) -> DomainResult<Option<AccessTokenRecord>> {
-        let mut conn = self.database.connection().await?;
-        access_tokens::table
+        let query = access_tokens::table
             .find(jti.as_str())
-            .select(AccessRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(AccessRow::into_domain)
-            .transpose()
+            .select(AccessRow::as_select());
+        find_one(&self.database, query, AccessRow::into_domain).await
     }
 
     async fn revoke_access(&self, jti: &TokenId) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::update(access_tokens::table.find(jti.as_str()))
-            .set(access_tokens::revoked.eq(true))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::update(access_tokens::table.find(jti.as_str()))
+            .set(access_tokens::revoked.eq(true));
+        run(&self.database, statement).await
     }
 
     async fn start_family(&self, family: &RefreshFamily) -> DomainResult<()> {
@@ -130,26 +115,15 @@ impl TokenStore for PgTokens {
             expires_at: family.expires_at,
             revoked: family.revoked,
         };
-        let mut conn = self.database.connection().await?;
-        diesel::insert_into(families::table)
-            .values(row)
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::insert_into(families::table).values(row);
+        run(&self.database, statement).await
     }
 
     async fn find_family(&self, id: &TokenFamilyId) -> DomainResult<Option<RefreshFamily>> {
-        let mut conn = self.database.connection().await?;
-        families::table
+        let query = families::table
             .find(id.as_str())
-            .select(FamilyRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(FamilyRow::into_domain)
-            .transpose()
+            .select(FamilyRow::as_select());
+        find_one(&self.database, query, FamilyRow::into_domain).await
     }
 
     async fn rotate(&self, id: &TokenFamilyId, from: &TokenId, to: &TokenId) -> DomainResult<bool> {

@@ -10,7 +10,7 @@ use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{SecretSealer, TotpAttempts, TotpDevices};
 use whisper_domain::{Clash, DomainError, DomainResult, Missing, TotpDevice, TotpSecret, UserId};
 
-use super::{corrupt, to_i64};
+use super::{corrupt, first_row, run, to_i64};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::{totp_devices, totp_failures};
@@ -81,15 +81,10 @@ impl TotpDevices for PgTotpDevices {
     }
 
     async fn find(&self, user_id: &UserId) -> DomainResult<Option<TotpDevice>> {
-        let mut conn = self.database.connection().await?;
-        let Some(row) = totp_devices::table
+        let query = totp_devices::table
             .find(user_id.as_str())
-            .select(DeviceRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-        else {
+            .select(DeviceRow::as_select());
+        let Some(row) = first_row(&self.database, query).await? else {
             return Ok(None);
         };
         Ok(Some(TotpDevice {
@@ -151,16 +146,11 @@ impl PgTotpAttempts {
 #[async_trait]
 impl TotpAttempts for PgTotpAttempts {
     async fn record_failure(&self, user_id: &UserId, at: DateTime<Utc>) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::insert_into(totp_failures::table)
-            .values((
-                totp_failures::user_id.eq(user_id.as_str()),
-                totp_failures::failed_at.eq(at),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::insert_into(totp_failures::table).values((
+            totp_failures::user_id.eq(user_id.as_str()),
+            totp_failures::failed_at.eq(at),
+        ));
+        run(&self.database, statement).await
     }
 
     async fn failures_since(
@@ -180,11 +170,9 @@ impl TotpAttempts for PgTotpAttempts {
     }
 
     async fn clear(&self, user_id: &UserId) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::delete(totp_failures::table.filter(totp_failures::user_id.eq(user_id.as_str())))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::delete(
+            totp_failures::table.filter(totp_failures::user_id.eq(user_id.as_str())),
+        );
+        run(&self.database, statement).await
     }
 }

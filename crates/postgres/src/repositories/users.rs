@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::methods::LoadQuery;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::UserRepository;
 use whisper_domain::{Clash, DomainError, DomainResult, Email, Missing, User, UserId, Username};
 
-use super::corrupt;
+use super::{Query, corrupt, find_one, run};
 use crate::database::Database;
 use crate::errors::{unexpected, violated_unique_constraint};
 use crate::schema::{social_identities, users};
@@ -86,6 +87,18 @@ fn escape_like(prefix: &str) -> String {
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
+/// Every account `query` selects.
+fn load_users<'a, Q>(database: &'a Database, query: Q) -> Query<'a, Vec<User>>
+where
+    Q: LoadQuery<'a, AsyncPgConnection, UserRow> + Send + 'a,
+{
+    Box::pin(async move {
+        let mut conn = database.connection().await?;
+        let rows = query.load(&mut conn).await.map_err(unexpected)?;
+        rows.into_iter().map(UserRow::into_domain).collect()
+    })
+}
+
 #[async_trait]
 impl UserRepository for PgUsers {
     async fn insert(&self, user: &User) -> DomainResult<()> {
@@ -99,46 +112,26 @@ impl UserRepository for PgUsers {
     }
 
     async fn find_by_id(&self, id: &UserId) -> DomainResult<Option<User>> {
-        let mut conn = self.database.connection().await?;
-        users::table
-            .find(id.as_str())
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(UserRow::into_domain)
-            .transpose()
+        let query = users::table.find(id.as_str()).select(UserRow::as_select());
+        find_one(&self.database, query, UserRow::into_domain).await
     }
 
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<User>> {
-        let mut conn = self.database.connection().await?;
-        users::table
+        let query = users::table
             .filter(users::email.eq(email.as_str()))
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(UserRow::into_domain)
-            .transpose()
+            .select(UserRow::as_select());
+        find_one(&self.database, query, UserRow::into_domain).await
     }
 
     async fn find_many(&self, ids: &[UserId]) -> DomainResult<Vec<User>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut conn = self.database.connection().await?;
         let ids: Vec<&str> = ids.iter().map(UserId::as_str).collect();
-        users::table
+        let query = users::table
             .filter(users::id.eq_any(ids))
-            .select(UserRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(UserRow::into_domain)
-            .collect()
+            .select(UserRow::as_select());
+        load_users(&self.database, query).await
     }
 
     async fn rename(&self, id: &UserId, username: &Username, chosen: bool) -> DomainResult<User> {
@@ -173,29 +166,22 @@ impl UserRepository for PgUsers {
     }
 
     async fn search_by_username(&self, prefix: &str, limit: u32) -> DomainResult<Vec<User>> {
-        let mut conn = self.database.connection().await?;
         let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
-        users::table
+        let query = users::table
             .filter(lower(users::username).like(pattern))
             // Byte order, the same on every server whatever its locale.
             .order(diesel::dsl::sql::<diesel::sql_types::Text>(
                 "lower(username) COLLATE \"C\"",
             ))
             .limit(i64::from(limit))
-            .select(UserRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(UserRow::into_domain)
-            .collect()
+            .select(UserRow::as_select());
+        load_users(&self.database, query).await
     }
 
     async fn link_identity(&self, user: &UserId, backend: &str, subject: &str) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
         // Accounts match by email: if the provider's person now has another account's
         // email, the link follows the email.
-        diesel::insert_into(social_identities::table)
+        let statement = diesel::insert_into(social_identities::table)
             .values((
                 social_identities::backend.eq(backend),
                 social_identities::subject.eq(subject),
@@ -203,11 +189,8 @@ impl UserRepository for PgUsers {
             ))
             .on_conflict((social_identities::backend, social_identities::subject))
             .do_update()
-            .set(social_identities::user_id.eq(user.as_str()))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+            .set(social_identities::user_id.eq(user.as_str()));
+        run(&self.database, statement).await
     }
 }
 

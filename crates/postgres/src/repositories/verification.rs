@@ -13,9 +13,9 @@ use whisper_domain::{
     DomainError, DomainResult, Missing, OutgoingEmail, SecretDigest, User, UserId, VerificationCode,
 };
 
-use super::corrupt;
 use super::outbox::NewOutboxRow;
 use super::users::UserRow;
+use super::{corrupt, find_one, run};
 use crate::database::Database;
 use crate::errors::unexpected;
 use crate::schema::{email_verification_codes as codes, mail_outbox, users};
@@ -114,32 +114,20 @@ impl VerificationCodes for PgVerificationCodes {
     }
 
     async fn find_for_user(&self, user_id: &UserId) -> DomainResult<Option<VerificationCode>> {
-        let mut conn = self.database.connection().await?;
-        codes::table
+        let query = codes::table
             .find(user_id.as_str())
-            .select(CodeRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(CodeRow::into_domain)
-            .transpose()
+            .select(CodeRow::as_select());
+        find_one(&self.database, query, CodeRow::into_domain).await
     }
 
     async fn find_by_digest(
         &self,
         digest: &SecretDigest,
     ) -> DomainResult<Option<VerificationCode>> {
-        let mut conn = self.database.connection().await?;
-        codes::table
+        let query = codes::table
             .filter(codes::digest.eq(digest.as_bytes().as_slice()))
-            .select(CodeRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(unexpected)?
-            .map(CodeRow::into_domain)
-            .transpose()
+            .select(CodeRow::as_select());
+        find_one(&self.database, query, CodeRow::into_domain).await
     }
 
     async fn consume(&self, digest: &SecretDigest) -> DomainResult<User> {
@@ -172,11 +160,7 @@ impl VerificationCodes for PgVerificationCodes {
     }
 
     async fn discard(&self, user_id: &UserId) -> DomainResult<()> {
-        let mut conn = self.database.connection().await?;
-        diesel::delete(codes::table.find(user_id.as_str()))
-            .execute(&mut conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+        let statement = diesel::delete(codes::table.find(user_id.as_str()));
+        run(&self.database, statement).await
     }
 }

@@ -14,6 +14,9 @@ use whisper_wire::accounts::{
     EmailRequest, NextStepBody, NoticeBody, OtpRequest, RefreshRequest, TokensBody,
 };
 
+use super::FlowStep;
+use crate::openapi::{CommonErrors, JsonBodyErrors, TokenRejected};
+
 /// The 303 to the TOTP step, with the email kept in the session (also used by social sign-in).
 pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpResponse, ApiError> {
     remember_email(session, email)?;
@@ -44,16 +47,11 @@ pub fn continue_with_totp(session: &Session, email: &Email) -> Result<HttpRespon
             body = ErrorBody),
         (status = 404, description = "`not_found`: no account has this email.",
             body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn login(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email)?;
@@ -100,8 +98,7 @@ pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
         (status = 403, description = "`email_not_verified` or `totp_setup_required`.",
             body = ErrorBody),
         (status = 409, description = "`username_taken`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        JsonBodyErrors,
         (status = 429, description = "`rate_limited`: too many requests, or 5 failed codes \
             in 15 minutes; wait `Retry-After` seconds.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -109,9 +106,7 @@ pub async fn totp_instructions(_: AnonymousCaller) -> HttpResponse {
     ),
 )]
 pub async fn verify_totp(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<OtpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
@@ -145,14 +140,11 @@ fn invalid_refresh() -> ApiError {
         (status = 401, description = "`invalid_refresh`: unknown, expired, rotated or \
             revoked.", body = ErrorBody),
         (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn refresh(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let given = if body.iter().all(u8::is_ascii_whitespace) {
@@ -190,10 +182,8 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out."),
-        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
-            body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        TokenRejected,
+        CommonErrors,
     ),
 )]
 pub async fn logout(

@@ -10,6 +10,8 @@ use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{ProfileBody, RenameRequest, UserSummary};
 
+use crate::openapi::{CommonErrors, JsonBodyErrors, TokenRejected};
+
 /// `?search=<prefix>`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,10 +32,8 @@ pub struct SearchQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account.", body = ProfileBody),
-        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
-            body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        TokenRejected,
+        CommonErrors,
     ),
 )]
 pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
@@ -53,13 +53,9 @@ pub async fn me(caller: AuthenticatedUser) -> HttpResponse {
         (status = 200, description = "The renamed account (`is_username_set` becomes true).",
             body = ProfileBody),
         (status = 400, description = "`invalid_input` or `invalid_json`.", body = ErrorBody),
-        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
-            body = ErrorBody),
+        TokenRejected,
         (status = 409, description = "`username_taken`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn rename(
@@ -87,10 +83,8 @@ pub async fn rename(
         (status = 200, description = "The matching users.", body = Vec<UserSummary>),
         (status = 400, description = "`invalid_input`: the query string does not parse.",
             body = ErrorBody),
-        (status = 401, description = "`not_authenticated` or an invalid or revoked token.",
-            body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        TokenRejected,
+        CommonErrors,
     ),
 )]
 pub async fn user_list(

@@ -1,6 +1,5 @@
 //! `register/` and email verification.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_domain::{Accounts, DomainError, Email, Username};
@@ -12,6 +11,8 @@ use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{AccountBody, EmailRequest, NoticeBody, RegisterRequest};
 
+use super::FlowStep;
+use crate::openapi::{CommonErrors, JsonBodyErrors};
 use crate::pages::{VerifyPage, prefers_html, verify_email_page};
 
 /// POST `register/`: a new unverified account, and a verification email on its way.
@@ -30,10 +31,7 @@ use crate::pages::{VerifyPage, prefers_html, verify_email_page};
         (status = 400, description = "`invalid_input` (invalid email or username, listed in \
             `fields`) or `invalid_json`.", body = ErrorBody),
         (status = 409, description = "`email_taken` or `username_taken`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn register(
@@ -69,10 +67,7 @@ pub async fn register(
             body = ErrorBody),
         (status = 409, description = "`verification_pending`: an unexpired link exists.",
             body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn begin_verification(
@@ -109,15 +104,12 @@ pub async fn begin_verification(
                 (ErrorBody = "application/json"),
                 (String = "text/html"),
             )),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn complete_verification(
-    _: AnonymousCaller,
+    FlowStep { accounts, session }: FlowStep,
     request: HttpRequest,
-    accounts: web::Data<Accounts>,
-    session: Session,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = accounts.complete_verification(&token).await;

@@ -9,9 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
-use whisper_domain::{
-    Accounts, DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep,
-};
+use whisper_domain::{DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep};
 use whisper_http::ApiError;
 use whisper_http::flow::{remember_email, session_failure};
 use whisper_http::rate_limit::AnonymousCaller;
@@ -19,7 +17,9 @@ use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{NewAccountBody, NextStepBody};
 
+use super::FlowStep;
 use super::login::continue_with_totp;
+use crate::openapi::CommonErrors;
 
 const PENDING: &str = "social";
 
@@ -133,17 +133,14 @@ pub async fn begin(
         (status = 403, description = "`email_not_verified`: the provider says unverified, or \
             the existing account never verified.", body = ErrorBody),
         (status = 404, description = "`unknown_backend`.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
         (status = 502, description = "`provider_error`: the provider failed or timed out.",
             body = ErrorBody),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn complete(
-    _: AnonymousCaller,
+    FlowStep { accounts, session }: FlowStep,
     providers: web::Data<SocialProviders>,
-    accounts: web::Data<Accounts>,
-    session: Session,
     backend: web::Path<String>,
     callback: web::Query<Callback>,
 ) -> Result<HttpResponse, ApiError> {

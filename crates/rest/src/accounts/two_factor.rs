@@ -1,17 +1,17 @@
 //! Setting up the authenticator: `totp-device/create/`, `qr-code/`, `totp-device/verify/`.
 
-use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use whisper_domain::Accounts;
 use whisper_http::ApiError;
 use whisper_http::flow::flow_email;
-use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{DeviceBody, OtpRequest};
 
 use crate::qr_code::qr_png;
+
+use super::FlowStep;
+use crate::openapi::{CommonErrors, JsonBodyErrors, SessionRequired};
 
 /// POST `totp-device/create/`: a new unconfirmed authenticator for the session's email.
 #[utoipa::path(
@@ -27,20 +27,16 @@ use crate::qr_code::qr_png;
         (status = 201, description = "Created, unconfirmed.", body = DeviceBody,
             example = json!({"user": "V1StGXR8_Z5jdHi6B-myT", "name": "ada@example.com",
                 "confirmed": false})),
-        (status = 401, description = "`session_required`: no email in the session.",
-            body = ErrorBody),
+        SessionRequired,
         (status = 403, description = "`email_not_verified`.", body = ErrorBody),
         (status = 404, description = "`not_found`: the session's account no longer exists.",
             body = ErrorBody),
         (status = 409, description = "`totp_already_confirmed`.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn create_device(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
     let (user, _) = accounts.create_totp_device(&email).await?;
@@ -66,20 +62,14 @@ pub async fn create_device(
     responses(
         (status = 200, description = "The QR code (`Cache-Control: no-store`).",
             content(("image/png"))),
-        (status = 401, description = "`session_required`: no email in the session.",
-            body = ErrorBody),
+        SessionRequired,
         (status = 404, description = "`no_totp_device`: create one first.", body = ErrorBody),
         (status = 409, description = "`totp_already_confirmed`: the secret is never shown \
             again.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
-pub async fn qr_code(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
-) -> Result<HttpResponse, ApiError> {
+pub async fn qr_code(FlowStep { accounts, session }: FlowStep) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
     let uri = accounts.totp_provisioning_uri(&email).await?;
     let png = qr_png(&uri)?;
@@ -108,19 +98,13 @@ pub async fn qr_code(
                 "message": "TOTP Device verified successfully. Proceed to login."})),
         (status = 400, description = "`invalid_otp` (also a code already used) or \
             `invalid_json`.", body = ErrorBody),
-        (status = 401, description = "`session_required`: no email in the session.",
-            body = ErrorBody),
+        SessionRequired,
         (status = 404, description = "`no_totp_device`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn confirm_device(
-    _: AnonymousCaller,
-    accounts: web::Data<Accounts>,
-    session: Session,
+    FlowStep { accounts, session }: FlowStep,
     body: web::Json<OtpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;

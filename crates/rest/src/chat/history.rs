@@ -18,6 +18,8 @@ use whisper_wire::{ErrorBody, HistoryBody, MessageBody};
 
 use crate::pages::{RoomPage, prefers_json, room_page};
 
+use crate::openapi::{CommonErrors, NotAuthenticated};
+
 /// Messages per page unless `page_size` says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
 
@@ -54,11 +56,10 @@ pub struct PageQuery {
         )),
         (status = 400, description = "`invalid_input`: a tampered cursor or a bad page size.",
             body = ErrorBody),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        NotAuthenticated,
         (status = 403, description = "`not_a_member`.", body = ErrorBody),
         (status = 404, description = "`room_not_found`.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn home(

@@ -10,6 +10,8 @@ use whisper_http::auth::Viewer;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 
+use crate::openapi::{CommonErrors, NotAuthenticated};
+
 /// GET `media/<message_id>/`.
 #[utoipa::path(
     get,
@@ -25,12 +27,11 @@ use whisper_wire::ErrorBody;
         (status = 200, description = "The media bytes.", content(
             (Vec<u8> = "application/octet-stream"),
         ), headers(("Content-Length" = u64, description = "The size in bytes."))),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        NotAuthenticated,
         (status = 403, description = "`not_a_member`.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such message, or it has no media.",
             body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn download(

@@ -7,36 +7,33 @@ pub mod rooms;
 
 use actix_web::http::Method;
 use actix_web::web;
-use whisper_http::fallback::method_not_allowed;
+use whisper_http::fallback::resource;
 use whisper_http::routes;
 
 /// Mounts the chat routes; needs `web::Data<Rooms>`, `web::Data<history::Cursors>` and
 /// `web::Data<PublicUrl>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(routes::ROOM_LIST)
-            .route(web::get().to(rooms::list))
-            .route(web::post().to(rooms::create))
-            .default_service(method_not_allowed(&[Method::GET, Method::POST])),
-    )
-    .service(
-        web::resource(routes::ROOM_MEMBERS)
-            .route(web::post().to(rooms::add_members))
-            .default_service(method_not_allowed(&[Method::POST])),
-    )
-    .service(
-        web::resource(routes::ROOM_MEMBER)
-            .route(web::delete().to(rooms::remove_member))
-            .default_service(method_not_allowed(&[Method::DELETE])),
-    )
-    .service(
-        web::resource(routes::ROOM_HOME)
-            .route(web::get().to(history::home))
-            .default_service(method_not_allowed(&[Method::GET])),
-    )
-    .service(
-        web::resource(routes::MEDIA)
-            .route(web::get().to(media::download))
-            .default_service(method_not_allowed(&[Method::GET])),
-    );
+    cfg.service(resource(
+        routes::ROOM_LIST,
+        [
+            (Method::GET, web::to(rooms::list)),
+            (Method::POST, web::to(rooms::create)),
+        ],
+    ))
+    .service(resource(
+        routes::ROOM_MEMBERS,
+        [(Method::POST, web::to(rooms::add_members))],
+    ))
+    .service(resource(
+        routes::ROOM_MEMBER,
+        [(Method::DELETE, web::to(rooms::remove_member))],
+    ))
+    .service(resource(
+        routes::ROOM_HOME,
+        [(Method::GET, web::to(history::home))],
+    ))
+    .service(resource(
+        routes::MEDIA,
+        [(Method::GET, web::to(media::download))],
+    ));
 }

@@ -10,6 +10,8 @@ use whisper_http::path_ids::room_id;
 use whisper_http::{ApiError, routes};
 use whisper_wire::{ErrorBody, MembersRequest, NewRoomRequest, RoomBody};
 
+use crate::openapi::{CommonErrors, JsonBodyErrors, NotAuthenticated};
+
 /// Every id of `raw`, or `Invalid` with one problem per malformed one.
 pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
     let mut ids = Vec::with_capacity(raw.len());
@@ -41,9 +43,8 @@ pub fn parse_user_ids(raw: &[String]) -> DomainResult<Vec<UserId>> {
     responses(
         (status = 200, description = "Rooms the caller belongs to, newest first.",
             body = Vec<RoomBody>),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        NotAuthenticated,
+        CommonErrors,
     ),
 )]
 pub async fn list(
@@ -67,13 +68,10 @@ pub async fn list(
         (status = 201, description = "The room; the creator is always a member.", body = RoomBody),
         (status = 400, description = "`invalid_input` (unknown or malformed ids listed in \
             `fields.user_ids`) or `invalid_json`.", body = ErrorBody),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        NotAuthenticated,
         (status = 409, description = "`room_name_taken` (names compare ignoring case).",
             body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn create(
@@ -105,13 +103,10 @@ pub async fn create(
         (status = 200, description = "The room with its members.", body = RoomBody),
         (status = 400, description = "`invalid_input` (ids listed) or `invalid_json`.",
             body = ErrorBody),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        NotAuthenticated,
         (status = 403, description = "`not_a_member` or `not_room_creator`.", body = ErrorBody),
         (status = 404, description = "`room_not_found`.", body = ErrorBody),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        JsonBodyErrors, CommonErrors,
     ),
 )]
 pub async fn add_members(
@@ -142,12 +137,11 @@ pub async fn add_members(
     ),
     responses(
         (status = 204, description = "Removed."),
-        (status = 401, description = "`not_authenticated`.", body = ErrorBody),
+        NotAuthenticated,
         (status = 403, description = "`not_a_member` or `not_room_creator`.", body = ErrorBody),
         (status = 404, description = "`room_not_found`, or the user is not a member.",
             body = ErrorBody),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::ServiceUnavailable),
+        CommonErrors,
     ),
 )]
 pub async fn remove_member(
