@@ -324,30 +324,36 @@ fn an_occupied_address_names_the_setting() {
     assert!(stderr.contains("WHISPER_ADDR"), "{stderr}");
 }
 
-/// Runs `whisper serve`, which must exit on its own; its exit status and stderr.
+/// Runs `whisper serve`, which must exit on its own; its exit status and stderr. Waits for
+/// the exit itself, up to `DEADLINE`, then kills a server that kept serving.
 fn serve_expecting_exit(work: &Path, vars: &[(&str, &str)]) -> (ExitStatus, String) {
-    let log = work.join("refused.log");
-    let mut child = whisper(work, &["serve"], vars)
+    let child = whisper(work, &["serve"], vars)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+    let pid = child.id().to_string();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    match exit.recv_timeout(DEADLINE) {
+        Ok(output) => {
+            let output = output.unwrap();
+            (
+                output.status,
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
         }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            let output = exit.recv().unwrap().unwrap();
             panic!(
                 "whisper kept serving:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
+                String::from_utf8_lossy(&output.stderr)
             );
         }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (status, std::fs::read_to_string(&log).unwrap())
+    }
 }
 
 #[test]
