@@ -46,6 +46,12 @@ pub enum RoomEvent {
         /// Whether they are typing now.
         typing: bool,
     },
+    /// The members connected to `room` may have changed on another instance: whoever
+    /// shows the count should count again.
+    PresenceChanged {
+        /// The room.
+        room: RoomId,
+    },
 }
 
 impl RoomEvent {
@@ -54,7 +60,8 @@ impl RoomEvent {
         match self {
             Self::MemberAdded { room, .. }
             | Self::MemberRemoved { room, .. }
-            | Self::Typing { room, .. } => room,
+            | Self::Typing { room, .. }
+            | Self::PresenceChanged { room } => room,
             Self::MessageStored { message, .. } => &message.room,
         }
     }
@@ -73,7 +80,7 @@ impl RoomEvent {
             Self::MemberRemoved { username, .. } => {
                 Some(format!("{username} was removed from the chat."))
             }
-            Self::MessageStored { .. } | Self::Typing { .. } => None,
+            Self::MessageStored { .. } | Self::Typing { .. } | Self::PresenceChanged { .. } => None,
         }
     }
 }

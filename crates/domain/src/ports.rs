@@ -290,6 +290,18 @@ pub trait EventSource: Send + Sync {
     /// Calls `listener` with every event from now on, in publishing order and in the
     /// publisher's task: it must be quick and must not publish.
     fn listen(&self, listener: EventListener);
+    /// This instance now has a socket open to `room`: events published for it on other
+    /// instances must reach the listeners. One instance needs nothing.
+    fn follow(&self, _room: &RoomId) {}
+    /// This instance's last socket to `room` closed: other instances' events for it may
+    /// stop arriving.
+    fn unfollow(&self, _room: &RoomId) {}
+    /// Whether events published on other instances reach this one right now; false while
+    /// the link between instances is down (then listeners must read what they miss from
+    /// the record). One instance is always up.
+    fn is_up(&self) -> bool {
+        true
+    }
 }
 
 /// Who is connected where: the sockets members hold open to rooms. Changes return at
@@ -307,6 +319,16 @@ pub trait Presence: Send + Sync {
     async fn is_online(&self, user: &UserId) -> DomainResult<bool>;
     /// How many distinct members have a socket open to `room`.
     async fn members_connected(&self, room: &RoomId) -> DomainResult<usize>;
+}
+
+/// Request budgets shared by every instance: each caller may make a burst of
+/// `per_minute` requests, refilled continuously at `per_minute` a minute.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Quotas: Send + Sync {
+    /// Counts one request of `caller` against its budget in `scope` (e.g. anonymous
+    /// requests, a member's messages). MUST return `RateLimited` when the budget is spent.
+    async fn take(&self, scope: &str, caller: &str, per_minute: u32) -> DomainResult<()>;
 }
 
 /// Media files, named by server-made keys.

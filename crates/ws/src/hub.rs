@@ -196,6 +196,13 @@ impl Hub {
     }
 
     fn deliver(&self, event: &RoomEvent) {
+        if let RoomEvent::PresenceChanged { room } = event {
+            let mut state = self.state();
+            if state.rooms.contains_key(room) {
+                state.active_changed.insert(room.clone());
+            }
+            return;
+        }
         // Serialized once per event, before the lock: joins and leaves never wait on it.
         let Some(frames) = self.frames_of(event) else {
             return;
@@ -246,6 +253,7 @@ impl Hub {
                 frame: Arc::new(typing_frame(username.as_str(), *typing).into()),
                 typist: user.clone(),
             },
+            RoomEvent::PresenceChanged { .. } => return None,
             RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => Frames::Membership {
                 frame: Arc::new(notification_frame(&event.notification()?).into()),
                 removed: match event {
