@@ -34,7 +34,10 @@ async fn live_and_ready_answer_against_a_fresh_database() {
         (status == StatusCode::OK).then_some(body)
     })
     .await;
-    assert_eq!(body, json!({"status": "ready"}));
+    assert_eq!(
+        body,
+        json!({"status": "ready", "services": {"postgres": "up"}})
+    );
 }
 
 #[tokio::test]

@@ -249,7 +249,7 @@ struct DatabaseProbe {
 #[async_trait]
 impl ReadinessProbe for DatabaseProbe {
     fn name(&self) -> &'static str {
-        "database"
+        "postgres"
     }
 
     async fn check(&self) -> Result<(), DomainError> {

@@ -357,23 +357,21 @@ fn serve_expecting_exit(work: &Path, vars: &[(&str, &str)]) -> (ExitStatus, Stri
 }
 
 #[test]
-fn serve_refuses_a_redis_url_until_scale_out_lands() {
+fn serve_refuses_a_redis_url_that_is_no_redis_url_naming_it() {
     let work = TempDir::new();
     let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
     let (status, stderr) = serve_expecting_exit(
         &work.0,
         &[
             ("WHISPER_ENV", "test"),
-            ("WHISPER_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("WHISPER_REDIS_URL", "http://127.0.0.1:6379"),
             ("WHISPER_ADDR", &format!("127.0.0.1:{}", free_port())),
             ("DATABASE_URL", &nowhere),
         ],
     );
     assert!(!status.success(), "exit status {status}");
     assert!(
-        stderr.contains(
-            "WHISPER_REDIS_URL: fan-out across instances is not available yet in this version; unset it to run a single instance"
-        ),
+        stderr.contains("WHISPER_REDIS_URL: expected redis://host:port or rediss://"),
         "{stderr}"
     );
 }

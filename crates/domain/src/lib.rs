@@ -16,6 +16,7 @@ pub mod mail;
 pub mod media;
 pub mod media_kinds;
 pub mod message;
+pub mod ordering;
 pub mod ports;
 pub mod problem;
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub use message::{
     ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
     NewMessage, ReplyPreview,
 };
+pub use ordering::RoomOrder;
 pub use problem::{Field, Flaw, Problem};
 pub use room::{Room, RoomName};
 pub use rooms::{HistoryPage, MAX_PAGE_SIZE, Rooms, RoomsPorts};

@@ -1,5 +1,5 @@
 //! Liveness and readiness: `/health/live` while the process runs, `/health/ready` while
-//! every backing service answers.
+//! every essential backing service answers (degraded while an optional one does not).
 
 use std::sync::Arc;
 
@@ -16,10 +16,24 @@ use whisper_wire::health::HealthStatus;
 /// A backing service the server needs to do its work (PostgreSQL, Redis).
 #[async_trait]
 pub trait ReadinessProbe: Send + Sync {
-    /// The service's name as shown to clients, e.g. `database`.
+    /// The service's name as shown to clients, e.g. `postgres`.
     fn name(&self) -> &'static str;
+    /// Whether nothing can be served without it (PostgreSQL); without an optional one
+    /// (Redis) the instance serves everything, degraded.
+    fn essential(&self) -> bool {
+        true
+    }
     /// Whether the service answers right now.
     async fn check(&self) -> Result<(), DomainError>;
+}
+
+/// What the probes found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Serving: each service by name and whether it answers (some optional ones may not).
+    Serving(Vec<(&'static str, bool)>),
+    /// Not serving: the first essential service that does not answer.
+    Down(&'static str),
 }
 
 /// Every backing service the server needs; shared by all workers.
@@ -34,15 +48,21 @@ impl Readiness {
         Self { probes }
     }
 
-    /// The name of the first service that does not answer.
-    pub async fn check(&self) -> Result<(), &'static str> {
+    /// Asks every probe.
+    pub async fn check(&self) -> Verdict {
+        let mut services = Vec::with_capacity(self.probes.len());
         for probe in &self.probes {
-            if let Err(error) = probe.check().await {
-                tracing::warn!(service = probe.name(), %error, "not ready");
-                return Err(probe.name());
-            }
+            let up = match probe.check().await {
+                Ok(()) => true,
+                Err(error) if probe.essential() => {
+                    tracing::warn!(service = probe.name(), %error, "not ready");
+                    return Verdict::Down(probe.name());
+                }
+                Err(_) => false,
+            };
+            services.push((probe.name(), up));
         }
-        Ok(())
+        Verdict::Serving(services)
     }
 }
 
@@ -73,19 +93,28 @@ async fn live() -> HttpResponse {
     operation_id = "health_ready",
     tag = "health",
     summary = "Readiness",
-    description = "200 when PostgreSQL (and Redis, when configured) answer, else 503. HEAD \
-        answers the same, without a body.",
+    description = "200 when PostgreSQL answers, else 503: `ready` when Redis (if configured) \
+        answers too, `degraded` while it does not (the instance still serves everything). \
+        HEAD answers the same, without a body.",
     responses(
-        (status = 200, description = "Every backing service answers.", body = HealthStatus,
-            example = json!({"status": "ready"})),
+        (status = 200, description = "Serving; each backing service and its state.",
+            body = HealthStatus,
+            example = json!({"status": "ready", "services": {"postgres": "up", "redis": "up"}})),
         (status = 503, description = "`service_unavailable`: the detail names the service \
             that does not answer.", body = ErrorBody),
     ),
 )]
 async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     match readiness.check().await {
-        Ok(()) => HttpResponse::Ok().json(HealthStatus::new("ready")),
-        Err(service) => ApiError::unavailable(service).error_response(),
+        Verdict::Serving(services) => {
+            let all_up = services.iter().all(|(_, up)| *up);
+            let status = HealthStatus::new(if all_up { "ready" } else { "degraded" });
+            let body = services
+                .into_iter()
+                .fold(status, |body, (name, up)| body.with_service(name, up));
+            HttpResponse::Ok().json(body)
+        }
+        Verdict::Down(service) => ApiError::unavailable(service).error_response(),
     }
 }
 
@@ -116,6 +145,7 @@ mod tests {
 
     struct Switch {
         name: &'static str,
+        essential: bool,
         up: AtomicBool,
     }
 
@@ -123,6 +153,9 @@ mod tests {
     impl ReadinessProbe for Switch {
         fn name(&self) -> &'static str {
             self.name
+        }
+        fn essential(&self) -> bool {
+            self.essential
         }
         async fn check(&self) -> Result<(), DomainError> {
             if self.up.load(Ordering::SeqCst) {
@@ -136,6 +169,7 @@ mod tests {
     fn switch(name: &'static str, up: bool) -> Arc<Switch> {
         Arc::new(Switch {
             name,
+            essential: name == "postgres",
             up: AtomicBool::new(up),
         })
     }
@@ -158,7 +192,7 @@ mod tests {
 
     #[actix_web::test]
     async fn live_is_ok_even_when_nothing_answers() {
-        let database = switch("database", false);
+        let database = switch("postgres", false);
         let app = app!(database);
         let response = test::call_service(&app, get("/health/live").to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -168,32 +202,49 @@ mod tests {
 
     #[actix_web::test]
     async fn ready_when_every_probe_answers() {
-        let database = switch("database", true);
+        let database = switch("postgres", true);
         let redis = switch("redis", true);
         let app = app!(database, redis);
         let response = test::call_service(&app, get("/health/ready").to_request()).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = test::read_body_json(response).await;
-        assert_eq!(body, json!({"status": "ready"}));
+        assert_eq!(
+            body,
+            json!({"status": "ready", "services": {"postgres": "up", "redis": "up"}})
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_optional_service_down_is_degraded_not_unready() {
+        let database = switch("postgres", true);
+        let redis = switch("redis", false);
+        let app = app!(database, redis);
+        let response = test::call_service(&app, get("/health/ready").to_request()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = test::read_body_json(response).await;
+        assert_eq!(
+            body,
+            json!({"status": "degraded", "services": {"postgres": "up", "redis": "down"}})
+        );
     }
 
     #[actix_web::test]
     async fn not_ready_names_the_missing_service_without_its_reason() {
-        let database = switch("database", true);
-        let redis = switch("redis", false);
+        let database = switch("postgres", false);
+        let redis = switch("redis", true);
         let app = app!(database, redis);
         let response = test::call_service(&app, get("/health/ready").to_request()).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body: Value = test::read_body_json(response).await;
         assert_eq!(body["code"], "service_unavailable");
         let detail = body["detail"].as_str().unwrap();
-        assert!(detail.contains("redis"), "{detail}");
+        assert!(detail.contains("postgres"), "{detail}");
         assert!(!detail.contains("refused"), "{detail}");
     }
 
     #[actix_web::test]
     async fn readiness_follows_the_probe() {
-        let database = switch("database", true);
+        let database = switch("postgres", true);
         let app = app!(database);
         let ready = || get("/health/ready").to_request();
         assert_eq!(

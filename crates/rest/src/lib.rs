@@ -20,7 +20,7 @@ pub mod session;
 use actix_web::web;
 use whisper_http::{fallback, input};
 
-pub use health::{Readiness, ReadinessProbe};
+pub use health::{Readiness, ReadinessProbe, Verdict};
 
 /// Mounts every route, the extractor configuration and the JSON 404 default service.
 /// The accounts routes need `web::Data<whisper_domain::Accounts>` and

@@ -91,7 +91,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// `[mail]`: outgoing mail.
     pub mail: MailSettings,
-    /// `[redis]`: fan-out across instances, refused until scale-out lands.
+    /// `[redis]`: what links instances, when several run.
     pub redis: RedisSettings,
     /// `[google]`: Google sign-in.
     pub google: GoogleSettings,
@@ -199,13 +199,31 @@ pub struct MailSettings {
     pub sender: String,
 }
 
-/// Redis for fan-out across instances.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Redis, which links instances: fan-out, presence and rate limits across them.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
-    /// `WHISPER_REDIS_URL`; start-up refuses it until scale-out lands, so it is `None`.
+    /// `WHISPER_REDIS_URL` (`redis://` or `rediss://`); unset: one instance, fanning out
+    /// in process.
     #[serde(default, deserialize_with = "parse::redis_url")]
     pub url: Option<RedactedUrl>,
+    /// `WHISPER_REDIS_PREFIX`: the start of every key and channel, so deployments (or
+    /// test runs) can share one Redis.
+    #[serde(default = "default_redis_prefix")]
+    pub prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: default_redis_prefix(),
+        }
+    }
+}
+
+fn default_redis_prefix() -> String {
+    "whisper".into()
 }
 
 /// Google sign-in; disabled unless a client id is set.

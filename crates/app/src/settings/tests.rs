@@ -329,13 +329,21 @@ fn debug_output_never_shows_secrets() {
         ("WHISPER_GOOGLE_CLIENT_SECRET", "google-secret"),
     ])
     .unwrap();
-    // A Redis URL is refused at start-up; the refusal does not show its password either.
-    let refusal = load(&[(
+    // A Redis password is redacted too, and so is a refused setting beside it.
+    let with_redis = load(&[(
         "WHISPER_REDIS_URL",
         "redis://:redis-password@127.0.0.1:6379",
     )])
+    .unwrap();
+    let refusal = load(&[
+        (
+            "WHISPER_REDIS_URL",
+            "redis://:redis-password@127.0.0.1:6379",
+        ),
+        ("WHISPER_REDIS_PREFIX", "bad prefix"),
+    ])
     .unwrap_err();
-    let shown = format!("{settings:?} {refusal:?} {refusal}");
+    let shown = format!("{settings:?} {with_redis:?} {refusal:?} {refusal}");
     for secret in [
         STRONG_KEY,
         "mail-password",
@@ -449,32 +457,32 @@ fn empty_variables_count_as_unset() {
     assert_eq!(settings.server.addr.port(), 8000);
 }
 
-const REDIS_REFUSAL: &str = "fan-out across instances is not available yet in this version; unset it to run a single instance";
-
 #[test]
-fn a_redis_url_is_refused_until_scale_out_lands() {
-    let error = load(&[("WHISPER_REDIS_URL", "redis://127.0.0.1:6379")]).unwrap_err();
-    assert_eq!(error.setting, "WHISPER_REDIS_URL");
-    assert_eq!(error.message, REDIS_REFUSAL);
-    assert_eq!(
-        error.to_string(),
-        format!("WHISPER_REDIS_URL: {REDIS_REFUSAL}")
-    );
-    // It is still parsed first: a URL that is no Redis URL says so.
+fn a_redis_url_links_instances_under_a_prefix() {
+    let settings = load(&[("WHISPER_REDIS_URL", "rediss://cache.example.org:6380")]).unwrap();
+    let url = settings
+        .redis
+        .url
+        .as_ref()
+        .map(|url| url.expose().to_string());
+    assert_eq!(url.as_deref(), Some("rediss://cache.example.org:6380"));
+    assert_eq!(settings.redis.prefix, "whisper");
+    let settings = load(&[("WHISPER_REDIS_PREFIX", "staging.chat")]).unwrap();
+    assert_eq!(settings.redis.prefix, "staging.chat");
+    // A URL that is no Redis URL says so, naming the variable.
     let error = load(&[("WHISPER_REDIS_URL", "http://localhost")]).unwrap_err();
     assert_eq!(error.setting, "WHISPER_REDIS_URL");
-    assert_ne!(error.message, REDIS_REFUSAL);
+    assert!(error.message.contains("redis://"), "{error}");
 }
 
 #[test]
-fn a_redis_url_in_a_file_is_refused_naming_its_key() {
-    let dirs = ConfigDirs::with_file(
-        "development.toml",
-        "[redis]\nurl = \"redis://127.0.0.1:6379\"\n",
-    );
-    let error = dirs.load(&[]).unwrap_err();
-    assert_eq!(error.setting, "redis.url");
-    assert_eq!(error.message, REDIS_REFUSAL);
+fn a_redis_prefix_that_would_break_key_names_is_refused() {
+    for prefix in ["a:b", "with space", &"x".repeat(65)] {
+        let error = load(&[("WHISPER_REDIS_PREFIX", prefix)]).unwrap_err();
+        assert_eq!(error.setting, "WHISPER_REDIS_PREFIX", "{prefix}");
+    }
+    let dirs = ConfigDirs::with_file("development.toml", "[redis]\nprefix = \"a:b\"\n");
+    assert_eq!(dirs.load(&[]).unwrap_err().setting, "redis.prefix");
 }
 
 #[test]

@@ -43,10 +43,10 @@ pub fn validate(
             format!("must be between 1 and {MAX_POOL_SIZE}"),
         ));
     }
-    if tree.redis.url.is_some() {
+    if !valid_redis_prefix(&tree.redis.prefix) {
         return Err(names.error(
-            "redis.url",
-            "fan-out across instances is not available yet in this version; unset it to run a single instance",
+            "redis.prefix",
+            "must be 1 to 64 letters, digits, '-', '_' or '.'",
         ));
     }
     if tree.websocket.queue_capacity < 2 {
@@ -98,4 +98,12 @@ fn both_or_neither(names: &Names<'_>, missing: &str, present: &str) -> SettingsE
             names.of(present)
         ),
     )
+}
+
+/// A prefix that keeps keys and channels readable and cannot break their `:` structure.
+fn valid_redis_prefix(prefix: &str) -> bool {
+    (1..=64).contains(&prefix.len())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

@@ -47,6 +47,7 @@ pub const VARIABLES: &[Variable] = &[
     var("WHISPER_MAIL", "mail.transport"),
     var("WHISPER_SENDER_EMAIL", "mail.sender"),
     var("WHISPER_REDIS_URL", "redis.url"),
+    var("WHISPER_REDIS_PREFIX", "redis.prefix"),
     var("WHISPER_GOOGLE_CLIENT_ID", "google.client_id"),
     secret("WHISPER_GOOGLE_CLIENT_SECRET", "google.client_secret"),
     var("WHISPER_GOOGLE_AUTH_URL", "google.auth_url"),
