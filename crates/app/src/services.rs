@@ -184,6 +184,7 @@ pub fn sockets(
         settings: settings.ws_settings(),
         public_url: public_url.clone(),
         clock,
+        quotas: None,
     }
 }
 

@@ -59,7 +59,7 @@ fn authenticate(request: &HttpRequest, token: Option<String>) -> Authenticating 
             accounts.ok_or_else(|| DomainError::internal("accounts service not configured"))?;
         let user = accounts.authenticate(&token).await?;
         if let Some(limits) = limits {
-            limits.check_user(user.id.as_str())?;
+            limits.check_user(user.id.as_str()).await?;
         }
         Ok(AuthenticatedUser {
             user,

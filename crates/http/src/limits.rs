@@ -11,7 +11,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use whisper_domain::DomainError;
-use whisper_domain::ports::Clock;
+use whisper_domain::ports::{Budget, Clock, Quotas};
+
+/// The budget scope of anonymous requests, by client IP.
+const ANONYMOUS: &str = "anonymous";
+/// The budget scope of authenticated requests, by account.
+const ACCOUNT: &str = "account";
 
 /// How many requests a caller may make per minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +39,14 @@ impl Default for RateLimitSettings {
     }
 }
 
-/// The limiters of one server process.
+/// The request limits: buckets of this process, or budgets shared by every instance.
 pub struct RateLimits {
     enabled: bool,
     anonymous: KeyedBuckets<IpAddr>,
     users: KeyedBuckets<String>,
     clock: Arc<dyn Clock>,
+    settings: RateLimitSettings,
+    shared: Option<Arc<dyn Quotas>>,
 }
 
 impl RateLimits {
@@ -50,23 +57,43 @@ impl RateLimits {
             anonymous: KeyedBuckets::new(settings.anonymous_per_minute),
             users: KeyedBuckets::new(settings.user_per_minute),
             clock,
+            settings,
+            shared: None,
         }
+    }
+
+    /// The same limits counted in `quotas`, shared by every instance, instead of here.
+    pub fn shared(mut self, quotas: Arc<dyn Quotas>) -> Self {
+        self.shared = Some(quotas);
+        self
     }
 
     /// Counts an anonymous request from `ip`; `RateLimited` when over the limit.
-    pub fn check_anonymous(&self, ip: IpAddr) -> Result<(), DomainError> {
+    pub async fn check_anonymous(&self, ip: IpAddr) -> Result<(), DomainError> {
         if !self.enabled {
             return Ok(());
         }
-        self.anonymous.take(ip, self.clock.now())
+        match &self.shared {
+            Some(quotas) => {
+                let budget = Budget::per_minute(self.settings.anonymous_per_minute.max(1));
+                quotas.take(ANONYMOUS, &ip.to_string(), budget).await
+            }
+            None => self.anonymous.take(ip, self.clock.now()),
+        }
     }
 
     /// Counts a request by account `user`; `RateLimited` when over the limit.
-    pub fn check_user(&self, user: &str) -> Result<(), DomainError> {
+    pub async fn check_user(&self, user: &str) -> Result<(), DomainError> {
         if !self.enabled {
             return Ok(());
         }
-        self.users.take(user.to_owned(), self.clock.now())
+        match &self.shared {
+            Some(quotas) => {
+                let budget = Budget::per_minute(self.settings.user_per_minute.max(1));
+                quotas.take(ACCOUNT, user, budget).await
+            }
+            None => self.users.take(user.to_owned(), self.clock.now()),
+        }
     }
 }
 
@@ -165,6 +192,7 @@ impl<K: Hash + Eq> KeyedBuckets<K> {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+    use futures_executor::block_on;
 
     use super::*;
 
@@ -270,33 +298,33 @@ mod tests {
             clock.clone(),
         );
         let ip: IpAddr = [127, 0, 0, 1].into();
-        assert!(limits.check_anonymous(ip).is_ok());
-        assert!(limits.check_anonymous(ip).is_ok());
+        assert!(block_on(limits.check_anonymous(ip)).is_ok());
+        assert!(block_on(limits.check_anonymous(ip)).is_ok());
         assert_eq!(
-            limits.check_anonymous(ip),
+            block_on(limits.check_anonymous(ip)),
             Err(DomainError::RateLimited {
                 retry_after_secs: 30
             })
         );
-        assert!(limits.check_user("ada").is_ok());
+        assert!(block_on(limits.check_user("ada")).is_ok());
         assert_eq!(
-            limits.check_user("ada"),
+            block_on(limits.check_user("ada")),
             Err(DomainError::RateLimited {
                 retry_after_secs: 60
             })
         );
 
         clock.advance(Duration::from_secs(30));
-        assert!(limits.check_anonymous(ip).is_ok());
-        assert!(limits.check_anonymous(ip).is_err());
+        assert!(block_on(limits.check_anonymous(ip)).is_ok());
+        assert!(block_on(limits.check_anonymous(ip)).is_err());
         assert_eq!(
-            limits.check_user("ada"),
+            block_on(limits.check_user("ada")),
             Err(DomainError::RateLimited {
                 retry_after_secs: 30
             })
         );
         clock.advance(Duration::from_secs(30));
-        assert!(limits.check_user("ada").is_ok());
+        assert!(block_on(limits.check_user("ada")).is_ok());
     }
 
     #[test]
@@ -311,8 +339,47 @@ mod tests {
         );
         let ip: IpAddr = [127, 0, 0, 1].into();
         for _ in 0..10 {
-            assert!(limits.check_anonymous(ip).is_ok());
-            assert!(limits.check_user("u").is_ok());
+            assert!(block_on(limits.check_anonymous(ip)).is_ok());
+            assert!(block_on(limits.check_user("u")).is_ok());
         }
+    }
+
+    #[test]
+    fn shared_limits_are_counted_in_the_quotas_of_every_instance() {
+        let mut quotas = whisper_domain::ports::MockQuotas::new();
+        quotas
+            .expect_take()
+            .withf(|scope, caller, budget| {
+                scope == "anonymous" && caller == "127.0.0.1" && *budget == Budget::per_minute(2)
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        quotas
+            .expect_take()
+            .withf(|scope, caller, budget| {
+                scope == "account" && caller == "ada" && *budget == Budget::per_minute(1)
+            })
+            .times(1)
+            .returning(|_, _, _| {
+                Err(DomainError::RateLimited {
+                    retry_after_secs: 7,
+                })
+            });
+        let limits = RateLimits::new(
+            RateLimitSettings {
+                enabled: true,
+                anonymous_per_minute: 2,
+                user_per_minute: 1,
+            },
+            Arc::new(FakeClock(Mutex::new(start()))),
+        )
+        .shared(Arc::new(quotas));
+        assert!(block_on(limits.check_anonymous([127, 0, 0, 1].into())).is_ok());
+        assert_eq!(
+            block_on(limits.check_user("ada")),
+            Err(DomainError::RateLimited {
+                retry_after_secs: 7
+            })
+        );
     }
 }

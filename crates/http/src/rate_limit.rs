@@ -2,7 +2,9 @@
 //! extractor), per account for authenticated ones (checked by the auth extractors). The
 //! buckets themselves are in [`crate::limits`].
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -33,17 +35,17 @@ pub struct AnonymousCaller;
 
 impl FromRequest for AnonymousCaller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let outcome = match (
-            request.app_data::<web::Data<RateLimits>>(),
-            client_ip(request),
-        ) {
-            (Some(limits), Some(ip)) => limits.check_anonymous(ip).map_err(ApiError::from),
-            _ => Ok(()),
-        };
-        std::future::ready(outcome.map(|()| Self))
+        let limits = request.app_data::<web::Data<RateLimits>>().cloned();
+        let ip = client_ip(request);
+        Box::pin(async move {
+            if let (Some(limits), Some(ip)) = (limits, ip) {
+                limits.check_anonymous(ip).await?;
+            }
+            Ok(Self)
+        })
     }
 }
 

@@ -7,19 +7,19 @@ use std::time::Duration;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
-use whisper_domain::ports::Clock;
+use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{
     Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, Missing, RoomId,
     User,
 };
 use whisper_http::PublicUrl;
-use whisper_http::limits::TokenBucket;
 
 use crate::frames::{
     Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
     parse_text,
 };
 use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub, Outgoing};
+use crate::send_limit::SendLimit;
 use crate::settings::WsSettings;
 
 /// Everything a connection needs.
@@ -44,6 +44,8 @@ pub struct Connection {
     pub public_url: PublicUrl,
     /// The time, for the send rate.
     pub clock: Arc<dyn Clock>,
+    /// Send budgets shared by every instance, when several run.
+    pub quotas: Option<Arc<dyn Quotas>>,
 }
 
 impl Connection {
@@ -65,10 +67,11 @@ impl Connection {
             stopped,
         ));
         let own = registration.sender.clone();
-        let mut limiter = self
-            .settings
-            .send_rate
-            .map(|(rate, burst)| TokenBucket::new(burst, f64::from(rate.max(1)), self.clock.now()));
+        let mut limiter = SendLimit::new(
+            self.settings.send_rate,
+            self.quotas.clone(),
+            self.clock.now(),
+        );
         let mut pings = tokio::time::interval(self.settings.ping_interval);
         pings.tick().await;
         let mut revocation = tokio::time::interval(self.settings.revocation_check);
@@ -172,7 +175,7 @@ impl Connection {
         &self,
         command: Result<Command, FrameError>,
         own: &mpsc::Sender<Outgoing>,
-        limiter: &mut Option<TokenBucket>,
+        limiter: &mut SendLimit,
     ) {
         let refuse = |error: &FrameError| {
             let _ = own.try_send(Outgoing::frame(error_frame(error)));
@@ -181,9 +184,7 @@ impl Connection {
             Ok(command) => command,
             Err(error) => return refuse(&error),
         };
-        if let Some(bucket) = limiter
-            && bucket.take(self.clock.now()).is_err()
-        {
+        if !limiter.allow(&self.user.id, self.clock.now()).await {
             return refuse(&FrameError {
                 code: "rate_limited",
                 content: "Too many messages; slow down.".into(),

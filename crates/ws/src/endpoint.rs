@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use whisper_domain::ports::Clock;
+use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{Accounts, Chat, Rooms};
 use whisper_http::auth::{AuthenticatedUser, Viewer, bearer_token};
 use whisper_http::fallback::method_not_allowed;
@@ -39,6 +39,8 @@ pub struct SocketServices {
     pub public_url: PublicUrl,
     /// The time, for the per-connection send rate.
     pub clock: Arc<dyn Clock>,
+    /// Send budgets shared by every instance (several instances with limits on).
+    pub quotas: Option<Arc<dyn Quotas>>,
 }
 
 /// Mounts the chat socket; needs `web::Data<SocketServices>`, `web::Data<Rooms>` and
@@ -118,6 +120,7 @@ pub async fn chat_socket(
         settings: services.settings,
         public_url: services.public_url.clone(),
         clock: services.clock.clone(),
+        quotas: services.quotas.clone(),
     };
     actix_web::rt::spawn(connection.run(session, stream));
     Ok(response)

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod frames;
 pub mod hub;
+pub mod send_limit;
 pub mod settings;
 
 pub use endpoint::{SocketServices, configure};
