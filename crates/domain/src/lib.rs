@@ -57,7 +57,7 @@ pub use problem::{Field, Flaw, Problem};
 pub use room::{Room, RoomName};
 pub use rooms::{HistoryPage, MAX_PAGE_SIZE, Rooms, RoomsPorts};
 pub use secret::SecretDigest;
-pub use session::{Session, TokenClaims, TokenKind};
+pub use session::{Session, SessionEnded, TokenClaims, TokenKind};
 pub use social::{SocialAuthorization, SocialIdentity, SocialIdentityProvider};
 pub use tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
 pub use totp::{TotpDevice, TotpSecret};

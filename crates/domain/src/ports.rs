@@ -20,7 +20,7 @@ use crate::message::{ClientSend, MediaKey, Message, MessageCursor, NewMessage};
 use crate::problem::{Field, Flaw};
 use crate::room::Room;
 use crate::secret::SecretDigest;
-use crate::session::TokenClaims;
+use crate::session::{SessionEnded, TokenClaims};
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
 use crate::totp::{TotpDevice, TotpSecret};
 use crate::user::User;
@@ -302,6 +302,19 @@ pub trait EventSource: Send + Sync {
     fn is_up(&self) -> bool {
         true
     }
+}
+
+/// Someone who hears of every session that ends, from the moment they start listening.
+pub type SessionListener = Box<dyn Fn(&SessionEnded) + Send + Sync>;
+
+/// Where ended sessions are announced to every instance, so sockets opened with them close
+/// at once rather than at their next check.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SessionSignals: Send + Sync {
+    /// Announces that `session` ended. Never blocks.
+    fn ended(&self, session: SessionEnded);
+    /// Calls `listener` with every ended session from now on; it must be quick.
+    fn listen(&self, listener: SessionListener);
 }
 
 /// Who is connected where: the sockets members hold open to rooms. Changes return at

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::events::RoomEvent;
-use crate::ports::EventBus;
+use crate::ports::{EventBus, SessionListener, SessionSignals};
+use crate::session::SessionEnded;
 
 /// Keeps every published event, in order; clones share one record.
 #[derive(Default, Clone)]
@@ -18,6 +19,25 @@ impl EventBus for RecordingBus {
 impl RecordingBus {
     /// Every event published so far, oldest first.
     pub fn events(&self) -> Vec<RoomEvent> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Keeps every ended session announced, in order; clones share one record.
+#[derive(Default, Clone)]
+pub struct RecordingSignals(Arc<Mutex<Vec<SessionEnded>>>);
+
+impl SessionSignals for RecordingSignals {
+    fn ended(&self, session: SessionEnded) {
+        self.0.lock().unwrap().push(session);
+    }
+
+    fn listen(&self, _listener: SessionListener) {}
+}
+
+impl RecordingSignals {
+    /// Every ended session announced so far, oldest first.
+    pub fn ended(&self) -> Vec<SessionEnded> {
         self.0.lock().unwrap().clone()
     }
 }

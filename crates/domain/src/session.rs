@@ -51,3 +51,24 @@ pub struct Session {
     /// The refresh token to exchange for new tokens.
     pub refresh_token: String,
 }
+
+/// A session that ended (logout, or its refresh family revoked): sockets opened with its
+/// tokens must close, on every instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEnded {
+    /// Whose session it was.
+    pub user: UserId,
+    /// The access token logged out, if one was.
+    pub access: Option<TokenId>,
+    /// The refresh family revoked, if any: every access token issued with it ended too.
+    pub family: Option<TokenFamilyId>,
+}
+
+impl SessionEnded {
+    /// Whether an access token with these claims belongs to the ended session.
+    pub fn covers(&self, claims: &TokenClaims) -> bool {
+        claims.subject == self.user
+            && (self.access.as_ref() == Some(&claims.jti)
+                || (self.family.is_some() && self.family == claims.family))
+    }
+}

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use tokio::sync::broadcast;
-use whisper_domain::RoomEvent;
-use whisper_domain::ports::{EventBus, EventListener, EventSource};
+use whisper_domain::ports::{EventBus, EventListener, EventSource, SessionListener, SessionSignals};
+use whisper_domain::{RoomEvent, SessionEnded};
 
 /// Events buffered per subscriber before a lagging one misses some.
 const CAPACITY: usize = 65_536;
@@ -18,6 +18,7 @@ const CAPACITY: usize = 65_536;
 #[derive(Clone)]
 pub struct LocalEventBus {
     listeners: Arc<RwLock<Vec<EventListener>>>,
+    session_listeners: Arc<RwLock<Vec<SessionListener>>>,
     sender: broadcast::Sender<RoomEvent>,
 }
 
@@ -26,6 +27,7 @@ impl LocalEventBus {
     pub fn new() -> Self {
         Self {
             listeners: Arc::default(),
+            session_listeners: Arc::default(),
             sender: broadcast::channel(CAPACITY).0,
         }
     }
@@ -65,6 +67,18 @@ impl EventBus for LocalEventBus {
 impl EventSource for LocalEventBus {
     fn listen(&self, listener: EventListener) {
         self.listeners.write().push(listener);
+    }
+}
+
+impl SessionSignals for LocalEventBus {
+    fn ended(&self, session: SessionEnded) {
+        for listener in self.session_listeners.read().iter() {
+            listener(&session);
+        }
+    }
+
+    fn listen(&self, listener: SessionListener) {
+        self.session_listeners.write().push(listener);
     }
 }
 

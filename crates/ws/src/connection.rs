@@ -18,7 +18,8 @@ use crate::frames::{
     Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
     parse_text,
 };
-use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub, Outgoing};
+use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub};
+use crate::outgoing::{Outgoing, Overflow};
 use crate::send_limit::SendLimit;
 use crate::settings::WsSettings;
 
@@ -51,7 +52,9 @@ pub struct Connection {
 impl Connection {
     /// Serves the socket until either side closes it.
     pub async fn run(self, mut session: Session, mut stream: AggregatedMessageStream) {
-        let (registration, queue) = self.hub.join(&self.room, &self.user.id);
+        let session = self.accounts.access_claims(&self.access_token);
+        let (mut registration, queue) = self.hub.join(&self.room, &self.user.id, session);
+        registration.started().await;
         // Boxed, like `handle` below: an idle connection's task keeps only the loop's state,
         // not the largest of the futures it may await.
         let seam = match Box::pin(self.replay(&mut session)).await {
@@ -129,7 +132,7 @@ impl Connection {
 
     /// Sends every message committed after `since` before anything live; returns where the
     /// replay ended so live copies of those messages are skipped.
-    async fn replay(&self, session: &mut Session) -> Result<Option<MessageCursor>, ()> {
+    async fn replay(&self, session: &mut Session) -> Result<Option<u64>, ()> {
         let Some(since) = &self.since else {
             return Ok(None);
         };
@@ -158,7 +161,7 @@ impl Connection {
                 }
             };
             let Some(last) = batch.last() else {
-                return Ok(Some(cursor));
+                return Ok(Some(cursor.seq));
             };
             cursor = last.cursor();
             for message in &batch {
@@ -237,15 +240,11 @@ fn close(code: u16) -> CloseReason {
 async fn write(
     mut session: Session,
     mut queue: mpsc::Receiver<Outgoing>,
-    overflow: Arc<crate::hub::Overflow>,
-    seam: Option<MessageCursor>,
+    overflow: Arc<Overflow>,
+    seam: Option<u64>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let after_seam = |cursor: &MessageCursor| {
-        seam.as_ref().is_none_or(|seam| {
-            (cursor.created, cursor.id.as_str()) > (seam.created, seam.id.as_str())
-        })
-    };
+    let after_seam = |seq: u64| seam.is_none_or(|seam| seq > seam);
     loop {
         if overflow.happened() {
             return give_up(session).await;
@@ -262,7 +261,7 @@ async fn write(
                 return;
             }
             Some(Outgoing::Message(message)) => {
-                if !after_seam(&message.cursor) {
+                if !after_seam(message.seq) {
                     continue;
                 }
                 message.frame.clone()

@@ -1,20 +1,21 @@
-//! The hub: which connections are open to which room, fan-out of room events to them,
-//! and `chat.active` from the members the `Presence` port counts. Each connection has a bounded queue: under
-//! pressure typing and presence frames are dropped first; a connection that cannot take a
-//! message is closed (1013) rather than buffered without bound or allowed to slow others.
+//! The hub: which connections are open to which room, and fan-out of room events to
+//! them. A room's messages reach its connections in `seq` order, with no gap and no
+//! repeat, whichever instance stored them (see `whisper_domain::RoomOrder` and
+//! `catch_up`). Each connection has a bounded queue: under pressure typing and presence
+//! frames are dropped first; a connection that cannot take a message is closed (1013)
+//! rather than buffered without bound or allowed to slow others.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytestring::ByteString;
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::{Notify, mpsc};
-use whisper_domain::ports::{EventSource, Presence};
-use whisper_domain::{MessageCursor, RoomEvent, RoomId, UserId};
+use tokio::sync::{mpsc, watch};
+use whisper_domain::ports::{EventSource, MessageRepository, Presence, SessionSignals};
+use whisper_domain::{RoomEvent, RoomId, RoomOrder, SessionEnded, TokenClaims, UserId};
 use whisper_http::PublicUrl;
 
-use crate::frames::{active_frame, message_body, message_frame, notification_frame, typing_frame};
+use crate::catch_up::CatchUp;
+use crate::outgoing::{Frames, Outgoing, Overflow, frames_of, offer};
 use crate::settings::WsSettings;
 
 /// Close code: the member was removed from the room.
@@ -24,75 +25,59 @@ pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the connection could not keep up; resume with `since`.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 
-/// A frame on its way to one connection. Frames are serialized once and shared: cloning
-/// one per recipient only counts a reference.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    /// A `chat.message`.
-    Message(Arc<MessageFrame>),
-    /// Any other frame (behind a pointer: the queue's slots stay small, and each idle
-    /// connection's queue allocates a block of them).
-    Frame(Arc<ByteString>),
-    /// Close the connection with this code.
-    Close(u16),
+/// What the hub needs from the outside.
+pub struct HubPorts {
+    /// Where room events are heard, from this instance and others.
+    pub events: Arc<dyn EventSource>,
+    /// Where ended sessions are heard.
+    pub signals: Arc<dyn SessionSignals>,
+    /// Who is connected where.
+    pub presence: Arc<dyn Presence>,
+    /// The record, to read messages that were not heard of.
+    pub history: Arc<dyn MessageRepository>,
 }
 
-impl Outgoing {
-    /// A frame of `text`.
-    pub fn frame(text: String) -> Self {
-        Self::Frame(Arc::new(text.into()))
-    }
+pub(crate) struct Connection {
+    pub(crate) id: u64,
+    pub(crate) user: UserId,
+    session: Option<TokenClaims>,
+    pub(crate) sender: mpsc::Sender<Outgoing>,
+    pub(crate) overflow: Arc<Overflow>,
 }
 
-/// A serialized `chat.message` with its place in the room's history (to skip replayed ones).
-#[derive(Debug)]
-pub struct MessageFrame {
-    /// The frame as sent.
-    pub frame: ByteString,
-    /// Where the message stands in the room's order.
-    pub cursor: MessageCursor,
-}
-
-/// Tells a connection's writer it fell behind.
-#[derive(Debug, Default)]
-pub struct Overflow {
-    overflowed: AtomicBool,
-    /// Woken when `overflowed` is set.
-    pub wake: Notify,
-}
-
-impl Overflow {
-    /// Whether the connection could not take a message.
-    pub fn happened(&self) -> bool {
-        self.overflowed.load(Ordering::Acquire)
-    }
-
-    fn signal(&self) {
-        self.overflowed.store(true, Ordering::Release);
-        self.wake.notify_one();
-    }
-}
-
-struct Connection {
-    id: u64,
-    user: UserId,
-    sender: mpsc::Sender<Outgoing>,
-    overflow: Arc<Overflow>,
+/// A room this instance serves: its connections and where they stand in its history.
+pub(crate) struct Room {
+    /// The id of the connection that opened the room here: tasks started for an earlier
+    /// time this instance served the room recognise they are stale.
+    pub(crate) epoch: u64,
+    pub(crate) connections: Vec<Connection>,
+    pub(crate) order: RoomOrder<Frames>,
+    /// Whether missing messages are being read from the record.
+    pub(crate) reading: bool,
+    /// The record's position seen by the last sweep, to notice messages never heard of.
+    pub(crate) last_seen: Option<u64>,
+    /// Set once the room's starting point is known.
+    pub(crate) started: watch::Sender<bool>,
 }
 
 #[derive(Default)]
-struct State {
-    rooms: HashMap<RoomId, Vec<Connection>>,
-    active_changed: HashSet<RoomId>,
+pub(crate) struct State {
+    pub(crate) rooms: HashMap<RoomId, Room>,
+    /// Rooms whose `chat.active` must be sent, and whether even when the count is the same.
+    pub(crate) active_changed: HashMap<RoomId, bool>,
+    /// The count last sent per room.
+    pub(crate) active_sent: HashMap<RoomId, usize>,
     next_id: u64,
 }
 
 /// The connections of this process and the fan-out to them.
 pub struct Hub {
     state: Mutex<State>,
-    settings: WsSettings,
-    public_url: PublicUrl,
-    presence: Arc<dyn Presence>,
+    pub(crate) settings: WsSettings,
+    pub(crate) public_url: PublicUrl,
+    pub(crate) ports: HubPorts,
+    /// How this instance catches up with others; `None` alone (nothing can be missed).
+    pub(crate) catch_up: Option<CatchUp>,
 }
 
 /// A connection's place in the hub; leaving the hub when dropped.
@@ -101,10 +86,19 @@ pub struct Registration {
     room: RoomId,
     user: UserId,
     id: u64,
+    started: watch::Receiver<bool>,
     /// Set when the queue overflowed.
     pub overflow: Arc<Overflow>,
     /// For frames the connection sends itself (errors, its own duplicates).
     pub sender: mpsc::Sender<Outgoing>,
+}
+
+impl Registration {
+    /// Waits until the room's starting point is known: live messages from then on reach
+    /// the connection, so a replay read afterwards leaves no gap at the seam.
+    pub async fn started(&mut self) {
+        let _ = self.started.wait_for(|started| *started).await;
+    }
 }
 
 impl Drop for Registration {
@@ -114,63 +108,95 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    /// Starts the hub: it listens to `events`, tells `presence` of every connection that
-    /// joins or leaves, and sends `chat.active` at most every `settings.active_every` per
-    /// room.
+    /// Starts the hub: it listens to events and ended sessions, tells presence of every
+    /// connection that joins or leaves, and sends `chat.active` at most every
+    /// `settings.active_every` per room. With `catch_up`, instances are linked: the hub
+    /// reads what it did not hear of from the record.
     pub fn start(
-        events: &dyn EventSource,
-        presence: Arc<dyn Presence>,
+        ports: HubPorts,
         settings: WsSettings,
         public_url: PublicUrl,
+        catch_up: Option<CatchUp>,
     ) -> Arc<Self> {
         let hub = Arc::new(Self {
             state: Mutex::new(State::default()),
             settings,
             public_url,
-            presence,
+            ports,
+            catch_up,
         });
         let listener = Arc::downgrade(&hub);
-        events.listen(Box::new(move |event| {
+        hub.ports.events.listen(Box::new(move |event| {
             if let Some(hub) = listener.upgrade() {
                 hub.deliver(event);
             }
         }));
-        tokio::spawn(announce_active(Arc::downgrade(&hub), settings.active_every));
+        let listener = Arc::downgrade(&hub);
+        hub.ports.signals.listen(Box::new(move |ended| {
+            if let Some(hub) = listener.upgrade() {
+                hub.end_session(ended);
+            }
+        }));
+        tokio::spawn(crate::active::announce(Arc::downgrade(&hub)));
+        if let Some(catch_up) = hub.catch_up {
+            tokio::spawn(crate::catch_up::sweep(Arc::downgrade(&hub), catch_up));
+        }
         hub
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock()
     }
 
-    /// Adds a connection of `user` to `room`; returns its place and its queue.
+    /// Adds a connection of `user` (signed in with `session`) to `room`; returns its place
+    /// and its queue.
     pub fn join(
         self: &Arc<Self>,
         room: &RoomId,
         user: &UserId,
+        session: Option<TokenClaims>,
     ) -> (Registration, mpsc::Receiver<Outgoing>) {
         let (sender, receiver) = mpsc::channel(self.settings.queue_capacity.max(2));
         let overflow = Arc::new(Overflow::default());
         let mut state = self.state();
         state.next_id += 1;
         let id = state.next_id;
-        state
-            .rooms
-            .entry(room.clone())
-            .or_default()
-            .push(Connection {
-                id,
-                user: user.clone(),
-                sender: sender.clone(),
-                overflow: overflow.clone(),
-            });
-        self.presence.connect(room, user);
-        state.active_changed.insert(room.clone());
+        let served = state.rooms.entry(room.clone()).or_insert_with(|| {
+            self.ports.events.follow(room);
+            // Alone, every message is heard of: the first one heard starts the room.
+            let (started, _) = watch::channel(self.catch_up.is_none());
+            if self.catch_up.is_some() {
+                tokio::spawn(crate::catch_up::learn_start(
+                    Arc::downgrade(self),
+                    room.clone(),
+                    id,
+                ));
+            }
+            Room {
+                epoch: id,
+                connections: Vec::new(),
+                order: RoomOrder::new(),
+                reading: false,
+                last_seen: None,
+                started,
+            }
+        });
+        served.connections.push(Connection {
+            id,
+            user: user.clone(),
+            session,
+            sender: sender.clone(),
+            overflow: overflow.clone(),
+        });
+        let started = served.started.subscribe();
+        self.ports.presence.connect(room, user);
+        state.active_changed.insert(room.clone(), true);
         let registration = Registration {
             hub: self.clone(),
             room: room.clone(),
             user: user.clone(),
             id,
+            started,
             overflow,
             sender,
         };
@@ -179,196 +205,101 @@ impl Hub {
 
     fn leave(&self, room: &RoomId, user: &UserId, id: u64) {
         let mut state = self.state();
-        let Some(connections) = state.rooms.get_mut(room) else {
+        let Some(served) = state.rooms.get_mut(room) else {
             return;
         };
-        let before = connections.len();
-        connections.retain(|connection| connection.id != id);
-        // A connection that fell behind already left presence (see `deliver`).
-        let was_present = connections.len() != before;
-        if connections.is_empty() {
+        let before = served.connections.len();
+        served.connections.retain(|connection| connection.id != id);
+        // A connection that fell behind already left presence (see `fan_out`).
+        let was_present = served.connections.len() != before;
+        if served.connections.is_empty() {
             state.rooms.remove(room);
+            state.active_sent.remove(room);
+            self.ports.events.unfollow(room);
         }
         if was_present {
-            self.presence.disconnect(room, user);
-            state.active_changed.insert(room.clone());
+            self.ports.presence.disconnect(room, user);
+            state.active_changed.insert(room.clone(), true);
         }
     }
 
-    fn deliver(&self, event: &RoomEvent) {
-        if let RoomEvent::PresenceChanged { room } = event {
+    fn deliver(self: &Arc<Self>, event: &RoomEvent) {
+        let room = event.room();
+        if let RoomEvent::PresenceChanged { .. } = event {
             let mut state = self.state();
             if state.rooms.contains_key(room) {
-                state.active_changed.insert(room.clone());
+                state.active_changed.entry(room.clone()).or_insert(false);
             }
             return;
         }
         // Serialized once per event, before the lock: joins and leaves never wait on it.
-        let Some(frames) = self.frames_of(event) else {
+        let Some(frames) = frames_of(event, &self.public_url) else {
             return;
         };
-        let room = event.room();
         let mut state = self.state();
-        let Some(connections) = state.rooms.get_mut(room) else {
+        let Some(served) = state.rooms.get_mut(room) else {
             return;
         };
-        self.fan_out(connections, &frames);
+        let RoomEvent::MessageStored { message, .. } = event else {
+            return self.fan_out(&mut state, room, &[frames]);
+        };
+        if !served.order.started() && self.catch_up.is_none() {
+            served.order.start_after(message.seq.saturating_sub(1));
+        }
+        let released = served.order.arrive(message.seq, frames);
+        let read_missing = served.order.missing().is_some() && !served.reading;
+        served.reading |= read_missing;
+        let epoch = served.epoch;
+        self.fan_out(&mut state, room, &released);
+        if read_missing {
+            tokio::spawn(crate::catch_up::read_missing(
+                Arc::downgrade(self),
+                room.clone(),
+                epoch,
+                message.seq,
+                true,
+            ));
+        }
+    }
+
+    /// Queues `frames`, in order, to every connection of `room`.
+    pub(crate) fn fan_out(&self, state: &mut State, room: &RoomId, frames: &[Frames]) {
+        let Some(served) = state.rooms.get_mut(room) else {
+            return;
+        };
+        if frames.is_empty() {
+            return;
+        }
+        for frames in frames {
+            frames.offer(&served.connections, self.settings.queue_capacity);
+        }
         // A connection that fell behind leaves the room at once: it no longer counts as
         // present and no longer receives anything; its tasks close it with 1013.
-        let before = connections.len();
-        connections.retain(|connection| {
+        let before = served.connections.len();
+        served.connections.retain(|connection| {
             let behind = connection.overflow.happened();
             if behind {
-                self.presence.disconnect(room, &connection.user);
+                self.ports.presence.disconnect(room, &connection.user);
             }
             !behind
         });
-        if connections.len() != before {
-            state.active_changed.insert(room.clone());
+        if served.connections.len() != before {
+            state.active_changed.insert(room.clone(), true);
         }
     }
 
-    fn frames_of(&self, event: &RoomEvent) -> Option<Frames> {
-        Some(match event {
-            RoomEvent::MessageStored { message, client_id } => {
-                let body = message_body(message, &self.public_url);
-                let shared = |client_id| {
-                    Arc::new(MessageFrame {
-                        frame: message_frame(&body, client_id).into(),
-                        cursor: message.cursor(),
-                    })
-                };
-                Frames::Message {
-                    everyone: shared(None),
-                    sender_copy: client_id.as_deref().map(|id| shared(Some(id))),
-                    sender: message.sender.clone(),
-                }
+    /// Closes (1008) every connection opened with a session that ended.
+    fn end_session(&self, ended: &SessionEnded) {
+        let state = self.state();
+        let connections = state.rooms.values().flat_map(|room| &room.connections);
+        for connection in connections {
+            if connection
+                .session
+                .as_ref()
+                .is_some_and(|claims| ended.covers(claims))
+            {
+                offer(connection, Outgoing::Close(CLOSE_POLICY));
             }
-            RoomEvent::Typing {
-                user,
-                username,
-                typing,
-                ..
-            } => Frames::Typing {
-                frame: Arc::new(typing_frame(username.as_str(), *typing).into()),
-                typist: user.clone(),
-            },
-            RoomEvent::PresenceChanged { .. } => return None,
-            RoomEvent::MemberAdded { .. } | RoomEvent::MemberRemoved { .. } => Frames::Membership {
-                frame: Arc::new(notification_frame(&event.notification()?).into()),
-                removed: match event {
-                    RoomEvent::MemberRemoved { user, .. } => Some(user.clone()),
-                    _ => None,
-                },
-            },
-        })
-    }
-
-    fn fan_out(&self, connections: &[Connection], frames: &Frames) {
-        match frames {
-            Frames::Message {
-                everyone,
-                sender_copy,
-                sender,
-            } => {
-                for connection in connections {
-                    let frame = match sender_copy {
-                        Some(own) if &connection.user == sender => own,
-                        _ => everyone,
-                    };
-                    offer(connection, Outgoing::Message(frame.clone()));
-                }
-            }
-            Frames::Typing { frame, typist } => {
-                for connection in connections.iter().filter(|c| &c.user != typist) {
-                    self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
-                }
-            }
-            Frames::Membership { frame, removed } => {
-                for connection in connections {
-                    offer(connection, Outgoing::Frame(frame.clone()));
-                }
-                // After the notification, so the removed member reads it before the close.
-                for connection in connections
-                    .iter()
-                    .filter(|c| Some(&c.user) == removed.as_ref())
-                {
-                    offer(connection, Outgoing::Close(CLOSE_REMOVED));
-                }
-            }
-        }
-    }
-
-    /// Typing and presence frames go only while the queue is at most half full, keeping
-    /// room for messages.
-    fn offer_droppable(&self, connection: &Connection, outgoing: Outgoing) {
-        if connection.sender.capacity() * 2 > self.settings.queue_capacity {
-            let _ = connection.sender.try_send(outgoing);
-        }
-    }
-
-    async fn announce_active_changes(&self) {
-        let changed: Vec<RoomId> = {
-            let mut state = self.state();
-            let changed = std::mem::take(&mut state.active_changed);
-            // Rooms this process no longer serves have nobody to tell.
-            changed
-                .into_iter()
-                .filter(|room| state.rooms.contains_key(room))
-                .collect()
-        };
-        for room in changed {
-            let members = match self.presence.members_connected(&room).await {
-                Ok(members) => members,
-                Err(error) => {
-                    tracing::warn!(%error, room = %room, "could not count the members present");
-                    // Tried again at the next tick.
-                    self.state().active_changed.insert(room);
-                    continue;
-                }
-            };
-            let frame = Arc::new(ByteString::from(active_frame(members)));
-            let state = self.state();
-            for connection in state.rooms.get(&room).into_iter().flatten() {
-                self.offer_droppable(connection, Outgoing::Frame(frame.clone()));
-            }
-        }
-    }
-}
-
-/// An event as frames, shared by every recipient.
-enum Frames {
-    Message {
-        everyone: Arc<MessageFrame>,
-        sender_copy: Option<Arc<MessageFrame>>,
-        sender: UserId,
-    },
-    Typing {
-        frame: Arc<ByteString>,
-        typist: UserId,
-    },
-    Membership {
-        frame: Arc<ByteString>,
-        removed: Option<UserId>,
-    },
-}
-
-/// Queues a frame that must not be lost: a connection that cannot take it is closed.
-fn offer(connection: &Connection, outgoing: Outgoing) {
-    match connection.sender.try_send(outgoing) {
-        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-        Err(mpsc::error::TrySendError::Full(_)) => connection.overflow.signal(),
-    }
-}
-
-async fn announce_active(hub: std::sync::Weak<Hub>, every: std::time::Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match hub.upgrade() {
-            Some(hub) => hub.announce_active_changes().await,
-            None => return,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::ports::{
     MockAccountLinks, MockClock, MockLinkTokens, MockTokenCodec, MockTokenStore, MockTotpAlgorithm,
     MockTotpAttempts, MockTotpDevices, MockUserRepository, MockVerificationCodes,
 };
+use crate::recording_bus::RecordingSignals;
 use crate::totp::{TotpDevice, TotpSecret};
 use crate::user::User;
 use crate::username::Username;
@@ -24,6 +25,7 @@ pub struct Harness {
     pub link_tokens: MockLinkTokens,
     pub totp: MockTotpAlgorithm,
     pub codec: MockTokenCodec,
+    pub signals: RecordingSignals,
     pub now: DateTime<Utc>,
 }
 
@@ -38,6 +40,7 @@ impl Harness {
             link_tokens: MockLinkTokens::new(),
             totp: MockTotpAlgorithm::new(),
             codec: MockTokenCodec::new(),
+            signals: RecordingSignals::default(),
             now: Utc::now(),
         }
     }
@@ -59,6 +62,7 @@ impl Harness {
             links: Arc::new(links),
             totp: Arc::new(self.totp),
             codec: Arc::new(self.codec),
+            signals: Arc::new(self.signals),
             clock: Arc::new(clock),
         };
         Accounts::new(ports, AccountsPolicy::default())

@@ -31,8 +31,8 @@ pub use lockout::LockoutPolicy;
 pub use social::{SocialNextStep, SocialSignIn};
 
 use crate::ports::{
-    AccountLinks, Clock, LinkTokens, TokenCodec, TokenStore, TotpAlgorithm, TotpAttempts,
-    TotpDevices, UserRepository, VerificationCodes,
+    AccountLinks, Clock, LinkTokens, SessionSignals, TokenCodec, TokenStore, TotpAlgorithm,
+    TotpAttempts, TotpDevices, UserRepository, VerificationCodes,
 };
 
 /// Lifetimes and limits of the accounts rules.
@@ -80,6 +80,8 @@ pub struct AccountsPorts {
     pub totp: Arc<dyn TotpAlgorithm>,
     /// Session token signing.
     pub codec: Arc<dyn TokenCodec>,
+    /// Where ended sessions are announced.
+    pub signals: Arc<dyn SessionSignals>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }

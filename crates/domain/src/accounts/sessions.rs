@@ -3,7 +3,7 @@
 use crate::email::Email;
 use crate::error::{Credential, Denial, DomainError, DomainResult};
 use crate::id::TokenId;
-use crate::session::{Session, TokenClaims, TokenKind};
+use crate::session::{Session, SessionEnded, TokenClaims, TokenKind};
 use crate::tokens::{AccessTokenRecord, RefreshFamily, RefreshVerdict};
 use crate::user::User;
 use crate::username::Username;
@@ -80,7 +80,7 @@ impl Accounts {
         match family.judge(&claims.jti, self.ports.clock.now()) {
             RefreshVerdict::Dead => return Err(invalid_refresh()),
             RefreshVerdict::ReuseDetected => {
-                self.ports.tokens.revoke_family(&family.id).await?;
+                self.revoke_family(&family).await?;
                 return Err(invalid_refresh());
             }
             RefreshVerdict::Rotate => {}
@@ -93,7 +93,7 @@ impl Accounts {
             .await?
         {
             // A concurrent exchange of the same token won: the token was used twice.
-            self.ports.tokens.revoke_family(&family.id).await?;
+            self.revoke_family(&family).await?;
             return Err(invalid_refresh());
         }
         let user = self
@@ -122,6 +122,31 @@ impl Accounts {
         if let Some(family) = &record.family_id {
             self.ports.tokens.revoke_family(family).await?;
         }
+        self.ports.signals.ended(SessionEnded {
+            user: record.user_id,
+            access: Some(record.jti),
+            family: record.family_id,
+        });
+        Ok(())
+    }
+
+    /// The claims of a genuine access token, expired or not: what a socket opened with it
+    /// compares ended sessions with.
+    pub fn access_claims(&self, access_token: &str) -> Option<TokenClaims> {
+        self.ports
+            .codec
+            .decode(access_token)
+            .filter(|claims| claims.kind == TokenKind::Access)
+    }
+
+    /// Revokes a copied refresh family, and says so to every socket opened with it.
+    async fn revoke_family(&self, family: &RefreshFamily) -> DomainResult<()> {
+        self.ports.tokens.revoke_family(&family.id).await?;
+        self.ports.signals.ended(SessionEnded {
+            user: family.user_id.clone(),
+            access: None,
+            family: Some(family.id.clone()),
+        });
         Ok(())
     }
 

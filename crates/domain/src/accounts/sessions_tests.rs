@@ -3,8 +3,8 @@ use futures_executor::block_on;
 
 use super::fixtures::{Harness, device, email, user};
 use crate::error::{Credential, Denial, DomainError};
-use crate::id::{TokenFamilyId, TokenId};
-use crate::session::{TokenClaims, TokenKind};
+use crate::id::{TokenFamilyId, TokenId, UserId};
+use crate::session::{SessionEnded, TokenClaims, TokenKind};
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
 use crate::user::User;
 use crate::username::Username;
@@ -116,6 +116,7 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let family = family_of(&harness, &account);
     let stale = claims(&account, TokenKind::Refresh, TokenId::generate(), &family);
     let family_id = family.id.clone();
+    let family_id_for_signal = family.id.clone();
     decoding_to(&mut harness, stale);
     finding_family(&mut harness, family);
     harness.tokens.expect_rotate().never();
@@ -125,7 +126,17 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
         .withf(move |id| *id == family_id)
         .times(1)
         .returning(|_| Ok(()));
+    let signals = harness.signals.clone();
     let outcome = block_on(harness.build().refresh("stale"));
+    assert_eq!(
+        signals.ended().len(),
+        1,
+        "the copied family's sockets close"
+    );
+    assert_eq!(
+        signals.ended()[0].family,
+        Some(family_id_for_signal.clone())
+    );
     assert_eq!(
         outcome.err(),
         Some(DomainError::Unauthenticated(
@@ -265,6 +276,7 @@ fn logout_revokes_the_access_token_and_its_family() {
         Duration::minutes(15),
     );
     let presented = claims(&account, TokenKind::Access, record.jti.clone(), &family);
+    let record_jti = record.jti.clone();
     decoding_to(&mut harness, presented);
     harness
         .tokens
@@ -280,7 +292,17 @@ fn logout_revokes_the_access_token_and_its_family() {
         .expect_revoke_family()
         .times(1)
         .returning(|_| Ok(()));
+    let signals = harness.signals.clone();
     assert_eq!(block_on(harness.build().logout("token")), Ok(()));
+    assert_eq!(
+        signals.ended(),
+        vec![SessionEnded {
+            user: account.id.clone(),
+            access: Some(record_jti),
+            family: Some(family.id.clone()),
+        }],
+        "every instance hears the session ended"
+    );
 }
 
 #[test]
@@ -317,4 +339,31 @@ fn a_session_counts_as_ended_only_once_revoked_not_merely_expired() {
             "{revoked} {expired} {recorded}"
         );
     }
+}
+
+#[test]
+fn an_ended_session_covers_its_access_token_and_every_token_of_its_family() {
+    let harness = Harness::new();
+    let account = user(true);
+    let family = family_of(&harness, &account);
+    let token = claims(&account, TokenKind::Access, TokenId::generate(), &family);
+    let logged_out = SessionEnded {
+        user: account.id.clone(),
+        access: Some(token.jti.clone()),
+        family: None,
+    };
+    assert!(logged_out.covers(&token));
+    let revoked_family = SessionEnded {
+        user: account.id.clone(),
+        access: None,
+        family: Some(family.id.clone()),
+    };
+    assert!(revoked_family.covers(&token));
+    let other_token = claims(&account, TokenKind::Access, TokenId::generate(), &family);
+    assert!(!logged_out.covers(&other_token), "another session of hers");
+    let someone_else = SessionEnded {
+        user: UserId::generate(),
+        ..revoked_family
+    };
+    assert!(!someone_else.covers(&token));
 }
