@@ -8,7 +8,9 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use tokio::sync::broadcast;
-use whisper_domain::ports::{EventBus, EventListener, EventSource, SessionListener, SessionSignals};
+use whisper_domain::ports::{
+    EventBus, EventListener, EventSource, SessionListener, SessionSignals,
+};
 use whisper_domain::{RoomEvent, SessionEnded};
 
 /// Events buffered per subscriber before a lagging one misses some.

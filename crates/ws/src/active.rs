@@ -77,7 +77,13 @@ async fn announce_changes(hub: &Arc<Hub>) {
         }
         let frame = Arc::new(ByteString::from(active_frame(members)));
         let capacity = hub.settings.queue_capacity;
-        for connection in state.rooms.get(&room).map(|r| &r.connections).into_iter().flatten() {
+        for connection in state
+            .rooms
+            .get(&room)
+            .map(|r| &r.connections)
+            .into_iter()
+            .flatten()
+        {
             offer_droppable(connection, Outgoing::Frame(frame.clone()), capacity);
         }
     }

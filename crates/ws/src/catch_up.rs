@@ -47,7 +47,12 @@ pub(crate) async fn learn_start(hub: Weak<Hub>, room: RoomId, epoch: u64) {
         let Some(strong) = hub.upgrade() else {
             return;
         };
-        match strong.ports.history.positions(std::slice::from_ref(&room)).await {
+        match strong
+            .ports
+            .history
+            .positions(std::slice::from_ref(&room))
+            .await
+        {
             Ok(positions) => {
                 let position = positions.first().map_or(0, |(_, seq)| *seq);
                 let mut state = strong.state();

@@ -9,8 +9,7 @@ use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{
-    Accounts, Chat, DomainError, Draft, DraftContent, MessageCursor, MessageId, Missing, RoomId,
-    User,
+    Accounts, Chat, DomainError, Draft, DraftContent, MessageId, Missing, RoomId, User,
 };
 use whisper_http::PublicUrl;
 
@@ -52,8 +51,8 @@ pub struct Connection {
 impl Connection {
     /// Serves the socket until either side closes it.
     pub async fn run(self, mut session: Session, mut stream: AggregatedMessageStream) {
-        let session = self.accounts.access_claims(&self.access_token);
-        let (mut registration, queue) = self.hub.join(&self.room, &self.user.id, session);
+        let claims = self.accounts.access_claims(&self.access_token);
+        let (mut registration, queue) = self.hub.join(&self.room, &self.user.id, claims);
         registration.started().await;
         // Boxed, like `handle` below: an idle connection's task keeps only the loop's state,
         // not the largest of the futures it may await.
