@@ -21,7 +21,7 @@ use whisper_postgres::{
 };
 use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
-use whisper_ws::{Hub, SocketServices};
+use whisper_ws::{Hub, HubPorts, SocketServices};
 
 use crate::settings::Settings;
 use crate::startup::Databases;
@@ -62,6 +62,7 @@ impl Services {
                 &databases.main,
                 mail_queued.clone(),
                 public_url,
+                events.clone(),
                 clock.clone(),
             ),
             rooms: rooms(
@@ -94,6 +95,7 @@ pub fn accounts(
     database: &Database,
     mail_queued: Arc<Notify>,
     public_url: &PublicUrl,
+    signals: LocalEventBus,
     clock: Arc<dyn Clock>,
 ) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
@@ -116,6 +118,7 @@ pub fn accounts(
         links: Arc::new(public_url.clone()),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
+        signals: Arc::new(signals),
         clock,
     };
     let lifetimes = &settings.lifetimes;
@@ -173,10 +176,15 @@ pub fn sockets(
     );
     let presence = LocalPresence::start(Arc::new(PgUsers::new(database.clone())));
     let hub = Hub::start(
-        events,
-        Arc::new(presence),
+        HubPorts {
+            events: Arc::new(events.clone()),
+            signals: Arc::new(events.clone()),
+            presence: Arc::new(presence),
+            history: Arc::new(PgMessages::new(message_database.clone())),
+        },
         settings.ws_settings(),
         public_url.clone(),
+        None,
     );
     SocketServices {
         hub,
