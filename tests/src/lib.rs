@@ -118,7 +118,10 @@ impl TestApp {
             .unwrap();
         let address = application.local_url();
         let server = application.handle();
-        let events = application.events().clone();
+        let events = application
+            .events()
+            .cloned()
+            .expect("an app without Redis fans out in process");
         tokio::spawn(application.run_until_stopped());
         Self {
             address,

@@ -2,6 +2,7 @@
 //! workers and graceful shutdown. A library too, so tests can build the same
 //! [`startup::Application`].
 
+pub mod fanout;
 pub mod open_files;
 pub mod schema;
 pub mod services;

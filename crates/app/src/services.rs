@@ -7,14 +7,14 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::Notify;
 use whisper_crypto::CryptoSuite;
-use whisper_domain::ports::{Clock, EventBus};
+use whisper_domain::ports::{Clock, EventBus, Quotas, SessionSignals};
 use whisper_domain::{
     Accounts, AccountsPolicy, AccountsPorts, CachedMembership, CachedTokens, Chat, ChatPolicy,
     ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_http::PublicUrl;
-use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
+use whisper_local::FsMediaStore;
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
@@ -23,6 +23,7 @@ use whisper_rest::accounts::social::SocialProviders;
 use whisper_smtp::SmtpMailer;
 use whisper_ws::{Hub, HubPorts, SocketServices};
 
+use crate::fanout::Fanout;
 use crate::settings::Settings;
 use crate::startup::Databases;
 
@@ -40,8 +41,10 @@ pub struct Services {
     pub mail_delivery: Arc<MailDelivery>,
     /// Notified when an email is committed to the outbox: wakes the mail worker.
     pub mail_queued: Arc<Notify>,
-    /// The in-process event bus the services publish on.
-    pub events: LocalEventBus,
+    /// How this instance reaches the others (alone: in process).
+    pub fanout: Fanout,
+    /// Rate-limit budgets shared by every instance, when linked.
+    pub quotas: Option<Arc<dyn Quotas>>,
 }
 
 impl Services {
@@ -55,35 +58,37 @@ impl Services {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let mail_queued = Arc::new(Notify::new());
-        let events = LocalEventBus::new();
+        let fanout = Fanout::start(settings)?;
+        let quotas = fanout.quotas();
         Ok(Self {
             accounts: accounts(
                 settings,
                 &databases.main,
                 mail_queued.clone(),
                 public_url,
-                events.clone(),
+                fanout.signals(),
                 clock.clone(),
             ),
             rooms: rooms(
                 settings,
                 &databases.main,
                 &databases.messages,
-                Arc::new(events.clone()),
+                fanout.bus(),
                 clock.clone(),
             ),
             sockets: sockets(
                 settings,
-                &databases.main,
-                &databases.messages,
-                &events,
+                databases,
+                &fanout,
+                quotas.clone(),
                 public_url,
                 clock.clone(),
             ),
             social: social_providers(settings, public_url)?,
             mail_delivery: Arc::new(mail_delivery(settings, &databases.main, clock)?),
             mail_queued,
-            events,
+            fanout,
+            quotas,
         })
     }
 }
@@ -95,7 +100,7 @@ pub fn accounts(
     database: &Database,
     mail_queued: Arc<Notify>,
     public_url: &PublicUrl,
-    signals: LocalEventBus,
+    signals: Arc<dyn SessionSignals>,
     clock: Arc<dyn Clock>,
 ) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
@@ -118,7 +123,7 @@ pub fn accounts(
         links: Arc::new(public_url.clone()),
         totp: Arc::new(crypto.totp),
         codec: Arc::new(crypto.jwt),
-        signals: Arc::new(signals),
+        signals,
         clock,
     };
     let lifetimes = &settings.lifetimes;
@@ -153,38 +158,38 @@ pub fn rooms(
     })
 }
 
-/// The chat use case and the WebSocket hub, sharing the in-process event bus.
+/// The chat use case and the WebSocket hub, on this instance's fan-out; sends are limited
+/// in `quotas` when instances share them.
 pub fn sockets(
     settings: &Settings,
-    database: &Database,
-    message_database: &Database,
-    events: &LocalEventBus,
+    databases: &Databases,
+    fanout: &Fanout,
+    quotas: Option<Arc<dyn Quotas>>,
     public_url: &PublicUrl,
     clock: Arc<dyn Clock>,
 ) -> SocketServices {
+    let history = Arc::new(PgMessages::new(databases.messages.clone()));
     let chat = Chat::new(
         ChatPorts {
-            messages: Arc::new(PgMessages::new(message_database.clone())),
+            messages: history.clone(),
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
-            events: Arc::new(events.clone()),
-            turns: Arc::new(LocalTurns::new()),
+            events: fanout.bus(),
             clock: clock.clone(),
         },
         ChatPolicy {
             media_max_bytes: settings.websocket.media_max_bytes,
         },
     );
-    let presence = LocalPresence::start(Arc::new(PgUsers::new(database.clone())));
     let hub = Hub::start(
         HubPorts {
-            events: Arc::new(events.clone()),
-            signals: Arc::new(events.clone()),
-            presence: Arc::new(presence),
-            history: Arc::new(PgMessages::new(message_database.clone())),
+            events: fanout.source(),
+            signals: fanout.signals(),
+            presence: fanout.presence(Arc::new(PgUsers::new(databases.main.clone()))),
+            history,
         },
         settings.ws_settings(),
         public_url.clone(),
-        None,
+        fanout.catch_up(),
     );
     SocketServices {
         hub,
@@ -192,7 +197,7 @@ pub fn sockets(
         settings: settings.ws_settings(),
         public_url: public_url.clone(),
         clock,
-        quotas: None,
+        quotas,
     }
 }
 

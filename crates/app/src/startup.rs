@@ -34,7 +34,7 @@ pub struct Application {
     server: Server,
     database: Database,
     mail_worker: MailWorker,
-    events: LocalEventBus,
+    events: Option<LocalEventBus>,
 }
 
 /// Connections the kernel holds before the server accepts them. A burst of connects (every
@@ -94,17 +94,21 @@ impl Application {
     pub async fn build_with(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let databases = Databases::connect(settings)?;
         let public_url = PublicUrl::new(settings.server.public_url.as_str());
+        let services = Services::build(settings, &databases, &public_url, clock.clone())?;
         let rate_limits = RateLimits::new(
             RateLimitSettings {
                 enabled: settings.server.rate_limits,
                 ..RateLimitSettings::default()
             },
-            clock.clone(),
+            clock,
         );
-        let services = Services::build(settings, &databases, &public_url, clock)?;
+        let rate_limits = match &services.quotas {
+            Some(quotas) => rate_limits.shared(quotas.clone()),
+            None => rate_limits,
+        };
         let mail_delivery = services.mail_delivery.clone();
         let mail_queued = services.mail_queued.clone();
-        let events = services.events.clone();
+        let events = services.fanout.local().cloned();
         let (server, port) = Self::bind(settings, &databases, services, public_url, rate_limits)?;
         let mail_worker = MailWorker::start(mail_delivery, mail_queued);
         Ok(Self {
@@ -140,10 +144,12 @@ impl Application {
         let session_days =
             i64::try_from(settings.lifetimes.refresh_token.as_secs().div_ceil(86_400))
                 .unwrap_or(14);
-        let readiness = web::Data::new(Readiness::new(vec![Arc::new(DatabaseProbe {
+        let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe {
             database: databases.main.clone(),
             schema_ready: databases.schema_ready.clone(),
-        })]));
+        })];
+        probes.extend(services.fanout.probe());
+        let readiness = web::Data::new(Readiness::new(probes));
 
         let server = HttpServer::new(move || {
             let readiness = readiness.clone();
@@ -205,9 +211,10 @@ impl Application {
         &self.database
     }
 
-    /// The in-process event bus (tests subscribe to see what was published).
-    pub fn events(&self) -> &LocalEventBus {
-        &self.events
+    /// The in-process event bus of an instance alone (tests subscribe to see what was
+    /// published); `None` when linked to others.
+    pub fn events(&self) -> Option<&LocalEventBus> {
+        self.events.as_ref()
     }
 
     /// A handle to stop the server gracefully from elsewhere.
