@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use whisper_domain::DomainError;
 use whisper_domain::ports::{
     EventBus, EventSource, Presence, Quotas, SessionSignals, UserRepository,
 };
-use whisper_domain::DomainError;
 use whisper_local::{LocalEventBus, LocalPresence};
 use whisper_redis::{
     PresenceTiming, RedisConfig, RedisEventBus, RedisLink, RedisPresence, RedisQuotas,

@@ -9,7 +9,7 @@ use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{
-    Accounts, Chat, DomainError, Draft, DraftContent, MessageId, Missing, RoomId, User,
+    Accounts, Chat, DomainError, Draft, DraftContent, MessageId, Missing, RoomId, Rooms, User,
 };
 use whisper_http::PublicUrl;
 
@@ -17,7 +17,7 @@ use crate::frames::{
     Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
     parse_text,
 };
-use crate::hub::{CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER, Hub};
+use crate::hub::{CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TRY_AGAIN_LATER, Hub};
 use crate::outgoing::{Outgoing, Overflow};
 use crate::send_limit::SendLimit;
 use crate::settings::WsSettings;
@@ -30,6 +30,8 @@ pub struct Connection {
     pub chat: Arc<Chat>,
     /// Checking the session is still live.
     pub accounts: Arc<Accounts>,
+    /// Checking the user is still a member.
+    pub rooms: Arc<Rooms>,
     /// Who is connected.
     pub user: User,
     /// The access token it connected with.
@@ -114,8 +116,12 @@ impl Connection {
                     }
                 }
                 _ = revocation.tick() => {
+                    // Both are normally announced at once; this catches an announcement
+                    // lost between instances.
                     if matches!(self.accounts.access_revoked(&self.access_token).await, Ok(true)) {
                         let _ = own.try_send(Outgoing::Close(CLOSE_POLICY));
+                    } else if !self.still_member().await {
+                        let _ = own.try_send(Outgoing::Close(CLOSE_REMOVED));
                     }
                 }
                 _ = &mut writer => {
@@ -173,6 +179,15 @@ impl Connection {
         }
     }
 
+    /// False only when the room says the user is no longer a member (not when it cannot
+    /// be asked).
+    async fn still_member(&self) -> bool {
+        !matches!(
+            self.rooms.check_member(&self.user.id, &self.room).await,
+            Err(DomainError::Forbidden(_) | DomainError::NotFound(_))
+        )
+    }
+
     async fn handle(
         &self,
         command: Result<Command, FrameError>,
@@ -191,6 +206,12 @@ impl Connection {
                 code: "rate_limited",
                 content: "Too many messages; slow down.".into(),
             });
+        }
+        // Membership is remembered for 2 s: a member removed through another instance
+        // stops being able to send here within that.
+        if !self.still_member().await {
+            let _ = own.try_send(Outgoing::Close(CLOSE_REMOVED));
+            return;
         }
         let draft = match command {
             Command::Typing(typing) => return self.chat.typing(&self.user, &self.room, typing),

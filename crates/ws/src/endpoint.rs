@@ -113,6 +113,7 @@ pub async fn chat_socket(
         hub: services.hub.clone(),
         chat: services.chat.clone(),
         accounts: accounts.into_inner(),
+        rooms: rooms.into_inner(),
         user: caller.user,
         access_token: caller.access_token,
         room,
