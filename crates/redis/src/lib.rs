@@ -1,0 +1,18 @@
+//! Whisper's scale-out adapters: the event bus, presence and request budgets shared by
+//! every instance through Redis. Each instance holds one [`RedisLink`]; PostgreSQL stays
+//! the record, so whatever Redis loses costs latency, never a message.
+
+mod bus;
+mod codec;
+mod config;
+mod error;
+mod health;
+mod keys;
+mod link;
+mod publisher;
+mod subscriber;
+
+pub use bus::RedisEventBus;
+pub use config::{LinkTiming, PresenceTiming, RedisConfig};
+pub use error::RedisError;
+pub use link::RedisLink;
