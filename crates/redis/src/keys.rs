@@ -16,6 +16,10 @@ impl Keys {
         }
     }
 
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Where a room's events are published.
     pub(crate) fn room_channel(&self, room: &RoomId) -> String {
         format!("{}:room:{room}", self.prefix)

@@ -118,6 +118,11 @@ impl RedisLink {
         &self.shared.instance
     }
 
+    /// The prefix of every key and channel of this deployment.
+    pub fn prefix(&self) -> &str {
+        self.shared.keys.prefix()
+    }
+
     /// How many events were not sent to other instances since the start.
     pub fn dropped_events(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
