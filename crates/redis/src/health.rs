@@ -28,18 +28,21 @@ impl Health {
         self.state.load(Ordering::Acquire) == UP
     }
 
-    /// A probe came back: events flow both ways again.
+    /// A probe came back: events flow both ways again. Only the subscriber task changes
+    /// the state; the count of ups changes first, so whoever sees the link up and then
+    /// asks presence something finds the re-registration already due.
     pub(crate) fn mark_up(&self) {
-        let before = self.state.swap(UP, Ordering::AcqRel);
+        let before = self.state.load(Ordering::Acquire);
         if before == UP {
             return;
         }
+        self.ups.send_modify(|ups| *ups += 1);
+        self.state.store(UP, Ordering::Release);
         if before == DOWN {
             tracing::info!("the Redis bus is back: events from other instances flow again");
         } else {
             tracing::info!("connected to the Redis bus");
         }
-        self.ups.send_modify(|ups| *ups += 1);
     }
 
     /// The link failed or went silent; `why` says how.

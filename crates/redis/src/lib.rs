@@ -9,6 +9,9 @@ mod error;
 mod health;
 mod keys;
 mod link;
+mod presence;
+mod presence_store;
+mod presence_writer;
 mod publisher;
 mod subscriber;
 
@@ -16,3 +19,4 @@ pub use bus::RedisEventBus;
 pub use config::{LinkTiming, PresenceTiming, RedisConfig};
 pub use error::RedisError;
 pub use link::RedisLink;
+pub use presence::RedisPresence;

@@ -77,3 +77,40 @@ pub async fn next(events: &mut mpsc::UnboundedReceiver<RoomEvent>) -> RoomEvent 
         .expect("no event arrived in time")
         .expect("the bus stopped")
 }
+
+/// Online flags as a user repository would hold them, shared by every instance of a
+/// test, with each write reported as it happens.
+pub struct Flags {
+    pub repository: Arc<dyn whisper_domain::ports::UserRepository>,
+    pub writes: mpsc::UnboundedReceiver<(whisper_domain::UserId, bool)>,
+}
+
+impl Flags {
+    pub fn new() -> Self {
+        let (written, writes) = mpsc::unbounded_channel();
+        let mut users = whisper_domain::ports::MockUserRepository::new();
+        users.expect_set_online().returning(move |user, online| {
+            let _ = written.send((user.clone(), online));
+            Ok(true)
+        });
+        Self {
+            repository: Arc::new(users),
+            writes,
+        }
+    }
+
+    /// Waits until `user`'s flag is written as `online`.
+    pub async fn written(&mut self, user: &whisper_domain::UserId, online: bool) {
+        let wait = async {
+            while let Some((who, flag)) = self.writes.recv().await {
+                if &who == user && flag == online {
+                    return;
+                }
+            }
+            panic!("the flags stopped being written");
+        };
+        tokio::time::timeout(DEADLINE, wait)
+            .await
+            .unwrap_or_else(|_| panic!("{user}'s flag was never written as {online}"));
+    }
+}
