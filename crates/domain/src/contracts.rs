@@ -13,7 +13,10 @@ use crate::username::Username;
 /// returns: what the WebSocket hub relies on to keep a room's order. `bus` must have no
 /// listener yet.
 pub fn event_bus(bus: &(impl EventBus + EventSource)) {
-    let (first, second) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    let (first, second) = (
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    );
     for heard in [&first, &second] {
         let heard = heard.clone();
         bus.listen(Box::new(move |event| {

@@ -31,7 +31,7 @@ enum WireEvent {
         left: bool,
     },
     MessageStored {
-        message: WireMessage,
+        message: Box<WireMessage>,
         client_id: Option<String>,
     },
     Typing {
@@ -125,7 +125,7 @@ fn wire_event(event: &RoomEvent) -> WireEvent {
             left: *left,
         },
         RoomEvent::MessageStored { message, client_id } => WireEvent::MessageStored {
-            message: wire_message(message),
+            message: Box::new(wire_message(message)),
             client_id: client_id.clone(),
         },
         RoomEvent::Typing {
@@ -168,7 +168,7 @@ fn room_event(event: WireEvent) -> Result<RoomEvent, DomainError> {
             left,
         },
         WireEvent::MessageStored { message, client_id } => RoomEvent::MessageStored {
-            message: message_of(message)?,
+            message: message_of(*message)?,
             client_id,
         },
         WireEvent::Typing {

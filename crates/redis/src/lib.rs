@@ -13,6 +13,7 @@ mod presence;
 mod presence_store;
 mod presence_writer;
 mod publisher;
+mod quotas;
 mod subscriber;
 
 pub use bus::RedisEventBus;
@@ -20,3 +21,4 @@ pub use config::{LinkTiming, PresenceTiming, RedisConfig};
 pub use error::RedisError;
 pub use link::RedisLink;
 pub use presence::RedisPresence;
+pub use quotas::RedisQuotas;

@@ -53,7 +53,10 @@ impl RedisLink {
     }
 
     /// [`RedisLink::start`] with chosen timings.
-    pub fn start_with(config: RedisConfig, timing: LinkTiming) -> Result<Arc<RedisLink>, RedisError> {
+    pub fn start_with(
+        config: RedisConfig,
+        timing: LinkTiming,
+    ) -> Result<Arc<RedisLink>, RedisError> {
         if config.prefix.is_empty() || config.prefix.contains(['|', ' ']) {
             return Err(RedisError::InvalidPrefix {
                 prefix: config.prefix,
@@ -62,11 +65,10 @@ impl RedisLink {
         // rustls needs one crypto provider for rediss://; ring is the one we build with.
         // Installing fails harmlessly when the process already chose one.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(config.url.as_str()).map_err(|error| {
-            RedisError::InvalidUrl {
+        let client =
+            redis::Client::open(config.url.as_str()).map_err(|error| RedisError::InvalidUrl {
                 reason: error.to_string(),
-            }
-        })?;
+            })?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timing.probe_timeout))
             .set_response_timeout(Some(timing.probe_timeout))

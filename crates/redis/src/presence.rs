@@ -47,7 +47,11 @@ impl RedisPresence {
     /// `users`. Dropping the presence stops it without removing this instance's
     /// entries: like a crashed instance's, they stop counting after `timing.expiry`.
     /// Must be called inside a Tokio runtime.
-    pub fn start(link: Arc<RedisLink>, users: Arc<dyn UserRepository>, timing: PresenceTiming) -> Self {
+    pub fn start(
+        link: Arc<RedisLink>,
+        users: Arc<dyn UserRepository>,
+        timing: PresenceTiming,
+    ) -> Self {
         let local = Arc::new(Mutex::new(Local::default()));
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(Writer::new(link, users, timing, local.clone()).run(queue));
@@ -111,7 +115,10 @@ impl Presence for RedisPresence {
         };
         *sockets -= 1;
         if *sockets > 0 {
-            local.sockets_per_user.entry(user.clone()).and_modify(|n| *n -= 1);
+            local
+                .sockets_per_user
+                .entry(user.clone())
+                .and_modify(|n| *n -= 1);
             return;
         }
         members.remove(user);

@@ -69,15 +69,18 @@ impl PresenceStore {
     fn now_ms(&self) -> i64 {
         let local = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX));
+            .map_or(0, |since| {
+                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+            });
         local + self.offset_ms.load(Ordering::Relaxed)
     }
 
     async fn run<T: redis::FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, Trouble> {
-        let answer: RedisResult<T> = match timeout(self.limit, pipe.query_async(&mut self.manager.clone())).await {
-            Ok(answer) => answer,
-            Err(_) => return Err("Redis did not answer in time".into()),
-        };
+        let answer: RedisResult<T> =
+            match timeout(self.limit, pipe.query_async(&mut self.manager.clone())).await {
+                Ok(answer) => answer,
+                Err(_) => return Err("Redis did not answer in time".into()),
+            };
         answer.map_err(|error| error.to_string())
     }
 
@@ -97,12 +100,16 @@ impl PresenceStore {
         let instance_key = self.keys.presence_instance(&self.instance);
         let mut pipe = redis::pipe();
         for (room, user) in entries {
-            let (room_key, user_key) = (self.keys.presence_room(room), self.keys.presence_user(user));
-            pipe.zadd(&room_key, pair(user.as_str(), &self.instance), expires).ignore();
+            let (room_key, user_key) =
+                (self.keys.presence_room(room), self.keys.presence_user(user));
+            pipe.zadd(&room_key, pair(user.as_str(), &self.instance), expires)
+                .ignore();
             pipe.pexpire(&room_key, ttl).ignore();
-            pipe.zadd(&user_key, pair(room.as_str(), &self.instance), expires).ignore();
+            pipe.zadd(&user_key, pair(room.as_str(), &self.instance), expires)
+                .ignore();
             pipe.pexpire(&user_key, ttl).ignore();
-            pipe.sadd(&instance_key, pair(room.as_str(), user.as_str())).ignore();
+            pipe.sadd(&instance_key, pair(room.as_str(), user.as_str()))
+                .ignore();
         }
         pipe.pexpire(&instance_key, ttl).ignore();
         let instances = self.keys.presence_instances();
@@ -114,10 +121,16 @@ impl PresenceStore {
     /// Removes this instance's entry for `user` in `room`.
     pub(crate) async fn unregister(&self, room: &RoomId, user: &UserId) -> Result<(), Trouble> {
         let mut pipe = redis::pipe();
-        pipe.zrem(self.keys.presence_room(room), pair(user.as_str(), &self.instance))
-            .ignore();
-        pipe.zrem(self.keys.presence_user(user), pair(room.as_str(), &self.instance))
-            .ignore();
+        pipe.zrem(
+            self.keys.presence_room(room),
+            pair(user.as_str(), &self.instance),
+        )
+        .ignore();
+        pipe.zrem(
+            self.keys.presence_user(user),
+            pair(room.as_str(), &self.instance),
+        )
+        .ignore();
         pipe.srem(
             self.keys.presence_instance(&self.instance),
             pair(room.as_str(), user.as_str()),
@@ -130,7 +143,11 @@ impl PresenceStore {
     pub(crate) async fn members(&self, room: &RoomId) -> Result<usize, Trouble> {
         let mut invocation = self.count_distinct.key(self.keys.presence_room(room));
         invocation.arg(self.now_ms());
-        let answer = timeout(self.limit, invocation.invoke_async(&mut self.manager.clone())).await;
+        let answer = timeout(
+            self.limit,
+            invocation.invoke_async(&mut self.manager.clone()),
+        )
+        .await;
         match answer {
             Ok(answer) => answer.map_err(|error| error.to_string()),
             Err(_) => Err("Redis did not answer in time".into()),
@@ -168,10 +185,16 @@ impl PresenceStore {
                     continue;
                 };
                 removal
-                    .zrem(self.keys.presence_room(&room), pair(user.as_str(), &instance))
+                    .zrem(
+                        self.keys.presence_room(&room),
+                        pair(user.as_str(), &instance),
+                    )
                     .ignore();
                 removal
-                    .zrem(self.keys.presence_user(&user), pair(room.as_str(), &instance))
+                    .zrem(
+                        self.keys.presence_user(&user),
+                        pair(room.as_str(), &instance),
+                    )
                     .ignore();
                 rooms.insert(room);
                 users.insert(user);

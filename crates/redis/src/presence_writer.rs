@@ -19,11 +19,25 @@ use crate::presence_store::{PresenceStore, Trouble};
 /// One change or question, in the order it was made.
 pub(crate) enum Job {
     /// `user`'s first socket here to `room`; `came_online` if their first here at all.
-    Joined { room: RoomId, user: UserId, came_online: bool },
+    Joined {
+        room: RoomId,
+        user: UserId,
+        came_online: bool,
+    },
     /// `user`'s last socket here to `room`; `went_away` if their last here at all.
-    Left { room: RoomId, user: UserId, went_away: bool },
-    Members { room: RoomId, answer: oneshot::Sender<usize> },
-    IsOnline { user: UserId, answer: oneshot::Sender<bool> },
+    Left {
+        room: RoomId,
+        user: UserId,
+        went_away: bool,
+    },
+    Members {
+        room: RoomId,
+        answer: oneshot::Sender<usize>,
+    },
+    IsOnline {
+        user: UserId,
+        answer: oneshot::Sender<bool>,
+    },
 }
 
 pub(crate) struct Writer {
@@ -92,7 +106,11 @@ impl Writer {
 
     async fn work(&mut self, job: Job) {
         match job {
-            Job::Joined { room, user, came_online } => {
+            Job::Joined {
+                room,
+                user,
+                came_online,
+            } => {
                 if self.link.is_up() {
                     let written = self.store.register(&[(room.clone(), user.clone())]).await;
                     self.recount_elsewhere(written, &room);
@@ -101,7 +119,11 @@ impl Writer {
                     self.set_online(&user, true).await;
                 }
             }
-            Job::Left { room, user, went_away } => {
+            Job::Left {
+                room,
+                user,
+                went_away,
+            } => {
                 if self.link.is_up() {
                     let written = self.store.unregister(&room, &user).await;
                     self.recount_elsewhere(written, &room);
@@ -117,7 +139,11 @@ impl Writer {
                     None
                 };
                 let count = shared.unwrap_or_else(|| {
-                    self.local.lock().rooms.get(&room).map_or(0, |members| members.len())
+                    self.local
+                        .lock()
+                        .rooms
+                        .get(&room)
+                        .map_or(0, |members| members.len())
                 });
                 let _ = answer.send(count);
             }
@@ -178,7 +204,8 @@ impl Writer {
             }
         }
         for room in rooms {
-            self.link.send_to_others(&RoomEvent::PresenceChanged { room });
+            self.link
+                .send_to_others(&RoomEvent::PresenceChanged { room });
         }
     }
 
@@ -197,7 +224,8 @@ impl Writer {
             self.set_online(user, true).await;
         }
         for room in rooms {
-            self.link.send_to_others(&RoomEvent::PresenceChanged { room });
+            self.link
+                .send_to_others(&RoomEvent::PresenceChanged { room });
         }
     }
 

@@ -14,16 +14,27 @@ fn typing(room: &RoomId, n: usize) -> RoomEvent {
         room: room.clone(),
         user: UserId::generate(),
         username: Username::parse(&format!("user{n}")).unwrap(),
-        typing: n % 2 == 0,
+        typing: n.is_multiple_of(2),
     }
 }
 
 /// Two instances' buses on one prefix.
-async fn two_instances() -> (RedisEventBus, RedisEventBus, [std::sync::Arc<whisper_redis::RedisLink>; 2]) {
+async fn two_instances() -> (
+    RedisEventBus,
+    RedisEventBus,
+    [std::sync::Arc<whisper_redis::RedisLink>; 2],
+) {
     let prefix = unique_prefix();
-    let (a, b) = (link_up(SHARED_REDIS, &prefix).await, link_up(SHARED_REDIS, &prefix).await);
+    let (a, b) = (
+        link_up(SHARED_REDIS, &prefix).await,
+        link_up(SHARED_REDIS, &prefix).await,
+    );
     assert_ne!(a.instance(), b.instance());
-    (RedisEventBus::new(a.clone()), RedisEventBus::new(b.clone()), [a, b])
+    (
+        RedisEventBus::new(a.clone()),
+        RedisEventBus::new(b.clone()),
+        [a, b],
+    )
 }
 
 #[tokio::test]
@@ -45,7 +56,11 @@ async fn events_reach_another_instance_only_while_it_follows_the_room() {
     there_link.subscriptions_applied().await;
     let followed = typing(&general, 1);
     here.publish(followed.clone());
-    assert_eq!(next(&mut heard_there).await, followed, "nothing from before the follow");
+    assert_eq!(
+        next(&mut heard_there).await,
+        followed,
+        "nothing from before the follow"
+    );
 
     there.unfollow(&general);
     there_link.subscriptions_applied().await;
@@ -53,7 +68,11 @@ async fn events_reach_another_instance_only_while_it_follows_the_room() {
     // Published after, on another room: once it arrives, the unfollowed event is not coming.
     let marker = typing(&random, 3);
     here.publish(marker.clone());
-    assert_eq!(next(&mut heard_there).await, marker, "nothing after the unfollow");
+    assert_eq!(
+        next(&mut heard_there).await,
+        marker,
+        "nothing after the unfollow"
+    );
 }
 
 #[tokio::test]
@@ -66,11 +85,19 @@ async fn own_events_are_heard_once_not_echoed_back() {
 
     let own = typing(&room, 0);
     here.publish(own.clone());
-    assert_eq!(next(&mut heard_here).await, own, "heard at once, in the publisher's task");
+    assert_eq!(
+        next(&mut heard_here).await,
+        own,
+        "heard at once, in the publisher's task"
+    );
     here_link.flushed().await;
     let theirs = typing(&room, 1);
     there.publish(theirs.clone());
-    assert_eq!(next(&mut heard_here).await, theirs, "own event did not come back first");
+    assert_eq!(
+        next(&mut heard_here).await,
+        theirs,
+        "own event did not come back first"
+    );
 }
 
 #[tokio::test]

@@ -30,23 +30,37 @@ async fn a_killed_redis_is_noticed_and_subscriptions_are_rebuilt_when_it_returns
     let prefix = unique_prefix();
     let here = link_up(&server.url(), &prefix).await;
     let there = link_up(&server.url(), &prefix).await;
-    let (here_bus, there_bus) = (RedisEventBus::new(here.clone()), RedisEventBus::new(there.clone()));
+    let (here_bus, there_bus) = (
+        RedisEventBus::new(here.clone()),
+        RedisEventBus::new(there.clone()),
+    );
     let room = RoomId::generate();
     let mut heard_there = hearing(&there_bus);
     there_bus.follow(&room);
     there.subscriptions_applied().await;
 
     let port = server.kill().await;
-    until(|| !here.is_up() && !there.is_up(), "both links notice Redis is gone").await;
+    until(
+        || !here.is_up() && !there.is_up(),
+        "both links notice Redis is gone",
+    )
+    .await;
     here_bus.publish(ping(&room));
-    assert!(here.dropped_events() >= 1, "an event published while down is dropped, not queued");
+    assert!(
+        here.dropped_events() >= 1,
+        "an event published while down is dropped, not queued"
+    );
 
     let _server = RedisServer::start_on(port).await;
     until(|| here.is_up() && there.is_up(), "both links come back").await;
     there.subscriptions_applied().await;
     let after = ping(&room);
     here_bus.publish(after.clone());
-    assert_eq!(next(&mut heard_there).await, after, "the room was subscribed again");
+    assert_eq!(
+        next(&mut heard_there).await,
+        after,
+        "the room was subscribed again"
+    );
 }
 
 #[tokio::test]

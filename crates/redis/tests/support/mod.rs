@@ -56,7 +56,10 @@ pub async fn link_up(url: &str, prefix: &str) -> Arc<RedisLink> {
 pub async fn until(condition: impl Fn() -> bool, what: &str) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while !condition() {
-        assert!(tokio::time::Instant::now() < deadline, "never happened: {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
