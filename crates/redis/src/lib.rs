@@ -4,6 +4,7 @@
 
 mod bus;
 mod codec;
+mod commands;
 mod config;
 mod error;
 mod health;

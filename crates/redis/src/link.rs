@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::RwLock;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot, watch};
 use whisper_domain::ports::EventListener;
 use whisper_domain::{RoomEvent, RoomId};
 
 use crate::codec;
+use crate::commands::Commands;
 use crate::config::{LinkTiming, RedisConfig};
 use crate::error::RedisError;
 use crate::health::Health;
@@ -29,6 +30,7 @@ pub(crate) struct Shared {
     pub(crate) instance: String,
     pub(crate) keys: Keys,
     pub(crate) health: Health,
+    pub(crate) commands: Commands,
     /// Who hears events: this instance's own, then other instances' as they arrive.
     pub(crate) listeners: RwLock<Vec<EventListener>>,
     /// Events not sent to other instances (queue full, Redis down or failing).
@@ -40,7 +42,6 @@ pub struct RedisLink {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
     outbox: mpsc::Sender<Outgoing>,
-    manager: ConnectionManager,
     timing: LinkTiming,
 }
 
@@ -69,26 +70,21 @@ impl RedisLink {
             redis::Client::open(config.url.as_str()).map_err(|error| RedisError::InvalidUrl {
                 reason: error.to_string(),
             })?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timing.probe_timeout))
-            .set_response_timeout(Some(timing.probe_timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(timing.reconnect_min)
-            .set_max_delay(timing.reconnect_max);
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
-            .map_err(|error| RedisError::InvalidUrl {
+        let commands =
+            Commands::new(client.clone(), timing).map_err(|error| RedisError::InvalidUrl {
                 reason: error.to_string(),
             })?;
         let shared = Arc::new(Shared {
             instance: nanoid::nanoid!(12),
             keys: Keys::new(&config.prefix),
             health: Health::new(),
+            commands,
             listeners: RwLock::default(),
             dropped: AtomicU64::new(0),
         });
         let (outbox, queue) = mpsc::channel(OUTBOX);
         let (commands, commands_queue) = mpsc::unbounded_channel();
-        tokio::spawn(publisher::publish(queue, manager.clone(), shared.clone()));
+        tokio::spawn(publisher::publish(queue, shared.clone()));
         tokio::spawn(
             Subscriber {
                 client,
@@ -105,7 +101,6 @@ impl RedisLink {
             shared,
             commands,
             outbox,
-            manager,
             timing,
         }))
     }
@@ -185,7 +180,7 @@ impl RedisLink {
 
     /// A handle for commands; it reconnects by itself.
     pub(crate) fn commands(&self) -> ConnectionManager {
-        self.manager.clone()
+        self.shared.commands.get()
     }
 
     pub(crate) fn keys(&self) -> &Keys {

@@ -11,12 +11,13 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
 use redis::{Pipeline, RedisResult, Script};
+use std::sync::Arc;
 use tokio::time::timeout;
 use whisper_domain::{RoomId, UserId};
 
 use crate::keys::{Keys, pair, split_pair};
+use crate::link::RedisLink;
 
 /// Counts the distinct users among a room's live entries inside Redis, so a count costs
 /// one small answer whatever the room's size.
@@ -37,7 +38,7 @@ pub(crate) type Trouble = String;
 pub(crate) struct PresenceStore {
     keys: Keys,
     instance: String,
-    manager: ConnectionManager,
+    link: Arc<RedisLink>,
     limit: Duration,
     expiry_ms: i64,
     /// Redis's clock minus ours, measured at each heartbeat: every instance scores by the
@@ -50,14 +51,14 @@ impl PresenceStore {
     pub(crate) fn new(
         keys: Keys,
         instance: String,
-        manager: ConnectionManager,
+        link: Arc<RedisLink>,
         limit: Duration,
         expiry: Duration,
     ) -> Self {
         Self {
             keys,
             instance,
-            manager,
+            link,
             limit,
             expiry_ms: i64::try_from(expiry.as_millis()).unwrap_or(i64::MAX),
             offset_ms: AtomicI64::new(0),
@@ -77,7 +78,7 @@ impl PresenceStore {
 
     async fn run<T: redis::FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, Trouble> {
         let answer: RedisResult<T> =
-            match timeout(self.limit, pipe.query_async(&mut self.manager.clone())).await {
+            match timeout(self.limit, pipe.query_async(&mut self.link.commands())).await {
                 Ok(answer) => answer,
                 Err(_) => return Err("Redis did not answer in time".into()),
             };
@@ -145,7 +146,7 @@ impl PresenceStore {
         invocation.arg(self.now_ms());
         let answer = timeout(
             self.limit,
-            invocation.invoke_async(&mut self.manager.clone()),
+            invocation.invoke_async(&mut self.link.commands()),
         )
         .await;
         match answer {

@@ -61,7 +61,7 @@ impl Writer {
         let store = PresenceStore::new(
             link.keys().clone(),
             link.instance().to_owned(),
-            link.commands(),
+            link.clone(),
             link.command_timeout(),
             timing.expiry,
         );

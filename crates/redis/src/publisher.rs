@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::link::Shared;
@@ -23,11 +22,7 @@ pub(crate) enum Outgoing {
 }
 
 /// Sends until the link is dropped (the queue closes).
-pub(crate) async fn publish(
-    mut queue: mpsc::Receiver<Outgoing>,
-    mut manager: ConnectionManager,
-    shared: Arc<Shared>,
-) {
+pub(crate) async fn publish(mut queue: mpsc::Receiver<Outgoing>, shared: Arc<Shared>) {
     let probe_channel = shared.keys.probe_channel(&shared.instance);
     let mut batch = Vec::with_capacity(BATCH);
     while queue.recv_many(&mut batch, BATCH).await > 0 {
@@ -47,7 +42,7 @@ pub(crate) async fn publish(
             }
         }
         if !pipe.is_empty() {
-            let sent: redis::RedisResult<()> = pipe.query_async(&mut manager).await;
+            let sent: redis::RedisResult<()> = pipe.query_async(&mut shared.commands.get()).await;
             if let Err(error) = sent {
                 // The subscriber's probe notices an outage; this only counts the loss.
                 shared.dropped.fetch_add(events, Ordering::Relaxed);

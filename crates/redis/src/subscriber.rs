@@ -53,7 +53,12 @@ impl Subscriber {
             let started = Instant::now();
             match self.session().await {
                 Ended::Closed => return,
-                Ended::Failed(why) => self.shared.health.mark_down(&why),
+                Ended::Failed(why) => {
+                    self.shared.health.mark_down(&why);
+                    // The command connection may be wedged the same way; a fresh one
+                    // costs nothing if it was not.
+                    self.shared.commands.renew();
+                }
             }
             // A connection that lived a while starts the backoff over.
             if started.elapsed() > self.timing.probe_timeout * 2 {

@@ -64,13 +64,30 @@ async fn a_killed_redis_is_noticed_and_subscriptions_are_rebuilt_when_it_returns
 }
 
 #[tokio::test]
-async fn a_wedged_subscription_is_detected_by_the_probe_and_rebuilt_once_the_path_thaws() {
+async fn a_wedged_link_is_detected_by_the_probe_and_rebuilt_on_fresh_connections() {
     let server = RedisServer::start().await;
     let proxy = FreezingProxy::start(server.port).await;
     let link = link_up(&proxy.url(), &unique_prefix()).await;
 
+    let bus = RedisEventBus::new(link.clone());
+    let room = RoomId::generate();
+    let mut heard = hearing(&bus);
+    let other = RedisEventBus::new(link_up(&server.url(), link.prefix()).await);
+    bus.follow(&room);
+    link.subscriptions_applied().await;
+
     proxy.freeze();
     until(|| !link.is_up(), "a silent link counts as down").await;
-    proxy.thaw();
+    proxy.open_new_connections();
+    // The wedged connections stay wedged: coming back means both the subscription and
+    // the command connection (which carries the probes) were built anew.
     until(|| link.is_up(), "the link is rebuilt").await;
+    link.subscriptions_applied().await;
+    let after = ping(&room);
+    other.publish(after.clone());
+    assert_eq!(
+        next(&mut heard).await,
+        after,
+        "the room was subscribed again"
+    );
 }
