@@ -10,21 +10,22 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use redis::Script;
 use tokio::time::{Instant, timeout};
-use whisper_domain::ports::Quotas;
+use whisper_domain::ports::{Budget, Quotas};
 use whisper_domain::{DomainError, DomainResult};
 
 use crate::link::RedisLink;
 
-/// Takes one token: ARGV[1] is the budget a minute. Returns {1, 0} when taken, {0, ms
-/// until a token is back} when spent. The key expires once a full bucket would be back.
+/// Takes one token: ARGV[1] is the burst, ARGV[2] the tokens regained a second. Returns
+/// {1, 0} when taken, {0, ms until a token is back} when spent. The key expires once a
+/// full bucket would be back, so idle callers cost nothing.
 const TAKE: &str = r"
 local capacity = tonumber(ARGV[1])
+local per_ms = tonumber(ARGV[2]) / 1000
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or capacity
 local at = tonumber(state[2]) or now
-local per_ms = capacity / 60000
 tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
 local taken, wait_ms = 0, 0
 if tokens >= 1 then
@@ -34,9 +35,12 @@ else
   wait_ms = math.ceil((1 - tokens) / per_ms)
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], 60000)
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(capacity / per_ms)))
 return {taken, wait_ms}
 ";
+
+/// The slowest refill there is, in tokens a second (one a year).
+const MIN_RATE: f64 = 1.0 / 31_536_000.0;
 
 /// Buckets beyond which full ones are forgotten, so callers seen once cost nothing.
 const LOCAL_BUCKETS: usize = 10_000;
@@ -62,9 +66,9 @@ impl RedisQuotas {
     }
 
     /// Ms until a token is back (0 when one was taken), from Redis.
-    async fn take_shared(&self, scope: &str, caller: &str, per_minute: u32) -> Result<u64, String> {
+    async fn take_shared(&self, scope: &str, caller: &str, budget: Budget) -> Result<u64, String> {
         let mut invocation = self.take.key(self.link.keys().quota(scope, caller));
-        invocation.arg(per_minute);
+        invocation.arg(budget.burst).arg(budget.per_second);
         let mut connection = self.link.commands();
         let answer = timeout(
             self.link.command_timeout(),
@@ -79,9 +83,9 @@ impl RedisQuotas {
     }
 
     /// Ms until a token is back (0 when one was taken), from this instance's memory.
-    fn take_local(&self, scope: &str, caller: &str, per_minute: u32) -> u64 {
-        let capacity = f64::from(per_minute);
-        let per_ms = capacity / 60_000.0;
+    fn take_local(&self, scope: &str, caller: &str, budget: Budget) -> u64 {
+        let capacity = f64::from(budget.burst);
+        let per_ms = budget.per_second / 1_000.0;
         let now = Instant::now();
         let mut buckets = self.local.lock();
         if buckets.len() >= LOCAL_BUCKETS {
@@ -99,7 +103,7 @@ impl RedisQuotas {
             *tokens -= 1.0;
             0
         } else {
-            // Bounded by a minute per token, so the conversion cannot overflow.
+            // Saturates for a rate near zero: the caller waits as long as can be said.
             ((1.0 - *tokens) / per_ms).ceil() as u64
         }
     }
@@ -113,14 +117,20 @@ impl std::fmt::Debug for RedisQuotas {
 
 #[async_trait]
 impl Quotas for RedisQuotas {
-    async fn take(&self, scope: &str, caller: &str, per_minute: u32) -> DomainResult<()> {
-        if per_minute == 0 {
+    async fn take(&self, scope: &str, caller: &str, budget: Budget) -> DomainResult<()> {
+        // A budget that lets nothing through needs no Redis.
+        if budget.burst == 0 {
             return Err(DomainError::RateLimited {
                 retry_after_secs: 60,
             });
         }
+        // A rate of zero (or nonsense) would divide by zero: it becomes one a year.
+        let budget = Budget {
+            per_second: budget.per_second.max(MIN_RATE),
+            ..budget
+        };
         let shared = if self.link.is_up() {
-            self.take_shared(scope, caller, per_minute).await
+            self.take_shared(scope, caller, budget).await
         } else {
             Err("the link to Redis is down".to_owned())
         };
@@ -135,7 +145,7 @@ impl Quotas for RedisQuotas {
                 if !self.falling_back.swap(true, Ordering::Relaxed) {
                     tracing::warn!(%trouble, "request budgets fall back to this instance's memory");
                 }
-                self.take_local(scope, caller, per_minute)
+                self.take_local(scope, caller, budget)
             }
         };
         if wait_ms == 0 {
