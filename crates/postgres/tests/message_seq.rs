@@ -83,7 +83,11 @@ async fn two_instances_writing_one_room_get_seqs_without_holes_in_commit_order()
         tokio::spawn(async move {
             let mut looks = 0;
             while writing.load(Ordering::SeqCst) || looks == 0 {
-                let seen: Vec<u64> = history(&messages, &room).await.iter().map(|m| m.seq).collect();
+                let seen: Vec<u64> = history(&messages, &room)
+                    .await
+                    .iter()
+                    .map(|m| m.seq)
+                    .collect();
                 assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>(), "a hole");
                 looks += 1;
             }
@@ -126,7 +130,10 @@ async fn two_instances_writing_one_room_get_seqs_without_holes_in_commit_order()
             "a writer's messages are in history in the order it was answered"
         );
     }
-    let positions = instance(&db).positions(&[room.id.clone()]).await.unwrap();
+    let positions = instance(&db)
+        .positions(std::slice::from_ref(&room.id))
+        .await
+        .unwrap();
     assert_eq!(positions, [(room.id.clone(), total)]);
 }
 
@@ -146,7 +153,11 @@ async fn a_client_id_sent_through_two_instances_at_once_is_stored_once() {
             there.insert_many(std::slice::from_ref(&second), window_start()),
         );
         let (a, b) = (a.unwrap().remove(0).unwrap(), b.unwrap().remove(0).unwrap());
-        assert_eq!(a.message(), b.message(), "both are answered with one message");
+        assert_eq!(
+            a.message(),
+            b.message(),
+            "both are answered with one message"
+        );
         assert!(
             matches!(
                 (&a, &b),
@@ -178,14 +189,33 @@ async fn client_ids_are_per_room_and_sender_and_last_one_window() {
     ];
     let results = messages.insert_many(&batch, window_start()).await.unwrap();
     let original = new_message(&results[0]);
-    assert_eq!(results[1], Ok(Stored::Earlier(original.clone())), "a twin in the batch");
-    assert_eq!(new_message(&results[2]).seq, 2, "another sender's id, numbered next");
-    assert_eq!(new_message(&results[3]).seq, 1, "another room's id, its own numbering");
+    assert_eq!(
+        results[1],
+        Ok(Stored::Earlier(original.clone())),
+        "a twin in the batch"
+    );
+    assert_eq!(
+        new_message(&results[2]).seq,
+        2,
+        "another sender's id, numbered next"
+    );
+    assert_eq!(
+        new_message(&results[3]).seq,
+        1,
+        "another room's id, its own numbering"
+    );
 
     let retry = [text(&here, &ada, "one", Some("c-1"))];
     let results = messages.insert_many(&retry, window_start()).await.unwrap();
     assert_eq!(results, [Ok(Stored::Earlier(original.clone()))]);
     let after_the_window = now() + Duration::seconds(1);
-    let results = messages.insert_many(&retry, after_the_window).await.unwrap();
-    assert_eq!(new_message(&results[0]).seq, 3, "outside the window it is new");
+    let results = messages
+        .insert_many(&retry, after_the_window)
+        .await
+        .unwrap();
+    assert_eq!(
+        new_message(&results[0]).seq,
+        3,
+        "outside the window it is new"
+    );
 }

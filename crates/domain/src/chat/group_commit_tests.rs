@@ -285,7 +285,11 @@ fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
     );
     assert_eq!(f.bus.texts(), ["first", "there 1", "here 2", "there 2"]);
     let seqs: Vec<u64> = answers.iter().map(|sent| sent.message.seq).collect();
-    assert_eq!(seqs, [1, 1, 2, 2], "each room numbered on its own, in batch order");
+    assert_eq!(
+        seqs,
+        [1, 1, 2, 2],
+        "each room numbered on its own, in batch order"
+    );
 }
 
 #[test]

@@ -43,7 +43,9 @@ fn store_all(
     new: &[crate::message::NewMessage],
     sender: &User,
 ) -> Vec<crate::error::DomainResult<Stored>> {
-    new.iter().map(|m| Ok(Stored::New(stored(m, sender)))).collect()
+    new.iter()
+        .map(|m| Ok(Stored::New(stored(m, sender))))
+        .collect()
 }
 
 struct Harness {

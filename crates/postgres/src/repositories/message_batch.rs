@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use whisper_domain::{
-    DomainError, DomainResult, Field, Flaw, Missing, NewMessage, Stored,
-};
+use whisper_domain::{DomainError, DomainResult, Field, Flaw, Missing, NewMessage, Stored};
 
 use super::message_rows::{Columns, EarlierRow, MessageRow};
 use super::message_sql::{EARLIER_SENDS, INSERT_NUMBERED, LOCK_ROOMS, REPLIED_TO};
@@ -217,8 +215,8 @@ async fn insert_numbered(
     if numbered.is_empty() {
         return Ok(Vec::new());
     }
-    let columns = Columns::of(&numbered)
-        .map_err(|e| DieselError::SerializationError(Box::new(e)))?;
+    let columns =
+        Columns::of(&numbered).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
     let (rooms, last_seqs): (Vec<String>, Vec<i64>) = counters.into_iter().unzip();
     prepared_sql(INSERT_NUMBERED)
         .bind::<Array<Text>, _>(&columns.id)
@@ -245,8 +243,10 @@ fn answers(
     fates: Vec<Fate>,
     stored: Vec<MessageRow>,
 ) -> DomainResult<Vec<DomainResult<Stored>>> {
-    let mut stored: HashMap<String, MessageRow> =
-        stored.into_iter().map(|row| (row.id.clone(), row)).collect();
+    let mut stored: HashMap<String, MessageRow> = stored
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
     let mut answers: Vec<DomainResult<Stored>> = Vec::with_capacity(messages.len());
     for (message, fate) in messages.iter().zip(fates) {
         let answer = match fate {

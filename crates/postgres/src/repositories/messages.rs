@@ -7,9 +7,7 @@ use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use whisper_domain::ports::MessageRepository;
-use whisper_domain::{
-    DomainResult, Message, MessageCursor, MessageId, NewMessage, RoomId, Stored,
-};
+use whisper_domain::{DomainResult, Message, MessageCursor, MessageId, NewMessage, RoomId, Stored};
 
 use super::corrupt;
 use super::message_batch;
