@@ -332,14 +332,33 @@ pub trait Presence: Send + Sync {
     async fn members_connected(&self, room: &RoomId) -> DomainResult<usize>;
 }
 
-/// Request budgets shared by every instance: each caller may make a burst of
-/// `per_minute` requests, refilled continuously at `per_minute` a minute.
+/// How many requests a caller may make: a burst, then a steady rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Requests allowed at once, from a full budget.
+    pub burst: u32,
+    /// Requests the budget regains per second, up to `burst`.
+    pub per_second: f64,
+}
+
+impl Budget {
+    /// A burst of `per_minute` requests, regained at `per_minute` a minute.
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self {
+            burst: per_minute,
+            per_second: f64::from(per_minute) / 60.0,
+        }
+    }
+}
+
+/// Request budgets shared by every instance, so limits count a caller's requests on all
+/// of them together.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Quotas: Send + Sync {
-    /// Counts one request of `caller` against its budget in `scope` (e.g. anonymous
+    /// Counts one request of `caller` against its `budget` in `scope` (e.g. anonymous
     /// requests, a member's messages). MUST return `RateLimited` when the budget is spent.
-    async fn take(&self, scope: &str, caller: &str, per_minute: u32) -> DomainResult<()>;
+    async fn take(&self, scope: &str, caller: &str, budget: Budget) -> DomainResult<()>;
 }
 
 /// Media files, named by server-made keys.
