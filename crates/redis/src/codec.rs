@@ -54,6 +54,7 @@ struct WireMessage {
     content: WireContent,
     reply_to: Option<WireReply>,
     created: DateTime<Utc>,
+    seq: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -211,6 +212,7 @@ fn wire_message(message: &Message) -> WireMessage {
             sender: reply.sender.to_string(),
         }),
         created: message.created,
+        seq: message.seq,
     }
 }
 
@@ -243,6 +245,7 @@ fn message_of(message: WireMessage) -> Result<Message, DomainError> {
             None => None,
         },
         created: message.created,
+        seq: message.seq,
     })
 }
 
