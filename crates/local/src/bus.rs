@@ -111,9 +111,10 @@ mod tests {
         let bus = LocalEventBus::new();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let recorder = heard.clone();
-        bus.listen(Box::new(move |event| {
-            recorder.lock().unwrap().push(event.room().clone())
-        }));
+        EventSource::listen(
+            &bus,
+            Box::new(move |event| recorder.lock().unwrap().push(event.room().clone())),
+        );
         let mut subscriber = bus.subscribe();
         let rooms = [RoomId::generate(), RoomId::generate()];
         for room in &rooms {

@@ -130,7 +130,10 @@ async fn two_instances_writing_one_room_get_seqs_without_holes_in_commit_order()
             "a writer's messages are in history in the order it was answered"
         );
     }
-    let positions = instance(&db).positions(&[room.id.clone()]).await.unwrap();
+    let positions = instance(&db)
+        .positions(std::slice::from_ref(&room.id))
+        .await
+        .unwrap();
     assert_eq!(positions, [(room.id.clone(), total)]);
 }
 

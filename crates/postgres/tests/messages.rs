@@ -157,7 +157,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
     let mut seen: Vec<Message> = Vec::new();
     let mut cursor = None;
     loop {
-        let page = messages.page(&room.id, cursor.clone(), 17).await.unwrap();
+        let page = messages.page(&room.id, cursor, 17).await.unwrap();
         if page.is_empty() {
             break;
         }

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use whisper_domain::ports::{EventBus, EventListener, EventSource};
-use whisper_domain::{RoomEvent, RoomId};
+use whisper_domain::ports::{
+    EventBus, EventListener, EventSource, SessionListener, SessionSignals,
+};
+use whisper_domain::{RoomEvent, RoomId, SessionEnded};
 
 use crate::link::RedisLink;
 
@@ -44,5 +46,15 @@ impl EventSource for RedisEventBus {
 
     fn is_up(&self) -> bool {
         self.link.is_up()
+    }
+}
+
+impl SessionSignals for RedisEventBus {
+    fn ended(&self, session: SessionEnded) {
+        self.link.end_session(&session);
+    }
+
+    fn listen(&self, listener: SessionListener) {
+        self.link.listen_sessions(listener);
     }
 }

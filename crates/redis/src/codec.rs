@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use whisper_domain::{
     DomainError, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageId, MessageText,
-    ReplyPreview, RoomEvent, RoomId, UserId, Username,
+    ReplyPreview, RoomEvent, RoomId, SessionEnded, TokenFamilyId, TokenId, UserId, Username,
 };
 
 /// An event as it travels, tagged with the instance that published it.
@@ -54,6 +54,7 @@ struct WireMessage {
     content: WireContent,
     reply_to: Option<WireReply>,
     created: DateTime<Utc>,
+    seq: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,6 +76,14 @@ struct WireReply {
     message_id: String,
     content: String,
     sender: String,
+}
+
+/// An ended session as it travels.
+#[derive(Serialize, Deserialize)]
+struct WireSession {
+    user: String,
+    access: Option<String>,
+    family: Option<String>,
 }
 
 /// Why a received payload was not an event.
@@ -100,6 +109,35 @@ pub(crate) fn encode(instance: &str, event: &RoomEvent) -> Vec<u8> {
 pub(crate) fn decode(payload: &[u8]) -> Result<(String, RoomEvent), DecodeError> {
     let envelope: Envelope<WireEvent> = serde_json::from_slice(payload)?;
     Ok((envelope.from, room_event(envelope.event)?))
+}
+
+/// The bytes other instances receive for `session`, ended on `instance`.
+pub(crate) fn encode_session(instance: &str, session: &SessionEnded) -> Vec<u8> {
+    let envelope = Envelope {
+        from: instance.to_owned(),
+        event: WireSession {
+            user: session.user.to_string(),
+            access: session.access.as_ref().map(ToString::to_string),
+            family: session.family.as_ref().map(ToString::to_string),
+        },
+    };
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
+/// The announcing instance and the ended session in a received payload.
+pub(crate) fn decode_session(payload: &[u8]) -> Result<(String, SessionEnded), DecodeError> {
+    let envelope: Envelope<WireSession> = serde_json::from_slice(payload)?;
+    let session = envelope.event;
+    let ended = SessionEnded {
+        user: UserId::parse(&session.user)?,
+        access: session.access.as_deref().map(TokenId::parse).transpose()?,
+        family: session
+            .family
+            .as_deref()
+            .map(TokenFamilyId::parse)
+            .transpose()?,
+    };
+    Ok((envelope.from, ended))
 }
 
 fn wire_event(event: &RoomEvent) -> WireEvent {
@@ -211,6 +249,7 @@ fn wire_message(message: &Message) -> WireMessage {
             sender: reply.sender.to_string(),
         }),
         created: message.created,
+        seq: message.seq,
     }
 }
 
@@ -243,6 +282,7 @@ fn message_of(message: WireMessage) -> Result<Message, DomainError> {
             None => None,
         },
         created: message.created,
+        seq: message.seq,
     })
 }
 

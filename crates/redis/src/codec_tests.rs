@@ -17,6 +17,7 @@ fn message(content: MessageContent) -> Message {
             sender: UserId::generate(),
         }),
         created: Utc::now().trunc_subsecs(6),
+        seq: 42,
     }
 }
 

@@ -25,6 +25,11 @@ impl Keys {
         format!("{}:room:{room}", self.prefix)
     }
 
+    /// Where ended sessions are announced to every instance.
+    pub(crate) fn sessions_channel(&self) -> String {
+        format!("{}:sessions", self.prefix)
+    }
+
     /// Where an instance sends its liveness probes to itself.
     pub(crate) fn probe_channel(&self, instance: &str) -> String {
         format!("{}:probe:{instance}", self.prefix)

@@ -10,8 +10,8 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot, watch};
-use whisper_domain::ports::EventListener;
-use whisper_domain::{RoomEvent, RoomId};
+use whisper_domain::ports::{EventListener, SessionListener};
+use whisper_domain::{RoomEvent, RoomId, SessionEnded};
 
 use crate::codec;
 use crate::commands::Commands;
@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) commands: Commands,
     /// Who hears events: this instance's own, then other instances' as they arrive.
     pub(crate) listeners: RwLock<Vec<EventListener>>,
+    /// Who hears of ended sessions, here and on other instances.
+    pub(crate) session_listeners: RwLock<Vec<SessionListener>>,
     /// Events not sent to other instances (queue full, Redis down or failing).
     pub(crate) dropped: AtomicU64,
 }
@@ -80,6 +82,7 @@ impl RedisLink {
             health: Health::new(),
             commands,
             listeners: RwLock::default(),
+            session_listeners: RwLock::default(),
             dropped: AtomicU64::new(0),
         });
         let (outbox, queue) = mpsc::channel(OUTBOX);
@@ -164,6 +167,30 @@ impl RedisLink {
         let item = Outgoing::Event {
             channel: self.shared.keys.room_channel(event.room()),
             payload: codec::encode(&self.shared.instance, event),
+        };
+        if self.outbox.try_send(item).is_err() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn listen_sessions(&self, listener: SessionListener) {
+        self.shared.session_listeners.write().push(listener);
+    }
+
+    /// Tells this instance's listeners that `session` ended, in the caller's task, and
+    /// queues it for the other instances (dropped, like any event, while the link is down:
+    /// their sockets then close at their next session check).
+    pub(crate) fn end_session(&self, session: &SessionEnded) {
+        for listener in self.shared.session_listeners.read().iter() {
+            listener(session);
+        }
+        if !self.is_up() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let item = Outgoing::Event {
+            channel: self.shared.keys.sessions_channel(),
+            payload: codec::encode_session(&self.shared.instance, session),
         };
         if self.outbox.try_send(item).is_err() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);

@@ -105,7 +105,9 @@ impl Subscriber {
             .iter()
             .map(|room| self.shared.keys.room_channel(room))
             .collect();
+        let sessions_channel = self.shared.keys.sessions_channel();
         channels.push(probe_channel.clone());
+        channels.push(sessions_channel.clone());
         if let Err(why) = subscribing(&mut sink, true, channels, limit).await {
             return Ended::Failed(why);
         }
@@ -130,6 +132,8 @@ impl Subscriber {
                     if message.get_channel_name() == probe_channel {
                         last_probe = Instant::now();
                         self.shared.health.mark_up();
+                    } else if message.get_channel_name() == sessions_channel {
+                        self.end_session(message.get_payload_bytes());
                     } else {
                         self.deliver(message.get_channel_name(), message.get_payload_bytes());
                     }
@@ -182,6 +186,21 @@ impl Subscriber {
                 }
             }
             Err(error) => tracing::warn!(%error, channel, "skipped an undecodable bus event"),
+        }
+    }
+}
+
+impl Subscriber {
+    /// Hands a session another instance ended to the session listeners.
+    fn end_session(&self, payload: &[u8]) {
+        match codec::decode_session(payload) {
+            Ok((from, _)) if from == self.shared.instance => {}
+            Ok((_, session)) => {
+                for listener in self.shared.session_listeners.read().iter() {
+                    listener(&session);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "skipped an undecodable ended session"),
         }
     }
 }

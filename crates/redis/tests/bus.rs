@@ -141,3 +141,46 @@ async fn undecodable_payloads_are_skipped() {
     other.publish(event.clone());
     assert_eq!(next(&mut heard_there).await, event);
 }
+
+#[tokio::test]
+async fn an_ended_session_is_heard_here_at_once_and_on_every_other_instance_once() {
+    use whisper_domain::ports::SessionSignals;
+    use whisper_domain::{SessionEnded, TokenFamilyId, TokenId};
+
+    let (here, there, _links) = two_instances().await;
+    let hear = |bus: &RedisEventBus| {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        SessionSignals::listen(
+            bus,
+            Box::new(move |session: &SessionEnded| {
+                let _ = sender.send(session.clone());
+            }),
+        );
+        receiver
+    };
+    let (mut heard_here, mut heard_there) = (hear(&here), hear(&there));
+    let ended = SessionEnded {
+        user: UserId::generate(),
+        access: Some(TokenId::generate()),
+        family: Some(TokenFamilyId::generate()),
+    };
+    here.ended(ended.clone());
+    assert_eq!(
+        heard_here.try_recv().ok(),
+        Some(ended.clone()),
+        "heard here at once"
+    );
+    assert_eq!(heard_there.recv().await, Some(ended.clone()));
+    // A second one marks the end of the stream: the first was not echoed back here.
+    let second = SessionEnded {
+        access: None,
+        ..ended.clone()
+    };
+    there.ended(second.clone());
+    assert_eq!(heard_here.recv().await, Some(second));
+    assert!(
+        heard_there.try_recv().is_ok(),
+        "there hears its own at once"
+    );
+    assert!(heard_here.try_recv().is_err(), "nothing echoed");
+}

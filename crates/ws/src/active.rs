@@ -31,7 +31,7 @@ pub(crate) async fn announce(hub: Weak<Hub>) {
             return;
         };
         tick += 1;
-        if hub.catch_up.is_some() && tick % ticks_per_recount == 0 {
+        if hub.catch_up.is_some() && tick.is_multiple_of(ticks_per_recount) {
             recount_all(&hub);
         }
         announce_changes(&hub).await;

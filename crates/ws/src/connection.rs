@@ -264,6 +264,7 @@ async fn write(
     seam: Option<u64>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    // Live messages the replay already sent (seq at or below the seam) are dropped.
     let after_seam = |seq: u64| seam.is_none_or(|seam| seq > seam);
     loop {
         if overflow.happened() {
