@@ -113,8 +113,9 @@ impl<'a> Bench<'a> {
                     _ => (1, Pace::Echo, options.messages),
                 };
                 let rooms = self.rooms(users, index, count).await?;
+                let urls = options.instance_urls();
                 let plan = messaging::Plan {
-                    url,
+                    urls: &urls,
                     rooms: &rooms,
                     tokens: &tokens,
                     messages,
@@ -124,7 +125,8 @@ impl<'a> Bench<'a> {
             }
             Scenario::Join => {
                 let room = self.room(users, index).await?;
-                scenarios::join(url, &room, &tokens, options.server_pid).await
+                let urls = options.instance_urls();
+                scenarios::join(&urls, &room, &tokens, &options.server_pid).await
             }
             Scenario::History => {
                 let room = self.room(users, index).await?;
@@ -146,7 +148,7 @@ impl<'a> Bench<'a> {
                     rooms: &rooms,
                     tokens: &tokens,
                     connections,
-                    server_pid: options.server_pid,
+                    server_pid: options.server_pid.first().copied(),
                 };
                 idle::run(&plan).await
             }
