@@ -25,11 +25,13 @@ pub struct Bench<'a> {
 impl<'a> Bench<'a> {
     /// A benchmark as `options` describe it.
     pub fn new(options: &'a Options) -> anyhow::Result<Self> {
+        // The process id too: scripts/bench starts one benchmark per instance at once.
         let id = format!(
-            "{:x}",
+            "{:x}-{}",
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis()
+                .as_millis(),
+            std::process::id()
         );
         Ok(Self {
             options,
