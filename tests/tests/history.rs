@@ -47,7 +47,7 @@ async fn walking_a_thousand_messages_yields_each_once_newest_first_while_others_
     let sender = UserId::parse(&ada.id).unwrap();
     let messages = PgMessages::new(db.database.clone());
 
-    // 1,000 messages in runs of 25 sharing one timestamp: ties are broken by id.
+    // 1,000 messages in runs of 25 sharing one timestamp: order is seq, not time.
     let start = micros(Utc::now() - Duration::hours(1));
     let mut expected = HashSet::new();
     for i in 0..1000 {
@@ -126,24 +126,17 @@ async fn walking_a_thousand_messages_yields_each_once_newest_first_while_others_
         expected,
         "no gaps, no strays"
     );
-    for pair in seen.windows(2) {
-        let key = |m: &Value| {
-            (
-                m["created"].as_str().unwrap().to_owned(),
-                m["id"].as_str().unwrap().to_owned(),
-            )
-        };
-        assert!(
-            key(&pair[0]) > key(&pair[1]),
-            "not strictly newest first: {:?} then {:?}",
-            key(&pair[0]),
-            key(&pair[1])
-        );
-    }
+    let seqs: Vec<u64> = seen.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=1000).rev().collect::<Vec<u64>>(),
+        "newest first, consecutive seqs"
+    );
     let last = seen.last().unwrap();
-    // The oldest run shares one timestamp; within it, the smallest id comes last.
-    let oldest_run: Vec<String> = (0..25).map(|i| format!("m{i}")).collect();
-    assert!(oldest_run.contains(&last["text_content"].as_str().unwrap().to_owned()));
+    assert_eq!(
+        last["text_content"], "m0",
+        "the first message stored is seq 1"
+    );
     assert_eq!(last["message_format"], "text");
     assert!(last["username"].as_str().unwrap().len() >= 3);
     assert_eq!(last["room"], room_id.as_str());

@@ -44,6 +44,7 @@ async fn messages_and_replies_reach_every_member_with_client_id_only_on_the_send
     assert_eq!(as_stored(&own), as_stored(&theirs));
     let id = own["id"].as_str().unwrap();
     assert_eq!(id.len(), 21, "{own}");
+    assert_eq!(own["seq"], 1, "the room's first message: {own}");
     assert_eq!(own["message_format"], "text");
     assert_eq!(own["text_content"], "Hello, World!");
     assert_eq!(own["media_url"], Value::Null);
@@ -64,6 +65,7 @@ async fn messages_and_replies_reach_every_member_with_client_id_only_on_the_send
     let reply_for_ada = ada_ws.next_of_type("chat.message", PROMPTLY).await;
     assert_eq!(reply, reply_for_ada);
     assert!(reply.get("client_id").is_none(), "{reply}");
+    assert_eq!(reply["seq"], 2, "the next one: {reply}");
     assert_eq!(reply["is_reply"], true);
     assert_eq!(reply["text_content"], "Hello back!");
     assert_eq!(reply["previous_message_id"], id);
@@ -304,6 +306,12 @@ async fn members_see_one_order_while_three_members_send_concurrently() {
     };
     let reference = ids(&seen[3]);
     assert_eq!(ids(&seen[4]), reference, "dee and eve saw different orders");
+    let seqs: Vec<u64> = seen[3].iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=(3 * EACH) as u64).collect::<Vec<_>>(),
+        "delivered in seq order, consecutive"
+    );
     for (index, messages) in seen.iter().enumerate() {
         assert_eq!(ids(messages), reference, "member {index} saw another order");
     }

@@ -92,6 +92,12 @@ async fn resuming_after_a_disconnect_delivers_every_message_exactly_once() {
     let cy_ids = ids(&cy_seen);
     let unique: HashSet<&String> = cy_ids.iter().collect();
     assert_eq!(unique.len(), cy_ids.len(), "cy received a message twice");
+    let seqs: Vec<u64> = cy_seen.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=(2 * EACH) as u64).collect::<Vec<_>>(),
+        "across the reconnect, consecutive seqs"
+    );
     assert_eq!(
         cy_ids,
         ids(&reference),

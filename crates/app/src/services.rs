@@ -14,7 +14,7 @@ use whisper_domain::{
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_http::PublicUrl;
-use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence, LocalTurns};
+use whisper_local::{FsMediaStore, LocalEventBus, LocalPresence};
 use whisper_postgres::{
     Database, PgMailOutbox, PgMessages, PgRooms, PgTokens, PgTotpAttempts, PgTotpDevices, PgUsers,
     PgVerificationCodes,
@@ -164,7 +164,6 @@ pub fn sockets(
             messages: Arc::new(PgMessages::new(message_database.clone())),
             media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
             events: Arc::new(events.clone()),
-            turns: Arc::new(LocalTurns::new()),
             clock: clock.clone(),
         },
         ChatPolicy {

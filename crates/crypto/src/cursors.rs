@@ -1,21 +1,20 @@
 //! Opaque history cursors: URL-safe base64 (no padding) of
-//! `created, microseconds since the epoch (8 bytes, big endian) || message id (21 bytes) ||
-//! the first 16 bytes of HMAC-SHA256(cursor key, the rest)`, so a changed cursor is refused
-//! instead of silently pointing somewhere else.
+//! `seq, the position in the room (8 bytes, big endian) || the first 16 bytes of
+//! HMAC-SHA256(cursor key, the rest)`, so a changed cursor is refused instead of silently
+//! pointing somewhere else. Cursors of the former (created, id) layout are longer, so they
+//! are refused too.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::DateTime;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use whisper_domain::id::ID_LENGTH;
+use whisper_domain::MessageCursor;
 use whisper_domain::ports::PageCursors;
-use whisper_domain::{MessageCursor, MessageId};
 
 use crate::keys::{CURSOR_LABEL, MasterKey};
 
 const TAG_BYTES: usize = 16;
-const SIGNED_BYTES: usize = 8 + ID_LENGTH;
+const SIGNED_BYTES: usize = 8;
 
 /// Signs and checks page cursors with a key derived from the master key.
 #[derive(Clone)]
@@ -36,8 +35,7 @@ impl SignedCursors {
 impl PageCursors for SignedCursors {
     fn encode(&self, cursor: &MessageCursor) -> String {
         let mut bytes = Vec::with_capacity(SIGNED_BYTES + TAG_BYTES);
-        bytes.extend_from_slice(&cursor.created.timestamp_micros().to_be_bytes());
-        bytes.extend_from_slice(cursor.id.as_str().as_bytes());
+        bytes.extend_from_slice(&cursor.seq.to_be_bytes());
         let tag = self
             .mac
             .clone()
@@ -59,11 +57,8 @@ impl PageCursors for SignedCursors {
             .chain_update(signed)
             .verify_truncated_left(tag)
             .ok()?;
-        let (micros, id) = signed.split_at(8);
-        let micros = i64::from_be_bytes(micros.try_into().ok()?);
         Some(MessageCursor {
-            created: DateTime::from_timestamp_micros(micros)?,
-            id: MessageId::parse(std::str::from_utf8(id).ok()?).ok()?,
+            seq: u64::from_be_bytes(signed.try_into().ok()?),
         })
     }
 }
@@ -76,17 +71,11 @@ impl std::fmt::Debug for SignedCursors {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
     use crate::test_keys::master;
 
     fn cursor() -> MessageCursor {
-        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
-        MessageCursor {
-            created: now,
-            id: MessageId::generate(),
-        }
+        MessageCursor { seq: 4_242 }
     }
 
     fn cursors(byte: u8) -> SignedCursors {
@@ -117,6 +106,20 @@ mod tests {
         assert_eq!(codec.decode(""), None);
         assert_eq!(codec.decode("not a cursor!"), None);
         assert_eq!(codec.decode(&text[..text.len() - 1]), None);
+    }
+
+    #[test]
+    fn a_cursor_of_the_former_layout_is_refused() {
+        let codec = cursors(1);
+        let mut former = vec![0_u8; 8 + 21];
+        let tag = codec
+            .mac
+            .clone()
+            .chain_update(&former)
+            .finalize()
+            .into_bytes();
+        former.extend_from_slice(&tag[..TAG_BYTES]);
+        assert_eq!(codec.decode(&URL_SAFE_NO_PAD.encode(former)), None);
     }
 
     #[test]

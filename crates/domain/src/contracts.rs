@@ -2,8 +2,52 @@
 //! own implementation (feature `contracts`), so one for one instance and one shared by
 //! many instances keep the same promises.
 
+use std::sync::{Arc, Mutex};
+
+use crate::events::RoomEvent;
 use crate::id::{RoomId, UserId};
-use crate::ports::Presence;
+use crate::ports::{EventBus, EventSource, Presence};
+use crate::username::Username;
+
+/// Every listener hears every event published, in publishing order, before `publish`
+/// returns: what the WebSocket hub relies on to keep a room's order. `bus` must have no
+/// listener yet.
+pub fn event_bus(bus: &(impl EventBus + EventSource)) {
+    let (first, second) = (
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    for heard in [&first, &second] {
+        let heard = heard.clone();
+        bus.listen(Box::new(move |event| {
+            if let Ok(mut heard) = heard.lock() {
+                heard.push(event.clone());
+            }
+        }));
+    }
+    let (general, random) = (RoomId::generate(), RoomId::generate());
+    bus.follow(&general);
+    let mut published = Vec::new();
+    for (n, room) in [&general, &random, &general].into_iter().enumerate() {
+        let event = if n == 1 {
+            RoomEvent::PresenceChanged { room: room.clone() }
+        } else {
+            RoomEvent::Typing {
+                room: room.clone(),
+                user: UserId::generate(),
+                username: Username::generate_readable(),
+                typing: n == 0,
+            }
+        };
+        bus.publish(event.clone());
+        published.push(event);
+        for heard in [&first, &second] {
+            let heard = heard.lock().map(|heard| heard.clone()).unwrap_or_default();
+            assert_eq!(heard, published, "heard before publish returned, in order");
+        }
+    }
+    bus.unfollow(&general);
+}
 
 /// Presence counts distinct members per room, knows who is online anywhere, and ignores
 /// a socket closed that never opened. `presence` must start with nobody connected.

@@ -7,6 +7,9 @@ use crate::username::Username;
 
 /// Something that happened in a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Most events are messages: boxing the large variant would add an allocation to the
+// common case to save bytes only on the rare small ones.
+#[allow(clippy::large_enum_variant)]
 pub enum RoomEvent {
     /// `user` became a member of `room`.
     MemberAdded {

@@ -48,8 +48,8 @@ pub use id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 pub use mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 pub use media::MediaReader;
 pub use message::{
-    ClientSend, MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
-    NewMessage, ReplyPreview,
+    MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText, NewMessage,
+    ReplyPreview, Stored,
 };
 pub use problem::{Field, Flaw, Problem};
 pub use room::{Room, RoomName};

@@ -172,15 +172,6 @@ pub struct NewMessage {
     pub client_id: Option<String>,
 }
 
-/// A sender's own id for a send, which makes retrying it harmless.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ClientSend {
-    /// Who sent it.
-    pub sender: UserId,
-    /// The id they gave it.
-    pub client_id: String,
-}
-
 /// A stored message as members read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -196,27 +187,44 @@ pub struct Message {
     pub content: MessageContent,
     /// What it answers, if it is a reply.
     pub reply_to: Option<ReplyPreview>,
-    /// When it was stored; with `id`, its place in the room's history.
+    /// When it was stored.
     pub created: DateTime<Utc>,
+    /// Its place in the room's history: 1 for the room's first message, then one more for
+    /// each message committed after it, with no holes, whoever stored it.
+    pub seq: u64,
 }
 
 impl Message {
     /// Where this message sits in history, for paging past it.
     pub fn cursor(&self) -> MessageCursor {
-        MessageCursor {
-            created: self.created,
-            id: self.id.clone(),
-        }
+        MessageCursor { seq: self.seq }
     }
 }
 
-/// A position in a room's history: messages are ordered by `created`, ties broken by `id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A position in a room's history: the `seq` of the message at the position (0 before
+/// the first message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MessageCursor {
-    /// The time of the message at the position.
-    pub created: DateTime<Utc>,
-    /// The id of the message at the position.
-    pub id: MessageId,
+    /// The room position.
+    pub seq: u64,
+}
+
+/// What storing one message of a batch came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored now, under a new `seq`.
+    New(Message),
+    /// Not stored: its sender's `client_id` was already used for this message.
+    Earlier(Message),
+}
+
+impl Stored {
+    /// The message as members read it, however it came to be stored.
+    pub fn message(&self) -> &Message {
+        match self {
+            Self::New(message) | Self::Earlier(message) => message,
+        }
+    }
 }
 
 #[cfg(test)]

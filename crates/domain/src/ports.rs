@@ -15,7 +15,7 @@ use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId, TokenFamilyId, TokenId, UserId};
 use crate::mail::{DeliveryFailure, OutboxItem, OutgoingEmail};
 use crate::media::MediaReader;
-use crate::message::{ClientSend, MediaKey, Message, MessageCursor, NewMessage};
+use crate::message::{MediaKey, Message, MessageCursor, NewMessage, Stored};
 #[cfg(doc)]
 use crate::problem::{Field, Flaw};
 use crate::room::Room;
@@ -131,46 +131,57 @@ pub trait RoomRepository: Send + Sync {
     async fn is_member(&self, room: &RoomId, user: &UserId) -> DomainResult<bool>;
 }
 
-/// Message history.
+/// Message history. PostgreSQL (one database for every instance) numbers each room's
+/// messages, so order and `client_id` idempotency hold across instances.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
-    /// Stores `messages` in one transaction and returns them as members read them, one
-    /// result per message in the same order. A message whose replied-to message is not in
-    /// its room is not stored; its result MUST be `Invalid` on [`Field::ReplyTo`] with
-    /// [`Flaw::ReplyOutsideRoom`].
-    /// The outer error means nothing was stored.
+    /// Stores a batch of messages, to any rooms, and returns one result per message in the
+    /// same order. An implementation MUST:
+    ///
+    /// - do it all in one transaction, taking first the rows of the batch's rooms, locked in
+    ///   room id order (so writers on other instances never wait for each other in a
+    ///   circle), e.g. `SELECT id, last_seq FROM rooms WHERE id = ANY($1) ORDER BY id FOR
+    ///   UPDATE`;
+    /// - then, under that lock, answer [`Stored::Earlier`] with that message, storing
+    ///   nothing, for a message whose (room, sender, `client_id`) was stored at or after
+    ///   `client_ids_since`, before this batch or earlier in it;
+    /// - answer `Invalid` on [`Field::ReplyTo`] with [`Flaw::ReplyOutsideRoom`], storing
+    ///   nothing, for a reply whose replied-to message is not in its room, and `NotFound`
+    ///   [`Missing::Room`] for a message to a room that does not exist;
+    /// - give the rest consecutive `seq`s per room, in batch order, from the room's last
+    ///   `seq` + 1, store them and advance the room's last `seq`, answering
+    ///   [`Stored::New`]; then commit.
+    ///
+    /// So commit order is `seq` order, a rejected message consumes no `seq`, and there are
+    /// no holes however many writers share a room. The outer error means nothing was
+    /// stored.
     async fn insert_many(
         &self,
         messages: &[NewMessage],
-    ) -> DomainResult<Vec<DomainResult<Message>>>;
+        client_ids_since: DateTime<Utc>,
+    ) -> DomainResult<Vec<DomainResult<Stored>>>;
     /// The message, if it exists.
     async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>>;
-    /// Up to `limit` messages of `room` strictly older than `before` (all when `None`),
-    /// newest first, ordered by (`created`, `id`).
+    /// Up to `limit` messages of `room` before position `before` (`seq` below it; all when
+    /// `None`), newest first.
     async fn page(
         &self,
         room: &RoomId,
         before: Option<MessageCursor>,
         limit: u32,
     ) -> DomainResult<Vec<Message>>;
-    /// Up to `limit` messages of `room` strictly newer than `after`, oldest first.
+    /// Up to `limit` messages of `room` after position `after` (`seq` above it), oldest
+    /// first.
     async fn after(
         &self,
         room: &RoomId,
         after: &MessageCursor,
         limit: u32,
     ) -> DomainResult<Vec<Message>>;
-    /// When the room's newest message was created, if it has any.
-    async fn latest_created(&self, room: &RoomId) -> DomainResult<Option<DateTime<Utc>>>;
-    /// For each of `sends`, the newest message its sender sent to `room` with its
-    /// `client_id` at or after `since`; sends with no such message are left out.
-    async fn find_by_client_ids(
-        &self,
-        room: &RoomId,
-        sends: &[ClientSend],
-        since: DateTime<Utc>,
-    ) -> DomainResult<Vec<(ClientSend, Message)>>;
+    /// Each listed room's last `seq` (0 when it has no messages), in no particular order;
+    /// unknown rooms are left out.
+    async fn positions(&self, rooms: &[RoomId]) -> DomainResult<Vec<(RoomId, u64)>>;
 }
 
 /// Emails queued for delivery. Queuing happens inside the repository operation that
@@ -321,14 +332,33 @@ pub trait Presence: Send + Sync {
     async fn members_connected(&self, room: &RoomId) -> DomainResult<usize>;
 }
 
-/// Request budgets shared by every instance: each caller may make a burst of
-/// `per_minute` requests, refilled continuously at `per_minute` a minute.
+/// How many requests a caller may make: a burst, then a steady rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Requests allowed at once, from a full budget.
+    pub burst: u32,
+    /// Requests the budget regains per second, up to `burst`.
+    pub per_second: f64,
+}
+
+impl Budget {
+    /// A burst of `per_minute` requests, regained at `per_minute` a minute.
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self {
+            burst: per_minute,
+            per_second: f64::from(per_minute) / 60.0,
+        }
+    }
+}
+
+/// Request budgets shared by every instance, so limits count a caller's requests on all
+/// of them together.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Quotas: Send + Sync {
-    /// Counts one request of `caller` against its budget in `scope` (e.g. anonymous
+    /// Counts one request of `caller` against its `budget` in `scope` (e.g. anonymous
     /// requests, a member's messages). MUST return `RateLimited` when the budget is spent.
-    async fn take(&self, scope: &str, caller: &str, per_minute: u32) -> DomainResult<()>;
+    async fn take(&self, scope: &str, caller: &str, budget: Budget) -> DomainResult<()>;
 }
 
 /// Media files, named by server-made keys.
@@ -348,20 +378,4 @@ pub trait PageCursors: Send + Sync {
     fn encode(&self, cursor: &MessageCursor) -> String;
     /// The position a genuine cursor stands for; `None` for a forged or damaged one.
     fn decode(&self, text: &str) -> Option<MessageCursor>;
-}
-
-/// Exclusive turns at writing to a room, so that messages commit and are announced in the
-/// same order, and creation times within a room strictly increase.
-#[async_trait]
-pub trait RoomTurns: Send + Sync {
-    /// Waits for the room's turn; it ends when the returned value is dropped.
-    async fn take(&self, room: &RoomId) -> Box<dyn RoomTurn>;
-}
-
-/// One writer's turn at a room.
-pub trait RoomTurn: Send {
-    /// When the room's newest message was created, if this process knows it.
-    fn last_created(&self) -> Option<DateTime<Utc>>;
-    /// Records the creation time of the message just committed.
-    fn set_last_created(&mut self, at: DateTime<Utc>);
 }

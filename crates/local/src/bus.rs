@@ -86,6 +86,11 @@ mod tests {
     }
 
     #[test]
+    fn the_local_bus_keeps_the_ports_promises() {
+        whisper_domain::contracts::event_bus(&LocalEventBus::new());
+    }
+
+    #[test]
     fn listeners_hear_each_event_before_publish_returns_and_subscribers_after() {
         let bus = LocalEventBus::new();
         let heard = Arc::new(Mutex::new(Vec::new()));

@@ -66,6 +66,7 @@ diesel::table! {
         room_name -> Text,
         creator -> Text,
         created -> Timestamptz,
+        last_seq -> Int8,
     }
 }
 
@@ -91,6 +92,7 @@ diesel::table! {
         is_reply -> Bool,
         created -> Timestamptz,
         client_id -> Nullable<Text>,
+        seq -> Int8,
     }
 }
 

@@ -33,6 +33,25 @@ impl TestDatabase {
         Self::create_from(false).await
     }
 
+    /// A fresh database migrated up to and including the migration whose version is
+    /// `last` (e.g. `2026-11-25-000005`), for testing what a later migration does to
+    /// existing rows; [`TestDatabase::migrate_rest`] applies the others.
+    pub async fn create_migrated_until(last: &str) -> Self {
+        let db = Self::create_empty().await;
+        let (url, last) = (db.url.clone(), last.to_owned());
+        tokio::task::spawn_blocking(move || migrate_until(&url, &last))
+            .await
+            .unwrap_or_else(|e| panic!("migrating: {e}"));
+        db
+    }
+
+    /// Applies every migration not applied yet.
+    pub async fn migrate_rest(&self) {
+        run_migrations(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("migrating the rest: {e}"));
+    }
+
     async fn create_from(migrated: bool) -> Self {
         let server = server_url();
         let admin_url = with_database(&server, "postgres");
@@ -90,6 +109,28 @@ impl Drop for TestDatabase {
             eprintln!("could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// Runs the pending migrations of the database at `url` up to version `last`, in order.
+fn migrate_until(url: &str, last: &str) {
+    use diesel::Connection;
+    use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+    use diesel_migrations::MigrationHarness;
+    let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(url)
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+    let pending = conn
+        .pending_migrations(crate::MIGRATIONS)
+        .unwrap_or_else(|e| panic!("listing migrations: {e}"));
+    let mut applied = 0;
+    for migration in pending {
+        if migration.name().version().to_string().replace('-', "") > last.replace('-', "") {
+            break;
+        }
+        conn.run_migration(&*migration)
+            .unwrap_or_else(|e| panic!("migration {}: {e}", migration.name()));
+        applied += 1;
+    }
+    assert!(applied > 0, "no migration up to {last}");
 }
 
 const LOWER_ALPHANUMERIC: [char; 36] = [
@@ -190,12 +231,16 @@ pub async fn insert_message(
     message: &whisper_domain::NewMessage,
 ) -> whisper_domain::DomainResult<whisper_domain::Message> {
     use whisper_domain::ports::MessageRepository;
-    let results = messages.insert_many(std::slice::from_ref(message)).await?;
-    results.into_iter().next().unwrap_or_else(|| {
+    let since = message.created - chrono::Duration::hours(24);
+    let results = messages
+        .insert_many(std::slice::from_ref(message), since)
+        .await?;
+    let stored = results.into_iter().next().unwrap_or_else(|| {
         Err(whisper_domain::DomainError::internal(
             "a batch of one stored nothing",
         ))
-    })
+    })?;
+    Ok(stored.message().clone())
 }
 
 #[derive(diesel::QueryableByName)]

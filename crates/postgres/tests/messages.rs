@@ -8,8 +8,8 @@ use common::{database_with, now};
 use diesel_async::RunQueryDsl;
 use whisper_domain::ports::{MessageRepository, RoomRepository};
 use whisper_domain::{
-    ClientSend, DomainError, Field, Flaw, MediaKey, MediaKind, MediaRef, Message, MessageContent,
-    MessageId, MessageText, NewMessage, Room, RoomName, User,
+    DomainError, Field, Flaw, MediaKey, MediaKind, MediaRef, Message, MessageContent,
+    MessageCursor, MessageId, MessageText, NewMessage, Room, RoomId, RoomName, Stored, User,
 };
 use whisper_postgres::testing::{TestDatabase, insert_message as insert};
 use whisper_postgres::{Database, PgMessages, PgRooms, Plans};
@@ -144,7 +144,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
     let start = now() - Duration::hours(1);
     let mut expected = HashSet::new();
     for i in 0..250 {
-        // Runs of ten messages share a timestamp: ordering ties are broken by id.
+        // Runs of ten messages share a timestamp: order is seq, not time.
         let created = start + Duration::milliseconds(i / 10);
         expected.insert(
             store(&messages, &text(&room, &ada, &format!("m{i}"), created))
@@ -157,7 +157,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
     let mut seen: Vec<Message> = Vec::new();
     let mut cursor = None;
     loop {
-        let page = messages.page(&room.id, cursor.clone(), 17).await.unwrap();
+        let page = messages.page(&room.id, cursor, 17).await.unwrap();
         if page.is_empty() {
             break;
         }
@@ -177,7 +177,7 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
     for pair in seen.windows(2) {
         let (newer, older) = (&pair[0], &pair[1]);
         assert!(
-            (newer.created, newer.id.as_str()) > (older.created, older.id.as_str()),
+            newer.seq == older.seq + 1,
             "{:?} is not older than {:?}",
             older.cursor(),
             newer.cursor()
@@ -186,21 +186,20 @@ async fn paging_walks_every_message_once_newest_first_despite_ties_and_new_arriv
 }
 
 #[tokio::test]
-async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
+async fn replay_reads_forward_from_a_cursor_and_positions_name_each_rooms_last_seq() {
     let (db, [ada]) = database_with(["ada"]).await;
     let messages = PgMessages::new(db.database.clone());
     let room = room_of(&db, "general", &[&ada]).await;
-    assert_eq!(messages.latest_created(&room.id).await.unwrap(), None);
+    let quiet = room_of(&db, "quiet", &[&ada]).await;
     let start = now() - Duration::minutes(10);
     let mut stored = Vec::new();
     for i in 0..5 {
-        let mut new = text(&room, &ada, &format!("m{i}"), start + Duration::seconds(i));
-        new.client_id = Some(format!("c{i}"));
+        let new = text(&room, &ada, &format!("m{i}"), start + Duration::seconds(i));
         stored.push(store(&messages, &new).await);
     }
     assert_eq!(
-        messages.latest_created(&room.id).await.unwrap(),
-        Some(stored[4].created)
+        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
     );
 
     let after_second = messages
@@ -208,6 +207,11 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
         .await
         .unwrap();
     assert_eq!(after_second, stored[2..4]);
+    let from_start = messages
+        .after(&room.id, &MessageCursor { seq: 0 }, 10)
+        .await
+        .unwrap();
+    assert_eq!(from_start, stored);
     assert!(
         messages
             .after(&room.id, &stored[4].cursor(), 10)
@@ -216,29 +220,13 @@ async fn replay_reads_forward_from_a_cursor_and_client_ids_find_recent_sends() {
             .is_empty()
     );
 
-    let key = |sender: &whisper_domain::UserId, client_id: &str| ClientSend {
-        sender: sender.clone(),
-        client_id: client_id.into(),
-    };
-    let stranger = whisper_domain::UserId::generate();
-    let asked = [key(&ada.id, "c3"), key(&ada.id, "c1"), key(&stranger, "c2")];
-    let mut found = messages
-        .find_by_client_ids(&room.id, &asked, start)
+    let mut positions = messages
+        .positions(&[room.id.clone(), quiet.id.clone(), RoomId::generate()])
         .await
         .unwrap();
-    found.sort_by_key(|(_, message)| message.created);
-    assert_eq!(
-        found,
-        [
-            (key(&ada.id, "c1"), stored[1].clone()),
-            (key(&ada.id, "c3"), stored[3].clone())
-        ]
-    );
-    let too_old = messages
-        .find_by_client_ids(&room.id, &asked, start + Duration::minutes(1))
-        .await
-        .unwrap();
-    assert_eq!(too_old, []);
+    positions.sort_by_key(|(_, seq)| *seq);
+    assert_eq!(positions, [(quiet.id.clone(), 0), (room.id.clone(), 5)]);
+    assert_eq!(messages.positions(&[]).await.unwrap(), []);
 }
 
 #[tokio::test]
@@ -264,7 +252,10 @@ async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
     batch[2].reply_to = Some(question.id.clone());
     batch[3].client_id = Some("c-9".into());
 
-    let results = messages.insert_many(&batch).await.unwrap();
+    let results = messages
+        .insert_many(&batch, start - Duration::hours(24))
+        .await
+        .unwrap();
     assert_eq!(results.len(), 4);
     assert_eq!(
         results[1].clone().unwrap_err(),
@@ -272,8 +263,16 @@ async fn a_batch_is_stored_in_one_go_except_its_foreign_replies() {
     );
     let kept: Vec<Message> = [0, 2, 3]
         .into_iter()
-        .map(|i| results[i].clone().unwrap())
+        .map(|i| match results[i].clone().unwrap() {
+            Stored::New(message) => message,
+            earlier => panic!("{earlier:?} was not stored now"),
+        })
         .collect();
+    assert_eq!(
+        kept.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [2, 3, 4],
+        "the refused reply took no seq"
+    );
     assert_eq!(
         kept.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
         [&batch[0], &batch[2], &batch[3]].map(|m| m.id.clone()),

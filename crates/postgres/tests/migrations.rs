@@ -89,7 +89,7 @@ async fn the_schema_has_the_indexes_that_queries_rely_on() {
         "index CREATE UNIQUE INDEX users_email_key",
         "index CREATE UNIQUE INDEX users_username_lower_key",
         "index CREATE UNIQUE INDEX rooms_room_name_lower_key",
-        "index CREATE INDEX messages_room_created_id_idx ON public.messages USING btree (room_id, created DESC, id DESC)",
+        "index CREATE UNIQUE INDEX messages_room_seq_key ON public.messages USING btree (room_id, seq)",
         "index CREATE INDEX mail_outbox_due_idx",
     ] {
         assert!(
@@ -97,4 +97,59 @@ async fn the_schema_has_the_indexes_that_queries_rely_on() {
             "missing {expected:?} in {dump:#?}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_seq_migration_numbers_existing_messages_in_their_former_order() {
+    let db = TestDatabase::create_migrated_until("2026-11-25-000005").await;
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = SyncConnection::establish(&url).unwrap();
+        // Two rooms; ties on `created` were broken by id.
+        for statement in [
+            "INSERT INTO users (id, email, username, is_username_set, is_email_verified) \
+             VALUES ('uuuuuuuuuuuuuuuuuuuu1', 'a@example.org', 'ada', true, true)",
+            "INSERT INTO rooms (id, room_name, creator) VALUES \
+             ('rrrrrrrrrrrrrrrrrrrr1', 'one', 'uuuuuuuuuuuuuuuuuuuu1'), \
+             ('rrrrrrrrrrrrrrrrrrrr2', 'two', 'uuuuuuuuuuuuuuuuuuuu1'), \
+             ('rrrrrrrrrrrrrrrrrrrr3', 'empty', 'uuuuuuuuuuuuuuuuuuuu1')",
+            "INSERT INTO messages (id, room_id, sender_id, message_format, text_content, created) \
+             VALUES \
+             ('mmmmmmmmmmmmmmmmmmmmC', 'rrrrrrrrrrrrrrrrrrrr1', 'uuuuuuuuuuuuuuuuuuuu1', 'text', 'c', '2026-01-01 00:00:02+00'), \
+             ('mmmmmmmmmmmmmmmmmmmmB', 'rrrrrrrrrrrrrrrrrrrr1', 'uuuuuuuuuuuuuuuuuuuu1', 'text', 'b', '2026-01-01 00:00:01+00'), \
+             ('mmmmmmmmmmmmmmmmmmmmA', 'rrrrrrrrrrrrrrrrrrrr1', 'uuuuuuuuuuuuuuuuuuuu1', 'text', 'a', '2026-01-01 00:00:01+00'), \
+             ('mmmmmmmmmmmmmmmmmmmmX', 'rrrrrrrrrrrrrrrrrrrr2', 'uuuuuuuuuuuuuuuuuuuu1', 'text', 'x', '2026-01-01 00:00:00+00')",
+        ] {
+            sql_query(statement).execute(&mut conn).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    db.migrate_rest().await;
+
+    let url = db.url.clone();
+    let numbered = tokio::task::spawn_blocking(move || {
+        let mut conn = SyncConnection::establish(&url).unwrap();
+        let lines: Vec<SchemaLine> = sql_query(
+            "SELECT room_id || ' ' || text_content || ' ' || seq AS line FROM messages \
+             UNION ALL SELECT id || ' last ' || last_seq FROM rooms ORDER BY 1",
+        )
+        .load(&mut conn)
+        .unwrap();
+        lines.into_iter().map(|l| l.line).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        numbered,
+        [
+            "rrrrrrrrrrrrrrrrrrrr1 a 1",
+            "rrrrrrrrrrrrrrrrrrrr1 b 2",
+            "rrrrrrrrrrrrrrrrrrrr1 c 3",
+            "rrrrrrrrrrrrrrrrrrrr1 last 3",
+            "rrrrrrrrrrrrrrrrrrrr2 last 1",
+            "rrrrrrrrrrrrrrrrrrrr2 x 1",
+            "rrrrrrrrrrrrrrrrrrrr3 last 0",
+        ]
+    );
 }

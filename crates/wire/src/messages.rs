@@ -11,6 +11,8 @@ use crate::time::{display_date, display_time, timestamp};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageBody {
     pub id: String,
+    /// The message's position in its room: 1 for the first, one more for each after it.
+    pub seq: u64,
     pub message_format: String,
     pub text_content: Option<String>,
     pub media_url: Option<String>,
@@ -39,6 +41,7 @@ impl MessageBody {
         let reply = message.reply_to.as_ref();
         Self {
             id: message.id.to_string(),
+            seq: message.seq,
             message_format: message.content.format().to_owned(),
             text_content,
             media_url: media.map(|_| media_url(&message.id)),
@@ -87,13 +90,14 @@ pub(crate) mod tests {
             reply_to: None,
             created: Utc.with_ymd_and_hms(2023, 10, 18, 12, 0, 0).unwrap()
                 + chrono::Duration::microseconds(123_456),
+            seq: 7,
         }
     }
 
     #[test]
     fn a_text_message_reads_as_the_api_shows_it_and_asks_for_no_url() {
         let body = MessageBody::new(&text_message(), |_| unreachable!("text has no media"));
-        let expected = r#"{"id":"EYoT9lPS1H0oP5_CjuDDk","message_format":"text","text_content":"Hello, World!","media_url":null,"media_content_type":null,"media_size":null,"is_reply":false,"previous_message_id":null,"previous_message_content":null,"previous_sender":null,"sender":"V1StGXR8_Z5jdHi6B-myT","username":"ada","room":"R00mR00mR00mR00mR00mR","created":"2023-10-18T12:00:00.123456Z","date":"Oct. 18, 2023","time":"12:00 p.m."}"#;
+        let expected = r#"{"id":"EYoT9lPS1H0oP5_CjuDDk","seq":7,"message_format":"text","text_content":"Hello, World!","media_url":null,"media_content_type":null,"media_size":null,"is_reply":false,"previous_message_id":null,"previous_message_content":null,"previous_sender":null,"sender":"V1StGXR8_Z5jdHi6B-myT","username":"ada","room":"R00mR00mR00mR00mR00mR","created":"2023-10-18T12:00:00.123456Z","date":"Oct. 18, 2023","time":"12:00 p.m."}"#;
         assert_eq!(serde_json::to_string(&body).unwrap(), expected);
         assert_eq!(serde_json::from_str::<MessageBody>(expected).unwrap(), body);
     }

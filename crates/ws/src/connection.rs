@@ -240,11 +240,8 @@ async fn write(
     seam: Option<MessageCursor>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let after_seam = |cursor: &MessageCursor| {
-        seam.as_ref().is_none_or(|seam| {
-            (cursor.created, cursor.id.as_str()) > (seam.created, seam.id.as_str())
-        })
-    };
+    // Live messages the replay already sent (seq at or below the seam) are dropped.
+    let after_seam = |cursor: &MessageCursor| seam.is_none_or(|seam| cursor.seq > seam.seq);
     loop {
         if overflow.happened() {
             return give_up(session).await;

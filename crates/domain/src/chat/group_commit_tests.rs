@@ -10,33 +10,45 @@ use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
 use futures_util::task::noop_waker;
 
 use super::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
 use crate::email::Email;
 use crate::error::{DomainError, DomainResult, Service};
 use crate::events::RoomEvent;
-use crate::id::{MessageId, RoomId};
-use crate::message::{ClientSend, Message, MessageContent, MessageCursor, NewMessage};
-use crate::ports::{MessageRepository, MockClock, MockMediaStore, RoomTurn, RoomTurns};
+use crate::id::{MessageId, RoomId, UserId};
+use crate::message::{Message, MessageContent, MessageCursor, NewMessage, Stored};
+use crate::ports::{MessageRepository, MockClock, MockMediaStore};
 use crate::problem::{Field, Flaw, Problem};
 use crate::recording_bus::RecordingBus;
 use crate::user::User;
 use crate::username::Username;
 
-/// Stores every batch it is given; holds inserts open while `held`, fails batch number
-/// `failing` (counting from 0) as a whole, and refuses rows whose text is "bad reply".
+/// Follows the repository contract in memory: numbers each room's messages from 1, answers
+/// a `client_id` used before (in an earlier batch or earlier in this one) with that message,
+/// and refuses rows whose text is "bad reply" without numbering them. Holds inserts open
+/// while `held`, and fails batch number `failing` (counting from 0) as a whole.
 #[derive(Default)]
 struct Repository {
     held: AtomicBool,
     failing: Option<usize>,
     batches: Mutex<Vec<Vec<NewMessage>>>,
+    history: Mutex<History>,
+}
+
+#[derive(Default)]
+struct History {
+    last_seq: HashMap<RoomId, u64>,
+    by_client_id: HashMap<(RoomId, UserId, String), Message>,
 }
 
 #[async_trait]
 impl MessageRepository for Repository {
-    async fn insert_many(&self, rows: &[NewMessage]) -> DomainResult<Vec<DomainResult<Message>>> {
+    async fn insert_many(
+        &self,
+        rows: &[NewMessage],
+        _: DateTime<Utc>,
+    ) -> DomainResult<Vec<DomainResult<Stored>>> {
         std::future::poll_fn(|_| {
             if self.held.load(Ordering::SeqCst) {
                 Poll::Pending
@@ -53,7 +65,8 @@ impl MessageRepository for Repository {
         if self.failing == Some(number) {
             return Err(DomainError::Unavailable(Service::Database));
         }
-        Ok(rows.iter().map(stored).collect())
+        let mut history = self.history.lock().unwrap();
+        Ok(rows.iter().map(|row| history.store(row)).collect())
     }
     async fn find(&self, _: &MessageId) -> DomainResult<Option<Message>> {
         Ok(None)
@@ -69,72 +82,46 @@ impl MessageRepository for Repository {
     async fn after(&self, _: &RoomId, _: &MessageCursor, _: u32) -> DomainResult<Vec<Message>> {
         Ok(Vec::new())
     }
-    async fn latest_created(&self, _: &RoomId) -> DomainResult<Option<DateTime<Utc>>> {
-        Ok(None)
-    }
-    async fn find_by_client_ids(
-        &self,
-        _: &RoomId,
-        _: &[ClientSend],
-        _: DateTime<Utc>,
-    ) -> DomainResult<Vec<(ClientSend, Message)>> {
+    async fn positions(&self, _: &[RoomId]) -> DomainResult<Vec<(RoomId, u64)>> {
         Ok(Vec::new())
     }
 }
 
-impl Repository {
-    /// How many rows each insert stored, in order.
-    fn batch_sizes(&self) -> Vec<usize> {
-        self.batches.lock().unwrap().iter().map(Vec::len).collect()
-    }
-}
-
-fn stored(row: &NewMessage) -> DomainResult<Message> {
-    match &row.content {
-        MessageContent::Text(text) if text.as_str() == "bad reply" => {
-            Err(DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom))
+impl History {
+    fn store(&mut self, row: &NewMessage) -> DomainResult<Stored> {
+        let key = row
+            .client_id
+            .clone()
+            .map(|client_id| (row.room.clone(), row.sender.clone(), client_id));
+        if let Some(earlier) = key.as_ref().and_then(|key| self.by_client_id.get(key)) {
+            return Ok(Stored::Earlier(earlier.clone()));
         }
-        content => Ok(Message {
+        if matches!(&row.content, MessageContent::Text(text) if text.as_str() == "bad reply") {
+            return Err(DomainError::invalid(Field::ReplyTo, Flaw::ReplyOutsideRoom));
+        }
+        let seq = self.last_seq.entry(row.room.clone()).or_default();
+        *seq += 1;
+        let message = Message {
             id: row.id.clone(),
             room: row.room.clone(),
             sender: row.sender.clone(),
             sender_username: Username::parse("ada").unwrap(),
-            content: content.clone(),
+            content: row.content.clone(),
             reply_to: None,
             created: row.created,
-        }),
+            seq: *seq,
+        };
+        if let Some(key) = key {
+            self.by_client_id.insert(key, message.clone());
+        }
+        Ok(Stored::New(message))
     }
 }
 
-/// A room's lock, holding its last creation time.
-type RoomLock = Arc<AsyncMutex<Option<DateTime<Utc>>>>;
-
-/// A lock per room.
-#[derive(Default)]
-struct Turns(Mutex<HashMap<RoomId, RoomLock>>);
-
-struct Turn(OwnedMutexGuard<Option<DateTime<Utc>>>);
-
-impl RoomTurn for Turn {
-    fn last_created(&self) -> Option<DateTime<Utc>> {
-        *self.0
-    }
-    fn set_last_created(&mut self, at: DateTime<Utc>) {
-        *self.0 = Some(at);
-    }
-}
-
-#[async_trait]
-impl RoomTurns for Turns {
-    async fn take(&self, room: &RoomId) -> Box<dyn RoomTurn> {
-        let lock = self
-            .0
-            .lock()
-            .unwrap()
-            .entry(room.clone())
-            .or_default()
-            .clone();
-        Box::new(Turn(lock.lock_owned().await))
+impl Repository {
+    /// How many rows each insert was given, in order.
+    fn batch_sizes(&self) -> Vec<usize> {
+        self.batches.lock().unwrap().iter().map(Vec::len).collect()
     }
 }
 
@@ -174,7 +161,7 @@ impl Fixture {
     fn over(repository: Repository) -> Self {
         let repository = Arc::new(repository);
         let mut clock = MockClock::new();
-        // A clock that never moves: creation times must still strictly increase.
+        // A clock that never moves: order comes from the repository's numbering alone.
         clock.expect_now().return_const(Utc::now());
         let bus = RecordingBus::default();
         let chat = Chat::new(
@@ -182,7 +169,6 @@ impl Fixture {
                 messages: repository.clone(),
                 media: Arc::new(MockMediaStore::new()),
                 events: Arc::new(bus.clone()),
-                turns: Arc::new(Turns::default()),
                 clock: Arc::new(clock),
             },
             ChatPolicy::default(),
@@ -276,12 +262,8 @@ fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
     );
     assert_eq!(f.bus.texts(), ["first", "second", "third"]);
     assert!(answers.iter().all(|sent| !sent.duplicate));
-    assert!(
-        answers
-            .windows(2)
-            .all(|pair| pair[0].message.created < pair[1].message.created),
-        "creation times strictly increase in commit order"
-    );
+    let seqs: Vec<u64> = answers.iter().map(|sent| sent.message.seq).collect();
+    assert_eq!(seqs, [1, 2, 3], "answers carry the seqs of commit order");
 }
 
 #[test]
@@ -302,9 +284,12 @@ fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
         "one insert for both rooms"
     );
     assert_eq!(f.bus.texts(), ["first", "there 1", "here 2", "there 2"]);
-    let created = |index: usize| answers[index].message.created;
-    assert!(created(0) < created(2), "here: first, then here 2");
-    assert!(created(1) < created(3), "there: there 1, then there 2");
+    let seqs: Vec<u64> = answers.iter().map(|sent| sent.message.seq).collect();
+    assert_eq!(
+        seqs,
+        [1, 1, 2, 2],
+        "each room numbered on its own, in batch order"
+    );
 }
 
 #[test]
@@ -322,7 +307,11 @@ fn a_client_id_used_twice_in_one_batch_is_stored_once() {
     assert!(!original.duplicate);
     assert!(retry.duplicate);
     assert_eq!(retry.message.id, original.message.id);
-    assert_eq!(f.repository.batch_sizes(), [1, 1]);
+    assert_eq!(
+        f.repository.batch_sizes(),
+        [1, 2],
+        "the repository, not the domain, recognises the twin"
+    );
     assert_eq!(
         f.bus.texts(),
         ["first", "hello"],
@@ -413,4 +402,16 @@ fn a_send_given_up_while_waiting_is_not_stored() {
     finish(first).unwrap();
     finish(later.next().unwrap()).unwrap();
     assert_eq!(f.bus.texts(), ["first", "third"]);
+}
+
+#[test]
+fn a_client_id_retried_in_a_later_batch_answers_the_stored_message_unannounced() {
+    let f = Fixture::new();
+    let room = f.room.clone();
+    let original = finish(f.send_to(&room, "hello", Some("c-1"))).unwrap();
+    let retry = finish(f.send_to(&room, "hello", Some("c-1"))).unwrap();
+
+    assert!(!original.duplicate && retry.duplicate);
+    assert_eq!(retry.message, original.message);
+    assert_eq!(f.bus.texts(), ["hello"], "a retry is not announced");
 }

@@ -18,7 +18,7 @@ use crate::media_kinds::sniff;
 use crate::message::{
     MediaKey, MediaKind, MediaRef, Message, MessageContent, MessageCursor, MessageText,
 };
-use crate::ports::{Clock, EventBus, MediaStore, MessageRepository, RoomTurns};
+use crate::ports::{Clock, EventBus, MediaStore, MessageRepository};
 use crate::problem::{Field, Flaw};
 use crate::user::User;
 use send_queue::{QueuedSend, SendQueue, Woken};
@@ -39,8 +39,6 @@ pub struct ChatPorts {
     pub media: Arc<dyn MediaStore>,
     /// Where messages and typing are announced.
     pub events: Arc<dyn EventBus>,
-    /// Turns at writing to a room.
-    pub turns: Arc<dyn RoomTurns>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use crate::error::DomainResult;
 use crate::id::{MessageId, RoomId, UserId};
-use crate::message::{ClientSend, MessageContent};
+use crate::message::MessageContent;
 
 use super::Sent;
 
@@ -63,13 +63,6 @@ impl QueuedSend {
             client_id,
             slot: Mutex::new(Slot::default()),
         }
-    }
-
-    pub(super) fn client_send(&self) -> Option<ClientSend> {
-        self.client_id.as_ref().map(|client_id| ClientSend {
-            sender: self.sender.clone(),
-            client_id: client_id.clone(),
-        })
     }
 
     /// Waits until the send is answered or its room is left without a leader.

@@ -1,8 +1,7 @@
 //! Chat rules, with mocked ports.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use mockall::Sequence;
 
@@ -11,34 +10,12 @@ use crate::email::Email;
 use crate::error::{DomainError, Missing, Rejection};
 use crate::events::RoomEvent;
 use crate::id::{MessageId, RoomId};
-use crate::message::{ClientSend, MediaKind, Message, MessageContent};
-use crate::ports::{MockClock, MockMediaStore, MockMessageRepository, RoomTurn, RoomTurns};
+use crate::message::{MediaKind, Message, MessageContent, Stored};
+use crate::ports::{MockClock, MockMediaStore, MockMessageRepository};
 use crate::problem::{Field, Flaw, Problem};
 use crate::recording_bus::RecordingBus;
 use crate::user::User;
 use crate::username::Username;
-
-/// Turns that remember the last creation time given to them.
-#[derive(Default, Clone)]
-struct Turns(Arc<Mutex<Option<chrono::DateTime<Utc>>>>);
-
-struct Turn(Arc<Mutex<Option<chrono::DateTime<Utc>>>>);
-
-impl RoomTurn for Turn {
-    fn last_created(&self) -> Option<chrono::DateTime<Utc>> {
-        *self.0.lock().unwrap()
-    }
-    fn set_last_created(&mut self, at: chrono::DateTime<Utc>) {
-        *self.0.lock().unwrap() = Some(at);
-    }
-}
-
-#[async_trait]
-impl RoomTurns for Turns {
-    async fn take(&self, _: &RoomId) -> Box<dyn RoomTurn> {
-        Box::new(Turn(self.0.clone()))
-    }
-}
 
 fn ada() -> User {
     User::register(
@@ -58,21 +35,23 @@ fn stored(new: &crate::message::NewMessage, sender: &User) -> Message {
         content: new.content.clone(),
         reply_to: None,
         created: new.created,
+        seq: 1,
     }
 }
 
 fn store_all(
     new: &[crate::message::NewMessage],
     sender: &User,
-) -> Vec<crate::error::DomainResult<Message>> {
-    new.iter().map(|m| Ok(stored(m, sender))).collect()
+) -> Vec<crate::error::DomainResult<Stored>> {
+    new.iter()
+        .map(|m| Ok(Stored::New(stored(m, sender))))
+        .collect()
 }
 
 struct Harness {
     messages: MockMessageRepository,
     media: MockMediaStore,
     bus: RecordingBus,
-    turns: Turns,
     now: chrono::DateTime<Utc>,
 }
 
@@ -82,7 +61,6 @@ impl Harness {
             messages: MockMessageRepository::new(),
             media: MockMediaStore::new(),
             bus: RecordingBus::default(),
-            turns: Turns::default(),
             now: chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap(),
         }
     }
@@ -96,7 +74,6 @@ impl Harness {
                 messages: Arc::new(self.messages),
                 media: Arc::new(self.media),
                 events: Arc::new(self.bus),
-                turns: Arc::new(self.turns),
                 clock: Arc::new(clock),
             },
             policy,
@@ -122,18 +99,17 @@ fn a_message_is_committed_then_announced_with_its_client_id() {
     let mut h = Harness::new();
     let sender = ada();
     let (room, now) = (RoomId::generate(), h.now);
-    h.messages
-        .expect_find_by_client_ids()
-        .returning(|_, _, _| Ok(Vec::new()));
-    h.messages.expect_latest_created().returning(|_| Ok(None));
     let copy = sender.clone();
     h.messages
         .expect_insert_many()
-        .withf(move |m| {
-            m.len() == 1 && m[0].created == now && m[0].client_id.as_deref() == Some("c-1")
+        .withf(move |m, since| {
+            m.len() == 1
+                && m[0].created == now
+                && m[0].client_id.as_deref() == Some("c-1")
+                && *since == now - Duration::hours(24)
         })
         .times(1)
-        .returning(move |m| Ok(store_all(m, &copy)));
+        .returning(move |m, _| Ok(store_all(m, &copy)));
     let (chat, bus) = h.build(ChatPolicy::default());
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(!sent.duplicate);
@@ -147,17 +123,17 @@ fn a_message_is_committed_then_announced_with_its_client_id() {
 }
 
 #[test]
-fn creation_times_strictly_increase_even_when_the_clock_does_not() {
+fn creation_times_are_the_clock_truncated_to_microseconds() {
     let mut h = Harness::new();
     let sender = ada();
     let now = h.now;
-    *h.turns.0.lock().unwrap() = Some(now + Duration::seconds(5));
+    h.now = now + Duration::nanoseconds(700);
     let copy = sender.clone();
     h.messages
         .expect_insert_many()
-        .withf(move |m| m[0].created == now + Duration::seconds(5) + Duration::microseconds(1))
+        .withf(move |m, _| m[0].created == now)
         .times(1)
-        .returning(move |m| Ok(store_all(m, &copy)));
+        .returning(move |m, _| Ok(store_all(m, &copy)));
     let (chat, _) = h.build(ChatPolicy::default());
     run(chat.send(&sender, &RoomId::generate(), text("hi", None))).unwrap();
 }
@@ -175,19 +151,13 @@ fn a_retried_client_id_returns_the_stored_message_and_stores_nothing() {
         content: MessageContent::Text(crate::message::MessageText::parse("hello").unwrap()),
         reply_to: None,
         created: h.now - Duration::hours(1),
+        seq: 7,
     };
     let found = earlier.clone();
-    let window_start = h.now - Duration::hours(24);
-    let key = ClientSend {
-        sender: sender.id.clone(),
-        client_id: "c-1".into(),
-    };
-    let asked = key.clone();
     h.messages
-        .expect_find_by_client_ids()
-        .withf(move |_, keys, since| keys == [asked.clone()] && *since == window_start)
-        .returning(move |_, _, _| Ok(vec![(key.clone(), found.clone())]));
-    h.messages.expect_insert_many().never();
+        .expect_insert_many()
+        .times(1)
+        .returning(move |_, _| Ok(vec![Ok(Stored::Earlier(found.clone()))]));
     let (chat, bus) = h.build(ChatPolicy::default());
     let sent = run(chat.send(&sender, &room, text("hello", Some("c-1")))).unwrap();
     assert!(sent.duplicate);
@@ -244,7 +214,6 @@ fn media_is_stored_before_its_message_commits() {
     let mut h = Harness::new();
     let sender = ada();
     let mut order = Sequence::new();
-    h.messages.expect_latest_created().returning(|_| Ok(None));
     h.media
         .expect_put()
         .times(1)
@@ -253,10 +222,10 @@ fn media_is_stored_before_its_message_commits() {
     let copy = sender.clone();
     h.messages
         .expect_insert_many()
-        .withf(|m| matches!(&m[0].content, MessageContent::Media(media) if media.content_type == "image/png" && media.size == 12))
+        .withf(|m, _| matches!(&m[0].content, MessageContent::Media(media) if media.content_type == "image/png" && media.size == 12))
         .times(1)
         .in_sequence(&mut order)
-        .returning(move |m| Ok(store_all(m, &copy)));
+        .returning(move |m, _| Ok(store_all(m, &copy)));
     let (chat, _) = h.build(ChatPolicy::default());
     let draft = Draft {
         content: DraftContent::Media {
@@ -281,6 +250,7 @@ fn resuming_from_another_rooms_message_is_refused() {
         content: MessageContent::Text(crate::message::MessageText::parse("x").unwrap()),
         reply_to: None,
         created: h.now,
+        seq: 1,
     };
     let id = elsewhere.id.clone();
     h.messages

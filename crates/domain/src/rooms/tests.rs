@@ -255,6 +255,7 @@ fn history_pages_are_capped_and_say_whether_older_messages_remain() {
                 content: MessageContent::Text(MessageText::parse(&format!("m{i}")).unwrap()),
                 reply_to: None,
                 created: Utc::now(),
+                seq: u64::from(i) + 1,
             })
             .collect())
     });

@@ -11,14 +11,14 @@ use whisper_domain::{
 
 use super::{corrupt, to_i64};
 /// A message as members read it.
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone)]
 pub(super) struct MessageRow {
     #[diesel(sql_type = Text)]
     pub(super) id: String,
     #[diesel(sql_type = Text)]
-    room_id: String,
+    pub(super) room_id: String,
     #[diesel(sql_type = Text)]
-    sender_id: String,
+    pub(super) sender_id: String,
     #[diesel(sql_type = Text)]
     sender_username: String,
     #[diesel(sql_type = Text)]
@@ -36,6 +36,8 @@ pub(super) struct MessageRow {
     is_reply: bool,
     #[diesel(sql_type = Timestamptz)]
     created: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
     #[diesel(sql_type = Nullable<Text>)]
     previous_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -99,13 +101,14 @@ impl MessageRow {
             )?,
             reply_to,
             created: self.created,
+            seq: u64::try_from(self.seq).map_err(|e| corrupt("message seq", e))?,
         })
     }
 }
 
 /// A message found by the sender's own id for it.
 #[derive(QueryableByName)]
-pub(super) struct ClientMessageRow {
+pub(super) struct EarlierRow {
     #[diesel(sql_type = Text)]
     pub(super) client_id: String,
     #[diesel(embed)]
@@ -125,10 +128,12 @@ pub(super) struct Columns<'a> {
     pub(super) reply_to: Vec<Option<&'a str>>,
     pub(super) created: Vec<DateTime<Utc>>,
     pub(super) client_id: Vec<Option<&'a str>>,
+    pub(super) seq: Vec<i64>,
 }
 
 impl<'a> Columns<'a> {
-    pub(super) fn of(rows: &'a [NewMessage]) -> DomainResult<Self> {
+    /// The columns of `rows`, each with the `seq` it is stored under.
+    pub(super) fn of(rows: &[(&'a NewMessage, i64)]) -> DomainResult<Self> {
         let mut columns = Columns {
             id: Vec::with_capacity(rows.len()),
             room: Vec::with_capacity(rows.len()),
@@ -141,8 +146,9 @@ impl<'a> Columns<'a> {
             reply_to: Vec::with_capacity(rows.len()),
             created: Vec::with_capacity(rows.len()),
             client_id: Vec::with_capacity(rows.len()),
+            seq: Vec::with_capacity(rows.len()),
         };
-        for row in rows {
+        for &(row, seq) in rows {
             let (text, media) = match &row.content {
                 MessageContent::Text(text) => (Some(text.as_str()), None),
                 MessageContent::Media(media) => (None, Some(media)),
@@ -164,6 +170,7 @@ impl<'a> Columns<'a> {
                 .push(row.reply_to.as_ref().map(MessageId::as_str));
             columns.created.push(row.created);
             columns.client_id.push(row.client_id.as_deref());
+            columns.seq.push(seq);
         }
         Ok(columns)
     }

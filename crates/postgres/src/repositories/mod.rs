@@ -1,7 +1,9 @@
 //! The repository ports of the domain, implemented over PostgreSQL. Each method is one
 //! atomic business operation; rows are turned into domain types at this boundary.
 
+mod message_batch;
 mod message_rows;
+mod message_sql;
 mod messages;
 mod outbox;
 mod rooms;

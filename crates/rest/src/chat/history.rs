@@ -44,7 +44,7 @@ pub struct PageQuery {
     tag = "chat",
     summary = "A room's history, or the room page",
     description = "With `Accept` preferring `application/json`: a page of messages, newest \
-        first, and the absolute URL of the older page (keyset cursor over (created, id); stable \
+        first, and the absolute URL of the older page (keyset cursor over the room's seq; stable \
         while new messages arrive). Otherwise the HTML room page. Browsers may authenticate with \
         the session cookie. Members only.",
     security(("bearer" = []), ("session" = [])),

@@ -49,7 +49,7 @@ pub async fn serve(
 }
 
 /// A `message` command → a `chat.message` event of the real server's shape, with what this
-/// server knows (no id, sender or time: it stores nothing and asks nobody who they are),
+/// server knows (no id, seq, sender or time: it stores nothing and asks nobody who they are),
 /// serialized once for every recipient.
 fn chat_message(room: &str, text: &str) -> Option<ByteString> {
     let ClientCommand::Message(TextMessage { message, .. }) = serde_json::from_str(text).ok()?
@@ -59,6 +59,7 @@ fn chat_message(room: &str, text: &str) -> Option<ByteString> {
     let event = ServerEvent::Message(Box::new(MessageEvent {
         message: MessageBody {
             id: String::new(),
+            seq: 0,
             message_format: "text".to_owned(),
             text_content: Some(message),
             media_url: None,
