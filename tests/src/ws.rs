@@ -141,6 +141,11 @@ impl WsClient {
         self.tx.send_text(text).await;
     }
 
+    /// See [`WsSender::try_send_json`].
+    pub async fn try_send_json(&mut self, value: &impl Serialize) -> Result<(), String> {
+        self.tx.try_send_json(value).await
+    }
+
     /// See [`WsSender::send_message`].
     pub async fn send_message(&mut self, text: &str) {
         self.tx.send_message(text).await;
@@ -229,6 +234,16 @@ impl WsSender {
             .send(Message::text(text.to_owned()))
             .await
             .unwrap();
+    }
+
+    /// Sends `value` as a text frame, or says why it could not (the server may be gone:
+    /// tests that kill a server keep sending until the connection fails).
+    pub async fn try_send_json(&mut self, value: &impl Serialize) -> Result<(), String> {
+        let text = serde_json::to_string(value).unwrap();
+        self.sink
+            .send(Message::text(text))
+            .await
+            .map_err(|error| error.to_string())
     }
 
     /// Sends a plain `message` frame.

@@ -60,9 +60,13 @@ impl Scenario {
 struct Options {
     /// What to measure.
     scenario: Scenario,
-    /// The server.
+    /// The server (sign-up and REST calls go here).
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     url: String,
+    /// Further instances of the same server (fanout, burst, paced, rooms, join): members'
+    /// sockets are spread round-robin over `--url` and these, member n on instance n mod N.
+    #[arg(long = "also-url")]
+    also_urls: Vec<String>,
     /// The server's file-mail directory (`WHISPER_MAIL=file:<dir>`).
     #[arg(long, default_value = "var/mail")]
     mail_dir: PathBuf,
@@ -84,9 +88,10 @@ struct Options {
     /// Connections (join: members; idle: sockets; history and login: concurrent clients).
     #[arg(long)]
     connections: Option<usize>,
-    /// The server's process id, to read its CPU time and memory.
+    /// The server's process id, to read its CPU time and memory; once per instance (join
+    /// adds up their CPU time; idle reads the first).
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
     /// The server is the bare broadcast server: no sign-up, no rooms to create, every
     /// socket authenticates as `Bearer bare` (fanout, burst, paced, rooms, idle).
     #[arg(long)]
@@ -106,6 +111,14 @@ struct Options {
 }
 
 impl Options {
+    /// Every instance's base URL, `--url` first.
+    fn instance_urls(&self) -> Vec<String> {
+        std::iter::once(&self.url)
+            .chain(&self.also_urls)
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .collect()
+    }
+
     /// Refuses combinations that cannot measure anything meaningful.
     fn check(&self) -> anyhow::Result<()> {
         let messaging = self.scenario.is_messaging();
@@ -125,6 +138,10 @@ impl Options {
             .any(|r| !(r.is_finite() && *r > 0.0))
         {
             bail!("--postgres-insert-rate and --bare-deliveries-per-s must be positive");
+        }
+        let spreads = messaging || self.scenario == Scenario::Join;
+        if !self.also_urls.is_empty() && (!spreads || self.bare) {
+            bail!("--also-url works with fanout, burst, paced, rooms and join of a real server");
         }
         if self.runs == 0 || self.members == 0 || self.rooms == 0 {
             bail!("--runs, --members and --rooms must be at least 1");

@@ -141,8 +141,8 @@ const CONNECTING: usize = 64;
 /// What one messaging run does: every token opens one socket to every room, and each socket
 /// sends `messages`.
 pub struct Plan<'a> {
-    /// `http://host:port`.
-    pub url: &'a str,
+    /// `http://host:port` of every instance; member n connects to instance n mod N.
+    pub urls: &'a [String],
     /// Room ids.
     pub rooms: &'a [String],
     /// The members' access tokens, the same members in every room.
@@ -167,10 +167,11 @@ impl Plan<'_> {
     /// Connects sender number `me` (room `me / members`, member `me % members`).
     async fn join(&self, me: usize, start: Arc<Barrier>) -> anyhow::Result<Member> {
         let members = self.tokens.len();
+        let member = me % members;
         let (sender, receiver) = socket::connect(
-            self.url,
+            &self.urls[member % self.urls.len().max(1)],
             &self.rooms[me / members],
-            &self.tokens[me % members],
+            &self.tokens[member],
             None,
         )
         .await?;
@@ -240,6 +241,7 @@ pub async fn run(plan: &Plan<'_>) -> anyhow::Result<Map<String, Value>> {
     let mut figures = Map::new();
     figures.insert("rooms".into(), json!(rooms));
     figures.insert("members".into(), json!(members));
+    figures.insert("instances".into(), json!(plan.urls.len()));
     figures.insert("messages_sent".into(), json!(sent));
     figures.insert(
         "sent_per_s".into(),

@@ -25,11 +25,13 @@ pub struct Bench<'a> {
 impl<'a> Bench<'a> {
     /// A benchmark as `options` describe it.
     pub fn new(options: &'a Options) -> anyhow::Result<Self> {
+        // The process id too: scripts/bench starts one benchmark per instance at once.
         let id = format!(
-            "{:x}",
+            "{:x}-{}",
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis()
+                .as_millis(),
+            std::process::id()
         );
         Ok(Self {
             options,
@@ -113,8 +115,9 @@ impl<'a> Bench<'a> {
                     _ => (1, Pace::Echo, options.messages),
                 };
                 let rooms = self.rooms(users, index, count).await?;
+                let urls = options.instance_urls();
                 let plan = messaging::Plan {
-                    url,
+                    urls: &urls,
                     rooms: &rooms,
                     tokens: &tokens,
                     messages,
@@ -124,7 +127,8 @@ impl<'a> Bench<'a> {
             }
             Scenario::Join => {
                 let room = self.room(users, index).await?;
-                scenarios::join(url, &room, &tokens, options.server_pid).await
+                let urls = options.instance_urls();
+                scenarios::join(&urls, &room, &tokens, &options.server_pid).await
             }
             Scenario::History => {
                 let room = self.room(users, index).await?;
@@ -146,7 +150,7 @@ impl<'a> Bench<'a> {
                     rooms: &rooms,
                     tokens: &tokens,
                     connections,
-                    server_pid: options.server_pid,
+                    server_pid: options.server_pid.first().copied(),
                 };
                 idle::run(&plan).await
             }

@@ -16,21 +16,24 @@ use crate::report::{Latencies, round};
 use crate::socket;
 use whisper_http::routes;
 
-/// `join`: every member connects to the room at once; until all are in and the room is
-/// quiet.
+/// `join`: every member connects to the room at once (member n to instance n mod N of
+/// `urls`); until all are in and the room is quiet. CPU time is summed over `server_pids`.
 pub async fn join(
-    url: &str,
+    urls: &[String],
     room: &str,
     tokens: &[String],
-    server_pid: Option<u32>,
+    server_pids: &[u32],
 ) -> anyhow::Result<Map<String, Value>> {
-    let cpu_before = server_pid.map(cpu_seconds).transpose()?;
+    let servers_cpu =
+        || -> anyhow::Result<f64> { server_pids.iter().map(|pid| cpu_seconds(*pid)).sum() };
+    let cpu_before = servers_cpu()?;
     let frames = Arc::new(AtomicUsize::new(0));
     let last_frame = Arc::new(parking_lot::Mutex::new(Instant::now()));
     let began = Instant::now();
     let mut connecting = Vec::with_capacity(tokens.len());
-    for access in tokens {
-        let (url, room, access) = (url.to_owned(), room.to_owned(), access.clone());
+    for (n, access) in tokens.iter().enumerate() {
+        let url = urls[n % urls.len().max(1)].clone();
+        let (room, access) = (room.to_owned(), access.clone());
         connecting.push(tokio::spawn(async move {
             socket::connect(&url, &room, &access, None).await
         }));
@@ -63,9 +66,10 @@ pub async fn join(
         }
     }
     let settled = last_frame.lock().duration_since(began);
-    let cpu = match (server_pid, cpu_before) {
-        (Some(pid), Some(before)) => Some(round(cpu_seconds(pid)? - before)),
-        _ => None,
+    let cpu = if server_pids.is_empty() {
+        None
+    } else {
+        Some(round(servers_cpu()? - cpu_before))
     };
     drop(senders);
     for reader in readers {
@@ -73,6 +77,7 @@ pub async fn join(
     }
     let mut figures = Map::new();
     figures.insert("members".into(), json!(tokens.len()));
+    figures.insert("instances".into(), json!(urls.len()));
     figures.insert("connected_s".into(), json!(round(connected.as_secs_f64())));
     figures.insert(
         "quiet_after_s".into(),

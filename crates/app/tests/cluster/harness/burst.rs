@@ -1,0 +1,100 @@
+//! Members who send and read in tasks of their own while the test breaks something: each
+//! send waits for its echo (the server's acknowledgement that it is stored), and progress
+//! is published so the test acts mid-burst on a count, not after a sleep.
+
+use serde_json::Value;
+use tokio::sync::watch;
+use whisper_e2e::ws::{Received, WsClient};
+
+use super::{DEADLINE, message};
+
+/// How a connection's reading ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Still open: the task did what it was asked.
+    Open,
+    /// The server went away (closed or dropped the connection).
+    Gone,
+}
+
+/// What one member's connection received, in order.
+#[derive(Debug, Default)]
+pub struct View {
+    /// Every `chat.message`, as it arrived.
+    pub messages: Vec<Value>,
+}
+
+impl View {
+    /// The messages that were this sender's own echoes (they carry its `client_id`).
+    pub fn echoes(&self) -> Vec<&Value> {
+        self.messages
+            .iter()
+            .filter(|m| m.get("client_id").is_some_and(|id| !id.is_null()))
+            .collect()
+    }
+
+    /// The id of the last message received.
+    pub fn last_id(&self) -> Option<String> {
+        let last = self.messages.last()?;
+        Some(last["id"].as_str()?.to_owned())
+    }
+
+    /// Reads until the message whose text is `text` arrives; `Gone` if the connection
+    /// ends first.
+    pub async fn read_until(&mut self, socket: &mut WsClient, text: &str) -> Ending {
+        loop {
+            match socket.recv(DEADLINE).await {
+                Received::Event(event) if event["type"] == "chat.message" => {
+                    let done = event["text_content"] == text;
+                    self.messages.push(event);
+                    if done {
+                        return Ending::Open;
+                    }
+                }
+                Received::Event(_) => {}
+                Received::Closed(..) | Received::Ended(_) => return Ending::Gone,
+                Received::TimedOut => panic!(
+                    "{text:?} never arrived; {} messages did",
+                    self.messages.len()
+                ),
+            }
+        }
+    }
+
+    /// Reads until the connection ends, publishing how many messages arrived to `count`.
+    pub async fn read_until_gone(&mut self, socket: &mut WsClient, count: &watch::Sender<usize>) {
+        loop {
+            match socket.recv(DEADLINE).await {
+                Received::Event(event) if event["type"] == "chat.message" => {
+                    self.messages.push(event);
+                    count.send_replace(self.messages.len());
+                }
+                Received::Event(_) => {}
+                Received::Closed(..) | Received::Ended(_) => return,
+                Received::TimedOut => panic!("the connection stayed open and silent"),
+            }
+        }
+    }
+
+    /// Sends `<who>-<n>` for each `n` of `numbers`, each after the echo of the one
+    /// before, counting echoes in `echoes`; `Gone` when the connection fails.
+    pub async fn send_acknowledged(
+        &mut self,
+        socket: &mut WsClient,
+        who: &str,
+        numbers: std::ops::Range<usize>,
+        echoes: &watch::Sender<usize>,
+    ) -> Ending {
+        for n in numbers {
+            let text = format!("{who}-{n}");
+            if socket.try_send_json(&message(&text, &text)).await.is_err() {
+                return Ending::Gone;
+            }
+            if self.read_until(socket, &text).await == Ending::Gone {
+                return Ending::Gone;
+            }
+            echoes.send_modify(|count| *count += 1);
+        }
+        Ending::Open
+    }
+}

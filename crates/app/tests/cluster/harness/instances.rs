@@ -1,0 +1,250 @@
+//! `whisper serve` processes sharing one database, secret key, media directory, mail
+//! directory and Redis: what API.md's "Several instances" calls one server.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use whisper_e2e::{TEST_SECRET_KEY, TempDir, random_suffix};
+use whisper_http::routes;
+use whisper_postgres::testing::TestDatabase;
+
+use super::{DEADLINE, free_port};
+
+const WHISPER: &str = env!("CARGO_BIN_EXE_whisper");
+
+/// Two cores here: more than two clusters at once only makes every test slow.
+static RUNNING_CLUSTERS: Semaphore = Semaphore::const_new(2);
+
+/// One `whisper serve` child process on a port of its own.
+pub struct Instance {
+    /// The port it listens on; a restart keeps it, so clients find it again.
+    pub port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Instance {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything the process wrote to stderr, over all its restarts.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn spawn(&mut self, env: &HashMap<String, String>, work: &Path) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(WHISPER)
+            .arg("serve")
+            .current_dir(work)
+            .env_clear()
+            .envs(env)
+            .env("WHISPER_ADDR", format!("127.0.0.1:{}", self.port))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    /// Waits until `/health/ready` answers 200, failing if the process exits first.
+    async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let url = format!("{}{}", self.url(), routes::HEALTH_READY);
+        let start = Instant::now();
+        loop {
+            if let Some(Ok(Some(exit))) = self.child.as_mut().map(Child::try_wait) {
+                panic!(
+                    "whisper exited with {exit} before it was ready:\n{}",
+                    self.log()
+                );
+            }
+            if let Ok(response) = client.get(&url).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "instance on port {} never became ready:\n{}",
+                self.port,
+                self.log()
+            );
+            // A process starting up has nothing to wait on but its port.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// N instances of one server, and the database, directories and Redis they share.
+pub struct Cluster {
+    /// The instances, addressed by index in tests (A = 0, B = 1, …).
+    pub instances: Vec<Instance>,
+    env: HashMap<String, String>,
+    /// Shared: mail files (`mail/`), media (`media/`), logs.
+    pub work: TempDir,
+    // Dropped after the instances (fields drop in order): nobody uses the database then.
+    _database: TestDatabase,
+    _permit: SemaphorePermit<'static>,
+}
+
+impl Cluster {
+    /// `count` instances on a fresh migrated database; with `redis_url` they share that
+    /// Redis under a key prefix of their own, without it each fans out in process.
+    pub async fn start(count: usize, redis_url: Option<&str>) -> Self {
+        let permit = RUNNING_CLUSTERS.acquire().await.unwrap();
+        let database = TestDatabase::create().await;
+        let work = TempDir::new("cluster");
+        let env = shared_env(&database.url, &work.0, redis_url);
+        let mut cluster = Self {
+            instances: Vec::with_capacity(count),
+            env,
+            work,
+            _database: database,
+            _permit: permit,
+        };
+        for index in 0..count {
+            let log = cluster.work.0.join(format!("instance-{index}.log"));
+            let mut instance = Instance {
+                port: free_port(),
+                child: None,
+                log,
+            };
+            instance.spawn(&cluster.env, &cluster.work.0);
+            cluster.instances.push(instance);
+        }
+        for instance in &mut cluster.instances {
+            instance.wait_ready().await;
+        }
+        cluster
+    }
+
+    /// Instance `index`'s base URL.
+    pub fn url(&self, index: usize) -> String {
+        self.instances[index].url()
+    }
+
+    /// How many instances there are.
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// The shared `file:` mail directory.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.work.0.join("mail")
+    }
+
+    /// SIGKILLs instance `index` (no shutdown of any kind) and reaps it.
+    pub fn kill(&mut self, index: usize) {
+        self.instances[index].kill();
+    }
+
+    /// Starts instance `index` again on its port and waits until it is ready.
+    pub async fn restart(&mut self, index: usize) {
+        let instance = &mut self.instances[index];
+        instance.kill();
+        instance.spawn(&self.env, &self.work.0);
+        instance.wait_ready().await;
+    }
+
+    /// Whether instance `index` answers HTTP at all (`/health/live`).
+    pub async fn answers(&self, index: usize) -> bool {
+        let url = format!("{}{}", self.url(index), routes::HEALTH_LIVE);
+        reqwest::get(url).await.is_ok()
+    }
+
+    /// Instance `index`'s `/health/ready`: its status code and JSON body.
+    pub async fn readiness(&self, index: usize) -> (u16, Value) {
+        let url = format!("{}{}", self.url(index), routes::HEALTH_READY);
+        let response = reqwest::get(url).await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until instance `index`'s `/health/ready` says `status` (`ready`, `degraded`).
+    /// Polled: an outage being noticed gives nothing to wait on.
+    pub async fn readiness_becomes(&self, index: usize, status: &str) -> Value {
+        let what = format!("instance {index} reporting {status}");
+        whisper_e2e::eventually(&what, DEADLINE, || async {
+            let (code, body) = self.readiness(index).await;
+            (code == 200 && body["status"] == status).then_some(body)
+        })
+        .await
+    }
+
+    /// Every instance's log, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut logs = String::new();
+        for (index, instance) in self.instances.iter().enumerate() {
+            logs.push_str(&format!("--- instance {index}\n{}", instance.log()));
+        }
+        logs
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // A failing test shows what the servers said (the harness captures stderr).
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
+    }
+}
+
+/// The environment every instance of one cluster shares (each adds its own address).
+fn shared_env(database_url: &str, work: &Path, redis_url: Option<&str>) -> HashMap<String, String> {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+    let mut env: HashMap<String, String> = [
+        ("WHISPER_ENV", "test".to_owned()),
+        ("WHISPER_CONFIG_DIR", config.display().to_string()),
+        ("DATABASE_URL", database_url.to_owned()),
+        ("WHISPER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
+        (
+            "WHISPER_MAIL",
+            format!("file:{}", work.join("mail").display()),
+        ),
+        (
+            "WHISPER_MEDIA_DIR",
+            work.join("media").display().to_string(),
+        ),
+        ("WHISPER_RATE_LIMITS", "off".to_owned()),
+        ("WHISPER_WORKERS", "2".to_owned()),
+        ("WHISPER_METRICS_ADDR", "off".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    if let Some(url) = redis_url {
+        env.insert("WHISPER_REDIS_URL".into(), url.to_owned());
+        let prefix = format!("whisper-test-{}", random_suffix());
+        env.insert("WHISPER_REDIS_PREFIX".into(), prefix);
+    }
+    if let Ok(path) = std::env::var("PATH") {
+        env.insert("PATH".into(), path);
+    }
+    env
+}

@@ -1,0 +1,10 @@
+//! Several `whisper serve` processes behaving as one server (API.md, "Several instances"),
+//! tested with real processes, a real PostgreSQL and a real Redis.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+mod delivery;
+mod harness;
+mod instances;
+mod membership;
+mod outages;

@@ -1,0 +1,193 @@
+//! Redis and instances dying mid-burst: nothing acknowledged is lost, nothing is
+//! delivered twice, and clients resume anywhere.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use whisper_e2e::TempDir;
+use whisper_e2e::ws::WsClient;
+
+use crate::harness::{
+    Cluster, Ending, Member, RedisServer, SHARED_REDIS_URL, View, assert_once_in_seq_order, ids,
+    message,
+};
+
+/// Messages each sender sends per phase.
+const PER_PHASE: usize = 20;
+
+/// Panics unless `view` holds exactly `stored`, in its order.
+fn assert_view_is_history(who: &str, view: &View, stored: &[serde_json::Value]) {
+    assert_once_in_seq_order(who, &view.messages);
+    assert_eq!(
+        ids(&view.messages),
+        ids(stored),
+        "{who} missed or reordered messages"
+    );
+}
+
+/// Sends "end" on a new socket of `member` on instance `index`, for every reader to stop at.
+async fn send_end(cluster: &Cluster, index: usize, member: &Member, room: &str) -> WsClient {
+    let mut socket = cluster.ws(index, member, room, "").await;
+    socket.send_json(&message("end", "end")).await;
+    socket
+}
+
+#[tokio::test]
+async fn redis_killed_and_restarted_mid_burst_loses_and_duplicates_nothing() {
+    let logs = TempDir::new("redis");
+    let mut redis = RedisServer::start(logs.0.join("redis.log"));
+    let cluster = Cluster::start(2, Some(&redis.url())).await;
+    // ada and cyd on A, bob and dee on B; ada and bob send.
+    let (people, room, sockets) = cluster.connected_room(&["ada", "bob", "cyd", "dee"]).await;
+    let (phase, phases) = watch::channel(0usize);
+    let echoes = Arc::new(watch::channel(0usize).0);
+    let mut tasks = Vec::new();
+    for (index, mut socket) in sockets.into_iter().enumerate() {
+        let (mut phases, echoes) = (phases.clone(), echoes.clone());
+        let who = people[index].username.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut view = View::default();
+            if index < 2 {
+                for current in 0..3 {
+                    phases.wait_for(|p| *p >= current).await.unwrap();
+                    let numbers = current * PER_PHASE..(current + 1) * PER_PHASE;
+                    let ending = view
+                        .send_acknowledged(&mut socket, &who, numbers, &echoes)
+                        .await;
+                    assert_eq!(ending, Ending::Open, "{who} lost the connection");
+                }
+            }
+            let ending = view.read_until(&mut socket, "end").await;
+            assert_eq!(ending, Ending::Open, "{who} lost the connection");
+            (who, view)
+        }));
+    }
+    let mut progress = echoes.subscribe();
+
+    // Mid-burst: half of the first phase acknowledged, the rest in flight.
+    progress.wait_for(|n| *n >= PER_PHASE).await.unwrap();
+    redis.kill();
+    for index in 0..cluster.len() {
+        let health = cluster.readiness_becomes(index, "degraded").await;
+        assert_eq!(health["services"]["redis"], "down", "{health}");
+        assert_eq!(health["services"]["postgres"], "up", "{health}");
+    }
+    // While Redis is down, a whole phase is sent and stored.
+    phase.send_replace(1);
+    progress.wait_for(|n| *n >= 4 * PER_PHASE).await.unwrap();
+    redis.restart();
+    for index in 0..cluster.len() {
+        let health = cluster.readiness_becomes(index, "ready").await;
+        assert_eq!(health["services"]["redis"], "up", "{health}");
+    }
+    phase.send_replace(2);
+    progress.wait_for(|n| *n >= 6 * PER_PHASE).await.unwrap();
+
+    let _end = send_end(&cluster, 1, &people[1], &room).await;
+    let stored = cluster.history(0, &people[0], &room).await;
+    assert_eq!(
+        stored.len(),
+        6 * PER_PHASE + 1,
+        "every acknowledged message, once"
+    );
+    for task in tasks {
+        let (who, view) = task.await.unwrap();
+        assert_view_is_history(&who, &view, &stored);
+    }
+}
+
+#[tokio::test]
+async fn an_instance_killed_mid_burst_loses_no_acknowledged_message_and_clients_resume() {
+    let mut cluster = Cluster::start(3, Some(SHARED_REDIS_URL)).await;
+    // ada (sending) and dee on A, bob (sending) on B, cyd on C.
+    let (people, room, mut sockets) = cluster.connected_room(&["ada", "bob", "cyd", "dee"]).await;
+    let (mut dee_on_a, mut cyd_on_c) = (sockets.remove(3), sockets.remove(2));
+    let (mut bob_on_b, mut ada_on_a) = (sockets.remove(1), sockets.remove(0));
+    let ada_echoes = Arc::new(watch::channel(0usize).0);
+    let dee_count = Arc::new(watch::channel(0usize).0);
+    let (bob_phase, bob_phases) = watch::channel(0usize);
+    let bob_echoes = Arc::new(watch::channel(0usize).0);
+
+    let ada_task = tokio::spawn({
+        let echoes = ada_echoes.clone();
+        async move {
+            let mut view = View::default();
+            // Far more than can be sent before the kill: ada sends until A dies.
+            let ending = view
+                .send_acknowledged(&mut ada_on_a, "ada", 0..100_000, &echoes)
+                .await;
+            assert_eq!(ending, Ending::Gone);
+            view
+        }
+    });
+    let dee_task = tokio::spawn({
+        let count = dee_count.clone();
+        async move {
+            let mut view = View::default();
+            view.read_until_gone(&mut dee_on_a, &count).await;
+            view
+        }
+    });
+    let bob_task = tokio::spawn({
+        let (mut phases, echoes) = (bob_phases, bob_echoes.clone());
+        async move {
+            let mut view = View::default();
+            for current in 0..2 {
+                phases.wait_for(|p| *p >= current).await.unwrap();
+                let numbers = current * PER_PHASE..(current + 1) * PER_PHASE;
+                let ending = view
+                    .send_acknowledged(&mut bob_on_b, "bob", numbers, &echoes)
+                    .await;
+                assert_eq!(ending, Ending::Open, "bob lost the connection");
+            }
+            assert_eq!(view.read_until(&mut bob_on_b, "end").await, Ending::Open);
+            view
+        }
+    });
+
+    // Mid-burst: ada has ten echoes and dee has read a few messages.
+    ada_echoes.subscribe().wait_for(|n| *n >= 10).await.unwrap();
+    dee_count.subscribe().wait_for(|n| *n >= 5).await.unwrap();
+    cluster.kill(0);
+    let ada_before = ada_task.await.unwrap();
+    let dee_before = dee_task.await.unwrap();
+
+    // Every message whose echo ada received is stored.
+    let stored = cluster.history(1, &people[1], &room).await;
+    let stored_ids: HashSet<String> = ids(&stored).into_iter().collect();
+    for echo in ada_before.echoes() {
+        let id = echo["id"].as_str().unwrap();
+        assert!(
+            stored_ids.contains(id),
+            "acknowledged message {id} was lost"
+        );
+    }
+
+    // ada and dee come back on other instances from the last message each saw, while bob
+    // keeps sending on B.
+    let since = |view: &View| format!("?since={}", view.last_id().unwrap());
+    let mut ada_on_b = cluster.ws(1, &people[0], &room, &since(&ada_before)).await;
+    let mut dee_on_c = cluster.ws(2, &people[3], &room, &since(&dee_before)).await;
+    bob_phase.send_replace(1);
+    bob_echoes
+        .subscribe()
+        .wait_for(|n| *n >= 2 * PER_PHASE)
+        .await
+        .unwrap();
+    let _end = send_end(&cluster, 2, &people[2], &room).await;
+
+    let stored = cluster.history(2, &people[2], &room).await;
+    let mut cyd = View::default();
+    assert_eq!(cyd.read_until(&mut cyd_on_c, "end").await, Ending::Open);
+    assert_view_is_history("cyd", &cyd, &stored);
+    assert_view_is_history("bob", &bob_task.await.unwrap(), &stored);
+    for (who, mut view, socket) in [
+        ("ada", ada_before, &mut ada_on_b),
+        ("dee", dee_before, &mut dee_on_c),
+    ] {
+        let ending = view.read_until(socket, "end").await;
+        assert_eq!(ending, Ending::Open, "{who} lost the resumed connection");
+        assert_view_is_history(who, &view, &stored);
+    }
+}
