@@ -69,7 +69,7 @@ async fn readiness_follows_the_database() {
     .await;
     assert_eq!(body["code"], "service_unavailable");
     assert!(
-        body["detail"].as_str().unwrap().contains("database"),
+        body["detail"].as_str().unwrap().contains("postgres"),
         "{body}"
     );
     let (status, _) = status_of(&app, "/health/live").await;

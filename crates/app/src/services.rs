@@ -7,10 +7,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::Notify;
 use whisper_crypto::CryptoSuite;
-use whisper_domain::ports::{Clock, EventBus, Quotas, SessionSignals};
+use whisper_domain::ports::{Clock, Quotas, SessionSignals};
 use whisper_domain::{
     Accounts, AccountsPolicy, AccountsPorts, CachedMembership, CachedTokens, Chat, ChatPolicy,
-    ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, Rooms, RoomsPorts,
+    ChatPorts, LockoutPolicy, MailDelivery, RetryPolicy, RoomEvent, Rooms, RoomsPorts,
 };
 use whisper_google::{GoogleConfig, GoogleSignIn};
 use whisper_http::PublicUrl;
@@ -73,7 +73,7 @@ impl Services {
                 settings,
                 &databases.main,
                 &databases.messages,
-                fanout.bus(),
+                &fanout,
                 clock.clone(),
             ),
             sockets: sockets(
@@ -104,6 +104,12 @@ pub fn accounts(
     clock: Arc<dyn Clock>,
 ) -> Accounts {
     let crypto = CryptoSuite::new(settings.secret_key.master_key());
+    let tokens = Arc::new(CachedTokens::new(
+        PgTokens::new(database.clone()),
+        clock.clone(),
+    ));
+    let forgetting = tokens.clone();
+    signals.listen(Box::new(move |ended| forgetting.forget(ended)));
     let ports = AccountsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
         codes: Arc::new(PgVerificationCodes::notifying(
@@ -115,10 +121,7 @@ pub fn accounts(
             Arc::new(crypto.sealer),
         )),
         attempts: Arc::new(PgTotpAttempts::new(database.clone())),
-        tokens: Arc::new(CachedTokens::new(
-            PgTokens::new(database.clone()),
-            clock.clone(),
-        )),
+        tokens: tokens.clone(),
         link_tokens: Arc::new(crypto.link_tokens),
         links: Arc::new(public_url.clone()),
         totp: Arc::new(crypto.totp),
@@ -137,23 +140,30 @@ pub fn accounts(
 }
 
 /// The rooms use case, wired to PostgreSQL (messages through `message_database`, whose
-/// statements are planned once), the media directory and the event bus.
+/// statements are planned once), the media directory and this instance's fan-out.
 pub fn rooms(
     settings: &Settings,
     database: &Database,
     message_database: &Database,
-    events: Arc<dyn EventBus>,
+    fanout: &Fanout,
     clock: Arc<dyn Clock>,
 ) -> Rooms {
+    let membership = Arc::new(CachedMembership::new(
+        PgRooms::new(database.clone()),
+        clock.clone(),
+    ));
+    let forgetting = membership.clone();
+    fanout.source().listen(Box::new(move |event| {
+        if let RoomEvent::MemberRemoved { room, user, .. } = event {
+            forgetting.forget(room, user);
+        }
+    }));
     Rooms::new(RoomsPorts {
         users: Arc::new(PgUsers::new(database.clone())),
-        rooms: Arc::new(CachedMembership::new(
-            PgRooms::new(database.clone()),
-            clock.clone(),
-        )),
+        rooms: membership,
         messages: Arc::new(PgMessages::new(message_database.clone())),
         media: Arc::new(FsMediaStore::new(&settings.server.media_dir)),
-        events,
+        events: fanout.bus(),
         clock,
     })
 }

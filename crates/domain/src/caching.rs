@@ -1,7 +1,8 @@
 //! Short-lived caches in front of the two lookups every authenticated read repeats: the
 //! access-token record and room membership. Each cache wraps the one repository this
 //! process writes through, so a revocation or removal made here takes effect here at once;
-//! one made by another instance is honoured within [`REVALIDATE_AFTER`].
+//! one made by another instance is honoured within [`REVALIDATE_AFTER`], or at once when
+//! its announcement arrives (`forget`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -16,6 +17,7 @@ use crate::error::DomainResult;
 use crate::id::{RoomId, TokenFamilyId, TokenId, UserId};
 use crate::ports::{RoomRepository, TokenStore};
 use crate::room::Room;
+use crate::session::SessionEnded;
 use crate::tokens::{AccessTokenRecord, RefreshFamily};
 
 /// How long a cached answer is trusted before the repository is asked again: another
@@ -107,6 +109,15 @@ impl<T> CachedTokens<T> {
             live: FreshFor::new(clock),
         }
     }
+
+    /// Forgets the records of a session another instance ended, so it is refused here at
+    /// once rather than within [`REVALIDATE_AFTER`].
+    pub fn forget(&self, ended: &SessionEnded) {
+        self.live.invalidate_where(|jti, record| {
+            ended.access.as_ref() == Some(jti)
+                || (ended.family.is_some() && record.family_id == ended.family)
+        });
+    }
 }
 
 #[async_trait]
@@ -169,6 +180,11 @@ impl<R> CachedMembership<R> {
             inner,
             members: FreshFor::new(clock),
         }
+    }
+
+    /// Forgets that `user` belongs to `room`: another instance removed them.
+    pub fn forget(&self, room: &RoomId, user: &UserId) {
+        self.members.invalidate(&(room.clone(), user.clone()));
     }
 }
 

@@ -9,6 +9,7 @@ use super::{CachedMembership, CachedTokens, FreshFor, REVALIDATE_AFTER};
 use crate::clock::Clock;
 use crate::id::{RoomId, TokenFamilyId, UserId};
 use crate::ports::{MockClock, MockRoomRepository, MockTokenStore, RoomRepository, TokenStore};
+use crate::session::SessionEnded;
 use crate::tokens::AccessTokenRecord;
 
 /// A clock that moves only when the test says so.
@@ -173,4 +174,55 @@ fn membership_is_cached_only_when_it_holds_and_removal_evicts_it() {
     block_on(cached.remove_member(&room, &ada)).unwrap();
     block_on(cached.is_member(&room, &ada)).unwrap();
     assert_eq!(lookups(), 5, "a removed member is asked about again");
+}
+
+#[test]
+fn a_session_ended_elsewhere_is_forgotten_at_once() {
+    let family = TokenFamilyId::generate();
+    let (by_jti, by_family, other) = (record(None), record(Some(family.clone())), record(None));
+    let time = Time::new();
+    let mut store = MockTokenStore::new();
+    let records = [by_jti.clone(), by_family.clone(), other.clone()];
+    store
+        .expect_find_access()
+        .returning(move |jti| Ok(records.iter().find(|r| &r.jti == jti).cloned()));
+    let cached = CachedTokens::new(store, time.clock());
+    for live in [&by_jti, &by_family, &other] {
+        block_on(cached.find_access(&live.jti)).unwrap();
+    }
+    cached.forget(&SessionEnded {
+        user: by_jti.user_id.clone(),
+        access: Some(by_jti.jti.clone()),
+        family: None,
+    });
+    cached.forget(&SessionEnded {
+        user: by_family.user_id.clone(),
+        access: None,
+        family: Some(family),
+    });
+    let state = cached.live.state.lock();
+    assert!(!state.map.contains_key(&by_jti.jti), "the logged-out token");
+    assert!(
+        !state.map.contains_key(&by_family.jti),
+        "a token of the family"
+    );
+    assert!(
+        state.map.contains_key(&other.jti),
+        "another session stays cached"
+    );
+}
+
+#[test]
+fn a_removal_elsewhere_is_forgotten_at_once() {
+    let (room, ada) = (RoomId::generate(), UserId::generate());
+    let mut inner = MockRoomRepository::new();
+    inner.expect_is_member().times(2).returning(|_, _| Ok(true));
+    let cached = CachedMembership::new(inner, Time::new().clock());
+    assert!(block_on(cached.is_member(&room, &ada)).unwrap());
+    assert!(block_on(cached.is_member(&room, &ada)).unwrap(), "cached");
+    cached.forget(&room, &ada);
+    assert!(
+        block_on(cached.is_member(&room, &ada)).unwrap(),
+        "asked again"
+    );
 }

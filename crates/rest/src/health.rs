@@ -114,7 +114,9 @@ async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
                 .fold(status, |body, (name, up)| body.with_service(name, up));
             HttpResponse::Ok().json(body)
         }
-        Verdict::Down(service) => ApiError::unavailable(service).error_response(),
+        Verdict::Down(service) => {
+            ApiError::unavailable(format!("{service} service")).error_response()
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use whisper_e2e::TempDir;
 use whisper_e2e::ws::WsClient;
 
 use crate::harness::{
-    Cluster, Ending, Member, RedisServer, SHARED_REDIS_URL, View, assert_once_in_seq_order, ids,
-    message,
+    Cluster, Ending, Member, PROMPTLY, RedisServer, SHARED_REDIS_URL, View,
+    assert_once_in_seq_order, ids, message, wait_for,
 };
 
 /// Messages each sender sends per phase.
@@ -26,10 +26,15 @@ fn assert_view_is_history(who: &str, view: &View, stored: &[serde_json::Value]) 
     );
 }
 
-/// Sends "end" on a new socket of `member` on instance `index`, for every reader to stop at.
+/// Sends "end" on a new socket of `member` on instance `index`, for every reader to stop
+/// at, and waits for its echo: once it returns, "end" is stored.
 async fn send_end(cluster: &Cluster, index: usize, member: &Member, room: &str) -> WsClient {
     let mut socket = cluster.ws(index, member, room, "").await;
     socket.send_json(&message("end", "end")).await;
+    wait_for(&mut socket, "the echo of end", PROMPTLY, |event| {
+        event["type"] == "chat.message" && event["text_content"] == "end"
+    })
+    .await;
     socket
 }
 
