@@ -2,11 +2,12 @@
 //! in one `seq` order, resumable anywhere, and stored once per `client_id`.
 
 use futures_util::future::join_all;
+use serde_json::{Value, json};
 use whisper_e2e::ws::WsClient;
 
 use crate::harness::{
-    Cluster, Member, PROMPTLY, SHARED_REDIS_URL, assert_once_in_seq_order, ids, message,
-    messages_until, seqs,
+    Cluster, Member, PROMPTLY, SHARED_REDIS_URL, active_is, assert_once_in_seq_order, ids, message,
+    messages_until, seqs, wait_for,
 };
 
 /// Three instances on the shared Redis, and `names` in one room, connected round-robin.
@@ -131,4 +132,52 @@ async fn a_client_id_retried_on_another_instance_is_stored_once() {
     }
     let stored = cluster.history(2, &people[2], &room).await;
     assert_eq!(stored.len(), 2, "{stored:?}");
+}
+
+/// The next `chat.typing` `socket` receives (other events are skipped).
+async fn next_typing(socket: &mut WsClient, who: &str) -> Value {
+    let what = format!("a chat.typing on {who}'s socket");
+    wait_for(socket, &what, PROMPTLY, |event| {
+        event["type"] == "chat.typing"
+    })
+    .await
+}
+
+#[tokio::test]
+async fn typing_reaches_members_on_every_instance_but_not_the_typist() {
+    // ada on A, bob on B, cyd on C; ada has a second socket, on C.
+    let (cluster, people, room, mut sockets) = room_across_instances(&["ada", "bob", "cyd"]).await;
+    let mut ada_on_c = cluster.ws(2, &people[0], &room, "").await;
+    active_is(&mut ada_on_c, 3).await;
+    let typing = json!({"message_type": "typing", "message": "typing"});
+
+    sockets[0].send_json(&typing).await;
+    for index in 1..3 {
+        let event = next_typing(&mut sockets[index], &people[index].username).await;
+        assert_eq!(event["username"], "ada", "{event}");
+        assert_eq!(event["content"], "ada is typing...", "{event}");
+    }
+
+    // bob types only after hearing ada, so ada's own typing, had it been sent to her,
+    // would reach her sockets first: the first chat.typing each of them hears is bob's.
+    sockets[1].send_json(&typing).await;
+    for (socket, which) in [(&mut sockets[0], "ada (A)"), (&mut ada_on_c, "ada (C)")] {
+        let event = next_typing(socket, which).await;
+        assert_eq!(
+            event["username"], "bob",
+            "{which} heard her own typing: {event}"
+        );
+    }
+    let event = next_typing(&mut sockets[2], "cyd").await;
+    assert_eq!(event["username"], "bob", "{event}");
+
+    // Stopping travels the same way: `content` is null.
+    sockets[0]
+        .send_json(&json!({"message_type": "typing", "message": "not_typing"}))
+        .await;
+    for index in 1..3 {
+        let event = next_typing(&mut sockets[index], &people[index].username).await;
+        assert_eq!(event["username"], "ada", "{event}");
+        assert!(event["content"].is_null(), "{event}");
+    }
 }

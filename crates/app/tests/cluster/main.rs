@@ -6,5 +6,6 @@
 mod delivery;
 mod harness;
 mod instances;
+mod limits;
 mod membership;
 mod outages;

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use whisper_http::routes;
 
-use crate::harness::{Cluster, DEADLINE, Member, PROMPTLY, SHARED_REDIS_URL, active_is};
+use crate::harness::{Cluster, DEADLINE, Member, PROMPTLY, SHARED_REDIS_URL, active_is, wait_for};
 
 /// Whether `member` appears online in `user-list/` as `viewer` sees it on instance `index`.
 async fn is_online(cluster: &Cluster, index: usize, viewer: &Member, member: &Member) -> bool {
@@ -52,6 +52,45 @@ async fn chat_active_counts_distinct_members_on_every_instance() {
 }
 
 #[tokio::test]
+async fn a_killed_instances_members_stop_counting() {
+    let mut cluster = Cluster::start(2, Some(SHARED_REDIS_URL)).await;
+    let people = cluster.sign_up_all(&["ada", "bob"]).await;
+    let (ada, bob) = (&people[0], &people[1]);
+    let room = cluster.create_room(0, ada, "General", &[bob]).await;
+    let mut ada_on_a = cluster.ws(0, ada, &room, "").await;
+    let _bob_on_b = cluster.ws(1, bob, &room, "").await;
+    active_is(&mut ada_on_a, 2).await;
+    assert!(
+        is_online(&cluster, 0, ada, bob).await,
+        "bob (on B) online as A sees it"
+    );
+
+    // B dies without a word: nobody removes bob's presence but its expiry (30 s), and A
+    // recounts the room on its own schedule, hence DEADLINE rather than PROMPTLY.
+    cluster.kill(1);
+    wait_for(
+        &mut ada_on_a,
+        "chat.active 1 after B died",
+        DEADLINE,
+        |event| event["type"] == "chat.active" && event["content"] == 1,
+    )
+    .await;
+    // Polled: going offline is not announced to anyone who could acknowledge it.
+    whisper_e2e::eventually("bob offline as A sees it", DEADLINE, || async {
+        (!is_online(&cluster, 0, ada, bob).await).then_some(())
+    })
+    .await;
+    let me = cluster.call(0, bob, Method::GET, routes::ME, None).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["is_online"], false, "bob's own me/ on A: {me}");
+    assert!(
+        is_online(&cluster, 0, ada, ada).await,
+        "ada, still connected to A, stays online"
+    );
+}
+
+#[tokio::test]
 async fn a_member_removed_on_one_instance_is_notified_then_closed_with_4001_on_another() {
     let cluster = Cluster::start(2, Some(SHARED_REDIS_URL)).await;
     let people = cluster.sign_up_all(&["ada", "bob"]).await;
@@ -76,7 +115,7 @@ async fn a_member_removed_on_one_instance_is_notified_then_closed_with_4001_on_a
         "bob was closed without the notification first: {events:?}"
     );
     let what = "the removal notice on A";
-    crate::harness::wait_for(&mut ada_on_a, what, PROMPTLY, |e| {
+    wait_for(&mut ada_on_a, what, PROMPTLY, |e| {
         e["type"] == "chat.notification" && e["content"] == notice
     })
     .await;

@@ -10,11 +10,16 @@ use whisper_e2e::ws::WsClient;
 
 use crate::harness::{
     Cluster, Ending, Member, PROMPTLY, RedisServer, SHARED_REDIS_URL, View,
-    assert_once_in_seq_order, ids, message, wait_for,
+    assert_once_in_seq_order, free_port, ids, message, messages_until, wait_for,
 };
 
 /// Messages each sender sends per phase.
 const PER_PHASE: usize = 20;
+
+/// What an instance logs when its Redis link fails and when it works again (the two
+/// lines of whisper-redis's `health.rs`).
+const BUS_DOWN: &str = "the Redis bus is down";
+const BUS_BACK: &str = "the Redis bus is back";
 
 /// Panics unless `view` holds exactly `stored`, in its order.
 fn assert_view_is_history(who: &str, view: &View, stored: &[serde_json::Value]) {
@@ -100,6 +105,44 @@ async fn redis_killed_and_restarted_mid_burst_loses_and_duplicates_nothing() {
         let (who, view) = task.await.unwrap();
         assert_view_is_history(&who, &view, &stored);
     }
+    // One outage, so one line each way: no flapping, no line per failed retry.
+    for index in 0..cluster.len() {
+        assert_eq!(cluster.log_count(index, BUS_DOWN), 1, "instance {index}");
+        assert_eq!(cluster.log_count(index, BUS_BACK), 1, "instance {index}");
+    }
+}
+
+#[tokio::test]
+async fn an_instance_started_while_redis_is_away_serves_degraded_then_joins_it() {
+    // Nothing listens on this port until the test starts a redis-server there.
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    // Starting at all is the first promise: `start` waits for `/health/ready` 200.
+    let cluster = Cluster::start(1, Some(&url)).await;
+    let (status, health) = cluster.readiness(0).await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["services"]["redis"], "down", "{health}");
+    assert_eq!(health["services"]["postgres"], "up", "{health}");
+
+    // It chats on its own: sign-up, a room, presence and delivery without Redis.
+    let (_people, _room, mut sockets) = cluster.connected_room(&["ada", "bob"]).await;
+    sockets[0].send_json(&message("alone", "c-alone")).await;
+    for socket in &mut sockets {
+        let received = messages_until(socket, "alone", PROMPTLY).await;
+        assert_eq!(received.len(), 1, "{received:?}");
+    }
+
+    let logs = TempDir::new("redis");
+    let _redis = RedisServer::start_on(port, logs.0.join("redis.log"));
+    let health = cluster.readiness_becomes(0, "ready").await;
+    assert_eq!(health["services"]["redis"], "up", "{health}");
+    sockets[1].send_json(&message("joined", "c-joined")).await;
+    for socket in &mut sockets {
+        let received = messages_until(socket, "joined", PROMPTLY).await;
+        assert_eq!(received.len(), 1, "{received:?}");
+    }
+    assert_eq!(cluster.log_count(0, BUS_DOWN), 1, "told once it is down");
 }
 
 #[tokio::test]

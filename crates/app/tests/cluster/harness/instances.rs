@@ -116,10 +116,23 @@ impl Cluster {
     /// `count` instances on a fresh migrated database; with `redis_url` they share that
     /// Redis under a key prefix of their own, without it each fans out in process.
     pub async fn start(count: usize, redis_url: Option<&str>) -> Self {
+        Self::start_with(count, redis_url, &[]).await
+    }
+
+    /// [`Cluster::start`] with `extra_env` set on every instance as well, overriding the
+    /// harness's defaults (e.g. `("WHISPER_RATE_LIMITS", "on")`).
+    pub async fn start_with(
+        count: usize,
+        redis_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         let permit = RUNNING_CLUSTERS.acquire().await.unwrap();
         let database = TestDatabase::create().await;
         let work = TempDir::new("cluster");
-        let env = shared_env(&database.url, &work.0, redis_url);
+        let mut env = shared_env(&database.url, &work.0, redis_url);
+        for (name, value) in extra_env {
+            env.insert((*name).to_owned(), (*value).to_owned());
+        }
         let mut cluster = Self {
             instances: Vec::with_capacity(count),
             env,
@@ -194,6 +207,11 @@ impl Cluster {
             (code == 200 && body["status"] == status).then_some(body)
         })
         .await
+    }
+
+    /// How many times instance `index`'s log contains `text`.
+    pub fn log_count(&self, index: usize, text: &str) -> usize {
+        self.instances[index].log().matches(text).count()
     }
 
     /// Every instance's log, for failure messages.

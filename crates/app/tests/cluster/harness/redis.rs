@@ -23,8 +23,14 @@ impl RedisServer {
     /// Starts `redis-server` on a free port and waits until it answers `PING`. Panics with
     /// what to install when the binary is missing.
     pub fn start(log: PathBuf) -> Self {
+        Self::start_on(free_port(), log)
+    }
+
+    /// [`RedisServer::start`] on `port`, for a test that pointed instances at that port
+    /// before anything listened there.
+    pub fn start_on(port: u16, log: PathBuf) -> Self {
         let mut server = Self {
-            port: free_port(),
+            port,
             child: None,
             log,
         };
