@@ -20,6 +20,8 @@ const PER_PHASE: usize = 20;
 /// lines of whisper-redis's `health.rs`).
 const BUS_DOWN: &str = "the Redis bus is down";
 const BUS_BACK: &str = "the Redis bus is back";
+/// The test configuration logs warnings only; "back" is an info line.
+const BUS_LOG: (&str, &str) = ("WHISPER_LOG", "warn,whisper_redis::health=info");
 
 /// Panics unless `view` holds exactly `stored`, in its order.
 fn assert_view_is_history(who: &str, view: &View, stored: &[serde_json::Value]) {
@@ -47,7 +49,7 @@ async fn send_end(cluster: &Cluster, index: usize, member: &Member, room: &str) 
 async fn redis_killed_and_restarted_mid_burst_loses_and_duplicates_nothing() {
     let logs = TempDir::new("redis");
     let mut redis = RedisServer::start(logs.0.join("redis.log"));
-    let cluster = Cluster::start(2, Some(&redis.url())).await;
+    let cluster = Cluster::start_with(2, Some(&redis.url()), &[BUS_LOG]).await;
     // ada and cyd on A, bob and dee on B; ada and bob send.
     let (people, room, sockets) = cluster.connected_room(&["ada", "bob", "cyd", "dee"]).await;
     let (phase, phases) = watch::channel(0usize);
@@ -118,7 +120,7 @@ async fn an_instance_started_while_redis_is_away_serves_degraded_then_joins_it()
     let port = free_port();
     let url = format!("redis://127.0.0.1:{port}");
     // Starting at all is the first promise: `start` waits for `/health/ready` 200.
-    let cluster = Cluster::start(1, Some(&url)).await;
+    let cluster = Cluster::start_with(1, Some(&url), &[BUS_LOG]).await;
     let (status, health) = cluster.readiness(0).await;
     assert_eq!(status, 200, "{health}");
     assert_eq!(health["status"], "degraded", "{health}");
@@ -143,6 +145,7 @@ async fn an_instance_started_while_redis_is_away_serves_degraded_then_joins_it()
         assert_eq!(received.len(), 1, "{received:?}");
     }
     assert_eq!(cluster.log_count(0, BUS_DOWN), 1, "told once it is down");
+    assert_eq!(cluster.log_count(0, BUS_BACK), 1, "told once it is back");
 }
 
 #[tokio::test]
