@@ -9,28 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Duration;
-use common::{database_with, now};
-use whisper_domain::ports::{MessageRepository, RoomRepository};
+use common::{database_with, now, room_of};
+use whisper_domain::ports::MessageRepository;
 use whisper_domain::{
-    Message, MessageContent, MessageCursor, MessageId, MessageText, NewMessage, Room, RoomName,
-    Stored, User,
+    Message, MessageContent, MessageCursor, MessageId, MessageText, NewMessage, Room, Stored, User,
 };
 use whisper_postgres::testing::TestDatabase;
-use whisper_postgres::{Database, PgMessages, PgRooms, Plans};
-
-async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
-    let room = Room::open(
-        RoomName::parse(name).unwrap(),
-        members[0].id.clone(),
-        members.iter().map(|m| m.id.clone()),
-        now(),
-    );
-    PgRooms::new(db.database.clone())
-        .create(&room)
-        .await
-        .unwrap();
-    room
-}
+use whisper_postgres::{Database, PgMessages, Plans};
 
 fn text(room: &Room, sender: &User, body: &str, client_id: Option<&str>) -> NewMessage {
     NewMessage {

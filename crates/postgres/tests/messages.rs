@@ -4,29 +4,15 @@ mod common;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{database_with, now};
+use common::{database_with, now, room_of};
 use diesel_async::RunQueryDsl;
-use whisper_domain::ports::{MessageRepository, RoomRepository};
+use whisper_domain::ports::MessageRepository;
 use whisper_domain::{
     DomainError, Field, Flaw, MediaKey, MediaKind, MediaRef, Message, MessageContent,
-    MessageCursor, MessageId, MessageText, NewMessage, Room, RoomId, RoomName, Stored, User,
+    MessageCursor, MessageId, MessageText, NewMessage, Room, RoomId, Stored, User,
 };
-use whisper_postgres::testing::{TestDatabase, insert_message as insert};
-use whisper_postgres::{Database, PgMessages, PgRooms, Plans};
-
-async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
-    let room = Room::open(
-        RoomName::parse(name).unwrap(),
-        members[0].id.clone(),
-        members.iter().map(|m| m.id.clone()),
-        now(),
-    );
-    PgRooms::new(db.database.clone())
-        .create(&room)
-        .await
-        .unwrap();
-    room
-}
+use whisper_postgres::testing::insert_message as insert;
+use whisper_postgres::{Database, PgMessages, Plans};
 
 fn text(room: &Room, sender: &User, body: &str, created: DateTime<Utc>) -> NewMessage {
     NewMessage {

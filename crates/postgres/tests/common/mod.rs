@@ -4,10 +4,10 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use whisper_domain::ports::UserRepository;
-use whisper_domain::{Email, User, Username};
-use whisper_postgres::PgUsers;
+use whisper_domain::ports::{RoomRepository, UserRepository};
+use whisper_domain::{Email, Room, RoomName, User, Username};
 use whisper_postgres::testing::TestDatabase;
+use whisper_postgres::{PgRooms, PgUsers};
 
 /// Now, at the microsecond precision PostgreSQL keeps.
 pub fn now() -> DateTime<Utc> {
@@ -56,4 +56,19 @@ where
         successes += usize::from(outcome.await.unwrap());
     }
     successes
+}
+
+/// A stored room named `name`, created by the first of `members`.
+pub async fn room_of(db: &TestDatabase, name: &str, members: &[&User]) -> Room {
+    let room = Room::open(
+        RoomName::parse(name).unwrap(),
+        members[0].id.clone(),
+        members.iter().map(|m| m.id.clone()),
+        now(),
+    );
+    PgRooms::new(db.database.clone())
+        .create(&room)
+        .await
+        .unwrap();
+    room
 }
