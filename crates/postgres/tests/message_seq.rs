@@ -83,8 +83,14 @@ async fn two_instances_writing_one_room_get_seqs_without_holes_in_commit_order()
         tokio::spawn(async move {
             let mut answered = Vec::new();
             for b in 0..BATCHES {
+                // Odd batches carry client ids, so they take the locking transaction; even
+                // ones are plain and take the one-statement path: both interleave.
                 let batch: Vec<NewMessage> = (0..BATCH)
-                    .map(|i| text(&room, &sender, &format!("{b}.{i}"), None))
+                    .map(|i| {
+                        let body = format!("{b}.{i}");
+                        let client_id = (b % 2 == 1).then(|| format!("c-{body}"));
+                        text(&room, &sender, &body, client_id.as_deref())
+                    })
                     .collect();
                 let results = messages.insert_many(&batch, window_start()).await.unwrap();
                 let stored: Vec<Message> = results.iter().map(new_message).collect();

@@ -2,7 +2,8 @@
 //! retried `client_id`s and refuse foreign replies under that lock, number the rest from
 //! each room's counter, and insert them and advance the counters in one statement.
 //! Round trips: the lock, a `client_id` lookup only when the batch has any, a reply lookup
-//! only when it has replies, the insert, the commit.
+//! only when it has replies, the insert, the commit. A batch for one room with neither
+//! needs no lookup, so it is one statement (see [`INSERT_ONE_ROOM`]).
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use whisper_domain::{DomainError, DomainResult, Field, Flaw, Missing, NewMessage, Stored};
 
 use super::message_rows::{Columns, EarlierRow, MessageRow};
-use super::message_sql::{EARLIER_SENDS, INSERT_NUMBERED, LOCK_ROOMS, REPLIED_TO};
+use super::message_sql::{EARLIER_SENDS, INSERT_NUMBERED, INSERT_ONE_ROOM, LOCK_ROOMS, REPLIED_TO};
 use super::messages::RoomPosition;
 use crate::database::Database;
 use crate::errors::unexpected;
@@ -29,6 +30,12 @@ pub(super) async fn store(
         return Ok(Vec::new());
     }
     let mut conn = database.connection().await?;
+    if let Some(room) = plain_single_room(messages) {
+        let stored = insert_one_room(&mut conn, room, messages)
+            .await
+            .map_err(unexpected)?;
+        return Ok(answers_one_room(messages, stored));
+    }
     let (fates, stored) = conn
         .transaction::<_, DieselError, _>(async move |conn| {
             let last_seqs = lock_rooms(conn, messages).await?;
@@ -41,6 +48,59 @@ pub(super) async fn store(
         .await
         .map_err(unexpected)?;
     answers(messages, fates, stored)
+}
+
+/// The room of a batch whose messages all go to one room, none with a `client_id` or a
+/// reply: nothing to look up under the lock.
+fn plain_single_room(messages: &[NewMessage]) -> Option<&str> {
+    let room = messages.first()?.room.as_str();
+    messages
+        .iter()
+        .all(|m| m.room.as_str() == room && m.client_id.is_none() && m.reply_to.is_none())
+        .then_some(room)
+}
+
+/// Stores a plain one-room batch in one statement; no rows when the room is gone.
+async fn insert_one_room(
+    conn: &mut AsyncPgConnection,
+    room: &str,
+    messages: &[NewMessage],
+) -> Result<Vec<MessageRow>, DieselError> {
+    let placed: Vec<(&NewMessage, i64)> = messages.iter().zip(1..).collect();
+    let columns = Columns::of(&placed).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
+    let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+    prepared_sql(INSERT_ONE_ROOM)
+        .bind::<Array<Text>, _>(&columns.id)
+        .bind::<Array<Text>, _>(&columns.room)
+        .bind::<Array<Text>, _>(&columns.sender)
+        .bind::<Array<Text>, _>(&columns.format)
+        .bind::<Array<Nullable<Text>>, _>(&columns.text)
+        .bind::<Array<Nullable<Text>>, _>(&columns.media_key)
+        .bind::<Array<Nullable<Text>>, _>(&columns.content_type)
+        .bind::<Array<Nullable<BigInt>>, _>(&columns.media_size)
+        .bind::<Array<Nullable<Text>>, _>(&columns.reply_to)
+        .bind::<Array<Timestamptz>, _>(&columns.created)
+        .bind::<Array<Nullable<Text>>, _>(&columns.client_id)
+        .bind::<Array<BigInt>, _>(&columns.seq)
+        .bind::<BigInt, _>(count)
+        .bind::<Text, _>(room)
+        .load(conn)
+        .await
+}
+
+/// The answers to a plain one-room batch: every message stored, or none (the room is gone).
+fn answers_one_room(messages: &[NewMessage], stored: Vec<MessageRow>) -> Vec<DomainResult<Stored>> {
+    let mut stored: HashMap<String, MessageRow> = stored
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    messages
+        .iter()
+        .map(|message| match stored.remove(message.id.as_str()) {
+            Some(row) => row.into_domain().map(Stored::New),
+            None => Err(DomainError::NotFound(Missing::Room)),
+        })
+        .collect()
 }
 
 /// What becomes of one message of the batch.
