@@ -1,6 +1,8 @@
-//! Who is calling: the `AuthenticatedUser` extractor checks the Bearer access token on
-//! every request (signature, expiry, and the server-side record) and the account's rate
-//! limit; `Viewer` also accepts the access token a browser keeps in its session cookie.
+//! Who is calling: the `AuthenticatedUser` extractor checks the access token on every
+//! request (signature, expiry, and the server-side record) and the account's rate limit.
+//! The token is the `Authorization: Bearer` header's or, for browsers, the one kept in the
+//! session cookie; a cookie alone authorizes a change (POST, PATCH, DELETE) only from this
+//! server's own pages (`Origin`), which stops cross-site request forgery.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,8 +15,11 @@ use whisper_domain::{Accounts, DomainError, User};
 
 use crate::errors::ApiError;
 use crate::limits::RateLimits;
+use crate::links::PublicUrl;
+use crate::origin::{cross_origin, is_safe, same_origin};
 
-/// The account behind a valid Bearer access token.
+/// The account behind a valid access token: a Bearer header, or the session cookie (then
+/// a state-changing method needs a same-origin `Origin`).
 pub struct AuthenticatedUser {
     /// The account.
     pub user: User,
@@ -23,8 +28,8 @@ pub struct AuthenticatedUser {
 }
 
 /// The account behind a Bearer token or, for browsers, the access token kept in the
-/// session cookie. Only for safe (GET) endpoints: the browser sends the cookie on its own,
-/// so it must never authorize a change.
+/// session cookie, whatever the `Origin`: only for reading (GET) endpoints and for callers
+/// that check the origin themselves (the chat socket).
 pub struct Viewer(pub AuthenticatedUser);
 
 fn not_authenticated() -> ApiError {
@@ -73,7 +78,17 @@ impl FromRequest for AuthenticatedUser {
     type Future = Authenticating;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticate(request, bearer_token(request))
+        if let Some(token) = bearer_token(request) {
+            return authenticate(request, Some(token));
+        }
+        let token = crate::flow::stored_access(&request.get_session());
+        if token.is_some() && !is_safe(request.method()) {
+            let public_url = request.app_data::<web::Data<PublicUrl>>();
+            if !same_origin(request, public_url.map(|url| url.get_ref())) {
+                return Box::pin(async { Err(cross_origin()) });
+            }
+        }
+        authenticate(request, token)
     }
 }
 

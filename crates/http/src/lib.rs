@@ -12,6 +12,7 @@ pub mod flow;
 pub mod input;
 pub mod limits;
 pub mod links;
+pub mod origin;
 pub mod path_ids;
 pub mod rate_limit;
 pub mod request_log;

@@ -56,6 +56,21 @@ pub const DOCS: &str = "/api/v1/docs/";
 /// GET: the chat WebSocket of a room.
 pub const CHAT_SOCKET: &str = "/ws/chat/{room_id}/";
 
+/// GET: the browser client's home page (signed in: the rooms).
+pub const PAGE_HOME: &str = "/";
+/// GET: the sign-up page.
+pub const PAGE_SIGNUP: &str = "/signup/";
+/// GET: the authenticator enrolment page.
+pub const PAGE_SETUP_2FA: &str = "/setup-2fa/";
+/// GET: the log-in page (`?next=<local path>`).
+pub const PAGE_LOGIN: &str = "/login/";
+/// GET: the signed-in person's rooms.
+pub const PAGE_ROOMS: &str = "/rooms/";
+/// GET: a room's chat page.
+pub const PAGE_ROOM: &str = "/rooms/{room_id}/";
+/// GET: the browser client's embedded scripts and styles.
+pub const STATIC_ASSET: &str = "/static/{name}";
+
 /// `route` with its `{…}` segments replaced by `values`, in order: `path(MEDIA, &[id])`.
 /// Values are path segments the server generated (ids, tokens, backend names).
 pub fn path(route: &str, values: &[&str]) -> String {
@@ -84,9 +99,9 @@ mod tests {
 
     use super::*;
 
-    /// Each route and the path API.md gives it, copied from API.md on purpose: the table is
+    /// Each route and the path API.md (or UI.md, for pages) gives it, copied from API.md on purpose: the table is
     /// the wire contract.
-    const CONTRACT: [(&str, &str); 24] = [
+    const CONTRACT: [(&str, &str); 31] = [
         (HEALTH_LIVE, "/health/live"),
         (HEALTH_READY, "/health/ready"),
         (REGISTER, "/api/v1/user/register/"),
@@ -114,6 +129,13 @@ mod tests {
         (SCHEMA, "/api/v1/schema/"),
         (DOCS, "/api/v1/docs/"),
         (CHAT_SOCKET, "/ws/chat/{room_id}/"),
+        (PAGE_HOME, "/"),
+        (PAGE_SIGNUP, "/signup/"),
+        (PAGE_SETUP_2FA, "/setup-2fa/"),
+        (PAGE_LOGIN, "/login/"),
+        (PAGE_ROOMS, "/rooms/"),
+        (PAGE_ROOM, "/rooms/{room_id}/"),
+        (STATIC_ASSET, "/static/{name}"),
     ];
 
     #[test]

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod accounts;
+pub mod browser;
 pub mod chat;
 pub mod health;
 pub mod openapi;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, readiness: web::Data<Readiness>) 
         .configure(accounts::configure)
         .configure(chat::configure)
         .configure(openapi::configure)
+        .configure(browser::configure)
         .default_service(web::to(fallback::not_found));
 }
 

@@ -14,19 +14,57 @@ use whisper_wire::MessageBody;
 const VERIFY_EMAIL: &str = "verify_email.html";
 const ROOM: &str = "room.html";
 
+/// Every page template, by name, compiled into the binary.
+const TEMPLATES: [(&str, &str); 9] = [
+    (
+        "base.html",
+        include_str!("../../../templates/pages/base.html.tera"),
+    ),
+    (
+        VERIFY_EMAIL,
+        include_str!("../../../templates/pages/verify_email.html.tera"),
+    ),
+    (
+        ROOM,
+        include_str!("../../../templates/pages/room.html.tera"),
+    ),
+    (
+        "home.html",
+        include_str!("../../../templates/pages/home.html.tera"),
+    ),
+    (
+        "signup.html",
+        include_str!("../../../templates/pages/signup.html.tera"),
+    ),
+    (
+        "setup_2fa.html",
+        include_str!("../../../templates/pages/setup_2fa.html.tera"),
+    ),
+    (
+        "login.html",
+        include_str!("../../../templates/pages/login.html.tera"),
+    ),
+    (
+        "rooms.html",
+        include_str!("../../../templates/pages/rooms.html.tera"),
+    ),
+    (
+        "resume.html",
+        include_str!("../../../templates/pages/resume.html.tera"),
+    ),
+];
+
+/// Scripts and styles only from this server, user content never as markup, no framing:
+/// the page scripts get their data from `data-` attributes, never inline.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+    connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
 static PAGES: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html"]);
-    tera.add_raw_template(
-        VERIFY_EMAIL,
-        include_str!("../../../templates/pages/verify_email.html.tera"),
-    )
-    .map_err(|e| format!("{e:?}"))?;
-    tera.add_raw_template(
-        ROOM,
-        include_str!("../../../templates/pages/room.html.tera"),
-    )
-    .map_err(|e| format!("{e:?}"))?;
+    tera.add_raw_templates(TEMPLATES)
+        .map_err(|e| format!("{e:?}"))?;
     Ok(tera)
 });
 
@@ -48,6 +86,7 @@ pub fn verify_email_page(
     let mut context = Context::new();
     match page {
         VerifyPage::Confirm { action } => {
+            context.insert("script", "verify.js");
             context.insert("outcome", "confirm");
             context.insert("action", action);
         }
@@ -61,7 +100,8 @@ pub fn verify_email_page(
     render(VERIFY_EMAIL, &context, status)
 }
 
-fn render(
+/// `template` rendered with `context`, with the headers every page carries.
+pub(crate) fn render(
     template: &str,
     context: &Context,
     status: StatusCode,
@@ -77,6 +117,11 @@ fn render(
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .body(html))
 }
 
@@ -98,6 +143,7 @@ pub struct RoomPage<'a> {
 
 #[derive(Serialize)]
 struct MemberView<'a> {
+    id: &'a str,
     username: &'a str,
     is_online: bool,
 }
@@ -127,10 +173,19 @@ pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse
     );
     context.insert("room_name", page.room.name.as_str());
     context.insert("viewer", page.viewer.username.as_str());
+    context.insert("viewer_id", page.viewer.id.as_str());
+    context.insert("is_creator", &(page.room.creator == page.viewer.id));
+    context.insert("signed_in", &true);
+    context.insert("script", "room.js");
+    context.insert(
+        "history_path",
+        &routes::path(routes::ROOM_HOME, &[page.room.id.as_str()]),
+    );
     let members: Vec<MemberView<'_>> = page
         .members
         .iter()
         .map(|user| MemberView {
+            id: user.id.as_str(),
             username: user.username.as_str(),
             is_online: user.is_online,
         })

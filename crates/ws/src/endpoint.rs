@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{Accounts, Chat, Rooms};
 use whisper_http::auth::{AuthenticatedUser, Viewer, bearer_token};
 use whisper_http::fallback::method_not_allowed;
+use whisper_http::origin::{cross_origin, same_origin};
 use whisper_http::path_ids::room_id;
 use whisper_http::{ApiError, PublicUrl, routes};
 
@@ -53,22 +53,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Whether a browser's `Origin` is this server's own (cookie authentication only).
-fn same_origin(request: &HttpRequest, public_url: &PublicUrl) -> bool {
-    let Some(origin) = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return false;
-    };
-    let origin = origin.trim_end_matches('/');
-    let host = request.connection_info().host().to_owned();
-    origin == public_url.as_str()
-        || origin == format!("http://{host}")
-        || origin == format!("https://{host}")
-}
-
 /// GET [`routes::CHAT_SOCKET`].
 pub async fn chat_socket(
     request: HttpRequest,
@@ -85,12 +69,8 @@ pub async fn chat_socket(
         let viewer = Viewer::extract(&request).await?;
         // The browser sends the cookie whichever page opens the socket: only our own
         // pages may use it.
-        if !same_origin(&request, &services.public_url) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "cross_origin",
-                "A browser may only open a chat socket from this server's own pages.",
-            ));
+        if !same_origin(&request, Some(&services.public_url)) {
+            return Err(cross_origin());
         }
         viewer.0
     };

@@ -33,6 +33,11 @@ impl SocialProviders {
         Self(providers)
     }
 
+    /// Whether sign-in through `backend` is configured.
+    pub fn offers(&self, backend: &str) -> bool {
+        self.0.iter().any(|provider| provider.backend() == backend)
+    }
+
     fn find(&self, backend: &str) -> Result<&Arc<dyn SocialIdentityProvider>, ApiError> {
         self.0
             .iter()

@@ -1,13 +1,14 @@
 //! Setting up the authenticator: `totp-device/create/`, `qr-code/`, `totp-device/verify/`.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use whisper_http::ApiError;
 use whisper_http::flow::flow_email;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
 use whisper_wire::accounts::{DeviceBody, OtpRequest};
 
+use crate::pages::prefers_json;
 use crate::qr_code::qr_png;
 
 use super::FlowStep;
@@ -55,7 +56,8 @@ pub async fn create_device(
     operation_id = "user_qr_code",
     tag = "users",
     summary = "The TOTP secret as a QR code",
-    description = "A PNG QR code of `otpauth://totp/Whisper:<email>?secret=…&issuer=Whisper` \
+    description = "A PNG QR code of `otpauth://totp/Whisper:<email>?secret=…&issuer=Whisper`; \
+        with `Accept: application/json`, `{secret, otpauth_url}` for manual entry instead. \
         (SHA1, 6 digits, 30 s) for the unconfirmed device of the session's email. Never \
         shown again once the device is confirmed. No body.",
     security(("session" = [])),
@@ -69,9 +71,22 @@ pub async fn create_device(
         CommonErrors,
     ),
 )]
-pub async fn qr_code(FlowStep { accounts, session }: FlowStep) -> Result<HttpResponse, ApiError> {
+pub async fn qr_code(
+    request: HttpRequest,
+    FlowStep { accounts, session }: FlowStep,
+) -> Result<HttpResponse, ApiError> {
     let email = flow_email(&session)?;
     let uri = accounts.totp_provisioning_uri(&email).await?;
+    if prefers_json(&request) {
+        // For manual entry (the setup page shows it as text): the same secret as the PNG.
+        let secret = uri
+            .split_once("secret=")
+            .map(|(_, rest)| rest.split('&').next().unwrap_or(rest))
+            .unwrap_or_default();
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .json(serde_json::json!({"secret": secret, "otpauth_url": uri})));
+    }
     let png = qr_png(&uri)?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")

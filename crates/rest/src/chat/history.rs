@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use whisper_domain::ports::PageCursors;
-use whisper_domain::{DomainError, Field, Flaw, HistoryPage, Rooms};
+use whisper_domain::{DomainError, Field, Flaw, HistoryPage, RoomId, Rooms, User};
 use whisper_http::ApiError;
 use whisper_http::PublicUrl;
 use whisper_http::auth::Viewer;
@@ -100,7 +100,20 @@ pub async fn home(
             previous_messages: older.map(|q| public_url.history_page(&room, &q)),
         }));
     }
-    let room = rooms.room_for_member(&caller.id, &room).await?;
+    room_page_of(caller, &room, &page, older.as_deref(), &rooms, &public_url).await
+}
+
+/// The room page for `caller` showing `page` of `room`'s history, `older` its
+/// `?cursor=…` link.
+pub(crate) async fn room_page_of(
+    caller: &User,
+    room: &RoomId,
+    page: &HistoryPage,
+    older: Option<&str>,
+    rooms: &Rooms,
+    public_url: &PublicUrl,
+) -> Result<HttpResponse, ApiError> {
+    let room = rooms.room_for_member(&caller.id, room).await?;
     let members = rooms.member_accounts(&room).await?;
     Ok(room_page(
         &RoomPage {
@@ -108,15 +121,15 @@ pub async fn home(
             members: &members,
             viewer: caller,
             messages: &page.messages,
-            older_query: older.as_deref(),
-            public_url: &public_url,
+            older_query: older,
+            public_url,
         },
         StatusCode::OK,
     )?)
 }
 
 /// `?cursor=…&page_size=…` of the page before this one, if there is one.
-fn older_query(page: &HistoryPage, cursors: &Cursors, page_size: u32) -> Option<String> {
+pub(crate) fn older_query(page: &HistoryPage, cursors: &Cursors, page_size: u32) -> Option<String> {
     let oldest = page.messages.last().filter(|_| page.has_older)?;
     Some(format!(
         "?cursor={}&page_size={page_size}",
