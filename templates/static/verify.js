@@ -1,7 +1,7 @@
 // The emailed link's page: the button confirms the address, then 2FA setup follows.
 import { json, showError } from "./api.js";
 
-const form = document.getElementById("verify");
+const form = document.querySelector("form[method=post]");
 if (form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
