@@ -100,9 +100,17 @@ mod tests {
             )
             .await;
             assert_eq!(response.status(), StatusCode::OK);
-            let content_type = response.headers().get("content-type").unwrap().to_str().unwrap();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .unwrap()
+                .to_str()
+                .unwrap();
             assert!(content_type.starts_with(kind), "{name}: {content_type}");
-            assert_eq!(response.headers().get("x-content-type-options").unwrap(), "nosniff");
+            assert_eq!(
+                response.headers().get("x-content-type-options").unwrap(),
+                "nosniff"
+            );
             let tag = response.headers().get("etag").unwrap().clone();
             let again = test::call_service(
                 &app,
