@@ -73,6 +73,11 @@ async fn serve() -> anyhow::Result<()> {
         mail = %settings.mail.transport,
         "whisper is serving"
     );
+    // On stdout whatever the log settings: the one thing a person starting it needs.
+    println!(
+        "Whisper is running: open {}/ in a browser",
+        application.local_url()
+    );
     application.run_until_stopped().await?;
     tracing::info!("whisper stopped");
     Ok(())
