@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
 use tera::{Context, Tera};
 use whisper_domain::{DomainError, Message, Room, User};
-use whisper_http::{PublicUrl, routes};
+use whisper_http::routes;
 use whisper_wire::MessageBody;
 
 const VERIFY_EMAIL: &str = "verify_email.html";
@@ -137,8 +137,6 @@ pub struct RoomPage<'a> {
     pub messages: &'a [Message],
     /// `?cursor=…` of the older page, if any.
     pub older_query: Option<&'a str>,
-    /// The public base URL, for media links.
-    pub public_url: &'a PublicUrl,
 }
 
 #[derive(Serialize)]
@@ -196,7 +194,9 @@ pub fn room_page(page: &RoomPage<'_>, status: StatusCode) -> Result<HttpResponse
         .iter()
         .rev()
         .map(|message| {
-            let body = MessageBody::new(message, |id| page.public_url.media(id));
+            // A path, not the public URL's absolute link: the page's CSP allows only its own
+            // origin, and a browser may reach the server under another name.
+            let body = MessageBody::new(message, |id| routes::path(routes::MEDIA, &[id.as_str()]));
             MessageView {
                 mine: message.sender == page.viewer.id,
                 id: body.id,

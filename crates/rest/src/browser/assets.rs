@@ -25,7 +25,8 @@ macro_rules! asset {
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 14] = [
+const ASSETS: [Asset; 15] = [
+    asset!("icon.svg", "image/svg+xml"),
     asset!("whisper.css", "text/css; charset=utf-8"),
     asset!("api.js", JS),
     asset!("socket.js", JS),

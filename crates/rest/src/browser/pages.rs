@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tera::Context;
 use whisper_domain::{Rooms, User};
 use whisper_http::path_ids::room_id;
-use whisper_http::{ApiError, PublicUrl, routes};
+use whisper_http::{ApiError, routes};
 
 use super::guard::{Visitor, local_next, login_redirect, visitor};
 use crate::accounts::social::SocialProviders;
@@ -104,7 +104,6 @@ pub async fn room(
     room: web::Path<String>,
     rooms: web::Data<Rooms>,
     cursors: web::Data<Cursors>,
-    public_url: web::Data<PublicUrl>,
 ) -> Result<HttpResponse, ApiError> {
     let user = match visitor(&request).await? {
         Visitor::SignedIn(user) => user,
@@ -115,5 +114,5 @@ pub async fn room(
         .history(&user.id, &room, None, DEFAULT_PAGE_SIZE)
         .await?;
     let older = older_query(&page, &cursors, DEFAULT_PAGE_SIZE);
-    room_page_of(&user, &room, &page, older.as_deref(), &rooms, &public_url).await
+    room_page_of(&user, &room, &page, older.as_deref(), &rooms).await
 }

@@ -100,7 +100,7 @@ pub async fn home(
             previous_messages: older.map(|q| public_url.history_page(&room, &q)),
         }));
     }
-    room_page_of(caller, &room, &page, older.as_deref(), &rooms, &public_url).await
+    room_page_of(caller, &room, &page, older.as_deref(), &rooms).await
 }
 
 /// The room page for `caller` showing `page` of `room`'s history, `older` its
@@ -111,7 +111,6 @@ pub(crate) async fn room_page_of(
     page: &HistoryPage,
     older: Option<&str>,
     rooms: &Rooms,
-    public_url: &PublicUrl,
 ) -> Result<HttpResponse, ApiError> {
     let room = rooms.room_for_member(&caller.id, room).await?;
     let members = rooms.member_accounts(&room).await?;
@@ -122,7 +121,6 @@ pub(crate) async fn room_page_of(
             viewer: caller,
             messages: &page.messages,
             older_query: older,
-            public_url,
         },
         StatusCode::OK,
     )?)
