@@ -249,6 +249,11 @@ async fn strangers_get_403_on_every_room_endpoint_and_unknown_rooms_404() {
             "{method} {not_found}"
         );
     }
-    let anonymous = app.get("/api/v1/chat/room-list/").await;
+    // A client without the session cookie (app.client keeps Eve's, which authenticates).
+    let anonymous = whisper_e2e::accounts::fresh_client()
+        .get(format!("{}/api/v1/chat/room-list/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
