@@ -95,7 +95,11 @@ pub fn alert_containing(part: &str) -> String {
 
 /// Any element whose own text contains `part` (e.g. "Check your email").
 pub fn text_containing(part: &str) -> String {
-    format!("//body//*[{}][not(*[{}])]", containing(".", part), containing(".", part))
+    format!(
+        "//body//*[{}][not(*[{}])]",
+        containing(".", part),
+        containing(".", part)
+    )
 }
 
 /// A pickable option (`role="option"`) whose text contains `part`.
@@ -108,6 +112,19 @@ pub fn option_containing(part: &str) -> String {
 pub fn message_items() -> String {
     let list = labelled_element("Messages");
     format!("({list})[1]/*[self::li or @role='listitem' or ../@role='log']")
+}
+
+/// The message item whose text contains `part`.
+pub fn message_containing(part: &str) -> String {
+    format!("({})[{}]", message_items(), containing(".", part))
+}
+
+/// The button named `name` inside the message item whose text contains `part`.
+pub fn button_of_message(part: &str, name: &str) -> String {
+    let item = message_containing(part);
+    let button = button(name);
+    let inside: Vec<String> = button.split(" | ").map(|b| format!("{item}{b}")).collect();
+    inside.join(" | ")
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! accessible name, label and button text (see [`locate`]).
 
 pub mod locate;
-pub mod static_site;
 pub mod page;
 pub mod people;
+pub mod static_site;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -161,4 +161,15 @@ pub fn screenshots_dir() -> PathBuf {
         .join("..")
         .join("docs")
         .join("screenshots")
+}
+
+/// Writes a small valid PNG (a 16×16 gradient) to `path`, for a person to attach.
+pub fn write_png(path: &Path) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), 16, 16);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..16u8 * 16).flat_map(|i| [i, 255 - i, 128]).collect();
+    writer.write_image_data(&pixels).unwrap();
 }

@@ -76,7 +76,11 @@ impl Browser {
             Some(element) => element,
             None => panic!(
                 "no {what} on {} (XPath {xpath})",
-                self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+                self.client
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default()
             ),
         }
     }
@@ -99,12 +103,14 @@ impl Browser {
 
     /// The button named `name`.
     pub async fn button(&self, name: &str) -> Element {
-        self.wait_for(&format!("button \"{name}\""), &locate::button(name)).await
+        self.wait_for(&format!("button \"{name}\""), &locate::button(name))
+            .await
     }
 
     /// The field labelled `label`.
     pub async fn field(&self, label: &str) -> Element {
-        self.wait_for(&format!("field \"{label}\""), &locate::field(label)).await
+        self.wait_for(&format!("field \"{label}\""), &locate::field(label))
+            .await
     }
 
     /// Presses the button named `name`.
@@ -127,7 +133,9 @@ impl Browser {
 
     /// Follows the link named `name`.
     pub async fn follow(&self, name: &str) {
-        let link = self.wait_for(&format!("link \"{name}\""), &locate::link(name)).await;
+        let link = self
+            .wait_for(&format!("link \"{name}\""), &locate::link(name))
+            .await;
         link.click().await.unwrap();
     }
 
@@ -139,10 +147,7 @@ impl Browser {
             .find(Locator::XPath(&locate::field(label)))
             .await
             .unwrap_or_else(|e| panic!("no file input labelled {label}: {e}"));
-        input
-            .send_keys(&file.display().to_string())
-            .await
-            .unwrap();
+        input.send_keys(&file.display().to_string()).await.unwrap();
     }
 
     /// Waits for a displayed element whose text contains `part`.
@@ -154,7 +159,10 @@ impl Browser {
     /// The text of the element labelled `label` (its value, for a form control).
     pub async fn labelled_text(&self, label: &str) -> String {
         let element = self
-            .wait_for(&format!("element labelled \"{label}\""), &locate::labelled_element(label))
+            .wait_for(
+                &format!("element labelled \"{label}\""),
+                &locate::labelled_element(label),
+            )
             .await;
         let text = element.text().await.unwrap();
         if text.trim().is_empty() {

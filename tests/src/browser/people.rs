@@ -52,7 +52,10 @@ impl BrowserApp {
     /// The newest link emailed to `email`, on `base` (the browser may come through a proxy).
     pub async fn emailed_link(&self, email: &str, base: &str) -> String {
         self.sink
-            .wait_for_message(|m| m.to.iter().any(|to| to == email), Duration::from_secs(30))
+            .wait_for_message(
+                |m| m.to.iter().any(|to| to == email),
+                Duration::from_secs(30),
+            )
             .await
             .expect("the verification email never arrived");
         let newest = self
@@ -62,7 +65,9 @@ impl BrowserApp {
             .rev()
             .find(|m| m.to.iter().any(|to| to == email))
             .unwrap();
-        let link = newest.first_link().expect("no link in the verification email");
+        let link = newest
+            .first_link()
+            .expect("no link in the verification email");
         let link = url::Url::parse(&link).unwrap();
         format!("{base}{}", link.path())
     }
@@ -86,8 +91,9 @@ pub struct Person {
 
 impl Person {
     /// Signs `username` up at `base` in a new browser: the sign-up page, the emailed link,
-    /// the 2FA setup page; the browser ends on `/login/`.
-    pub async fn sign_up(app: &BrowserApp, base: &str, username: &str) -> Self {
+    /// the 2FA setup page; the browser ends on `/login/`. With `screenshots`, the pages
+    /// of the way are saved into `docs/screenshots/` for the tour.
+    pub async fn sign_up(app: &BrowserApp, base: &str, username: &str, screenshots: bool) -> Self {
         let browser = Browser::launch().await;
         let email = format!("{username}@example.org");
         browser.open(&format!("{base}/signup/")).await;
@@ -95,13 +101,21 @@ impl Person {
         browser.fill("Username", username).await;
         browser.press("Sign up").await;
         browser.wait_for_text("Check your email").await;
+        if screenshots {
+            browser.screenshot("1-signup").await;
+        }
 
         let link = app.emailed_link(&email, base).await;
         browser.open(&link).await;
         browser.press("Verify email").await;
         browser.wait_for_path("/setup-2fa/").await;
 
-        browser.wait_for("QR code image", &locate::image("QR code")).await;
+        browser
+            .wait_for("QR code image", &locate::image("QR code"))
+            .await;
+        if screenshots {
+            browser.screenshot("2-setup-2fa").await;
+        }
         let secret: String = browser
             .labelled_text("Secret key")
             .await
@@ -134,7 +148,9 @@ impl Person {
         self.browser.fill("Email", &self.email).await;
         self.browser.press("Continue").await;
         let step = self.next_step().await;
-        self.browser.fill("Code", &self.authenticator.code_at(step)).await;
+        self.browser
+            .fill("Code", &self.authenticator.code_at(step))
+            .await;
         self.browser.press("Log in").await;
         self.browser.wait_for_path("/rooms/").await;
     }
@@ -164,7 +180,12 @@ impl Person {
         for member in members {
             browser.fill("Add members", member).await;
             let option = locate::option_containing(member);
-            browser.wait_for(&format!("option for {member}"), &option).await.click().await.unwrap();
+            browser
+                .wait_for(&format!("option for {member}"), &option)
+                .await
+                .click()
+                .await
+                .unwrap();
         }
         browser.press("Create room").await;
         let path = browser
