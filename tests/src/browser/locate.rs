@@ -30,14 +30,23 @@ fn containing(expression: &str, part: &str) -> String {
     )
 }
 
+/// `expression`, normalised and lower-cased, starts with `name`.
+fn starting(expression: &str, name: &str) -> String {
+    format!(
+        "starts-with(translate(normalize-space({expression}), '{UPPER}', '{LOWER}'), {})",
+        literal(&name.to_lowercase())
+    )
+}
+
 /// The element's accessible name is `name`: its `aria-label`, the text of what
 /// `aria-labelledby` points at, or the text of a `<label>` for it (by `for` or around it).
+/// A label may go on after the name ("Username (optional)"), as a person reads it.
 fn labelled(name: &str) -> String {
     format!(
         "{aria} or @id = //label[{label}]/@for or ancestor::label[{label}] \
          or @aria-labelledby = //*[{text}]/@id",
         aria = named("@aria-label", name),
-        label = named(".", name),
+        label = starting(".", name),
         text = named(".", name),
     )
 }

@@ -163,13 +163,22 @@ pub fn screenshots_dir() -> PathBuf {
         .join("screenshots")
 }
 
-/// Writes a small valid PNG (a 16×16 gradient) to `path`, for a person to attach.
+/// Writes a small valid PNG (a 96×64 gradient) to `path`, for a person to attach.
 pub fn write_png(path: &Path) {
+    const WIDTH: u32 = 96;
+    const HEIGHT: u32 = 64;
     let file = std::fs::File::create(path).unwrap();
-    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), 16, 16);
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), WIDTH, HEIGHT);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().unwrap();
-    let pixels: Vec<u8> = (0..16u8 * 16).flat_map(|i| [i, 255 - i, 128]).collect();
+    let pixels: Vec<u8> = (0..HEIGHT)
+        .flat_map(|y| (0..WIDTH).map(move |x| (x, y)))
+        .flat_map(|(x, y)| {
+            let red = u8::try_from(x * 255 / WIDTH).unwrap();
+            let green = u8::try_from(y * 255 / HEIGHT).unwrap();
+            [red, green, 160]
+        })
+        .collect();
     writer.write_image_data(&pixels).unwrap();
 }
