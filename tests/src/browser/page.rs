@@ -75,14 +75,38 @@ impl Browser {
         match found {
             Some(element) => element,
             None => panic!(
-                "no {what} on {} (XPath {xpath})",
+                "no {what} on {} (XPath {xpath}); {}",
                 self.client
                     .current_url()
                     .await
                     .map(|u| u.to_string())
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                self.evidence().await
             ),
         }
+    }
+
+    /// What the page showed, for a failure message: its text, and a screenshot saved
+    /// under the temporary directory.
+    pub async fn evidence(&self) -> String {
+        let text = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(error) => format!("(no body: {error})"),
+        };
+        let shot = std::env::temp_dir().join(format!(
+            "whisper-browser-failure-{}.png",
+            crate::random_suffix()
+        ));
+        let saved = match self.client.screenshot().await {
+            Ok(png) => std::fs::write(&shot, png).is_ok(),
+            Err(_) => false,
+        };
+        let shot = if saved {
+            shot.display().to_string()
+        } else {
+            "none".to_owned()
+        };
+        format!("the page showed {text:?} (screenshot: {shot})")
     }
 
     /// Waits until nothing displayed matches `xpath`.
