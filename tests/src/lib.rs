@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod accounts;
+pub mod browser;
 pub mod chat;
 pub mod clock;
 pub mod fake_google;
