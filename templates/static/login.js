@@ -6,6 +6,13 @@ const emailForm = document.getElementById("login-email");
 const codeForm = document.getElementById("login-code");
 const next = document.body.dataset.next || "/rooms/";
 
+// After a social sign-in the email is in the session already: straight to the code.
+if (document.body.dataset.step === "code") {
+  emailForm.hidden = true;
+  codeForm.hidden = false;
+  codeForm.elements.code.focus();
+}
+
 emailForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const alert = document.getElementById("email-error");

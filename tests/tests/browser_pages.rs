@@ -12,7 +12,7 @@ use whisper_e2e::chat::{chat_app, people, room_id};
 use whisper_postgres::testing::TestDatabase;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' \
-    data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; \
+    data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; \
     base-uri 'none'; form-action 'self'";
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {

@@ -248,3 +248,41 @@ async fn a_declined_sign_in_and_an_unknown_backend_are_refused() {
         (StatusCode::NOT_FOUND, "unknown_backend")
     );
 }
+
+#[tokio::test]
+async fn a_browser_coming_back_from_the_provider_is_sent_to_the_page_of_its_next_step() {
+    let w = world().await;
+    let browser_get = |url: String| {
+        w.app
+            .client
+            .get(url)
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+    };
+    // A new person: two-factor setup, with the email in the session.
+    let response = browser_get(w.approved_callback().await).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/setup-2fa/");
+    let phone = w.app.enrolled().await;
+    let confirm = w
+        .app
+        .post_json(
+            "/api/v1/user/totp-device/verify/",
+            &json!({"otp_token": phone.code_at(Authenticator::current_step())}),
+        )
+        .await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    // Back again with two-factor set up: the code step of the login page.
+    let response = browser_get(w.approved_callback().await).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/login/?step=code");
+    let page = w
+        .app
+        .client
+        .get(format!("{}/login/?step=code", w.app.address))
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-step=\"code\""), "{html}");
+}

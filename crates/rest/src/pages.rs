@@ -58,7 +58,7 @@ const TEMPLATES: [(&str, &str); 9] = [
 /// the page scripts get their data from `data-` attributes, never inline.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
     style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
-    connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 static PAGES: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     let mut tera = Tera::default();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_session::Session;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use whisper_domain::{DomainError, Field, Flaw, Missing, SocialIdentityProvider, SocialNextStep};
@@ -120,7 +120,9 @@ pub async fn begin(
     tag = "users",
     summary = "The provider's redirect back",
     description = "Finishes a social sign-in started by `social/begin/` (same session cookie). \
-        Accounts match by email. The email goes into the session in every case.",
+        Accounts match by email. The email goes into the session in every case. A browser \
+        (`Accept` preferring `text/html`) is sent on with 303 to the page of its next step \
+        instead: `/setup-2fa/`, or `/login/?step=code`.",
     params(
         ("backend" = String, Path, description = "The provider.", example = "google-oauth2"),
         Callback,
@@ -144,6 +146,7 @@ pub async fn begin(
     ),
 )]
 pub async fn complete(
+    request: HttpRequest,
     FlowStep { accounts, session }: FlowStep,
     providers: web::Data<SocialProviders>,
     backend: web::Path<String>,
@@ -176,6 +179,20 @@ pub async fn complete(
         })?;
     let identity = provider.identify(code, &pending.verifier).await?;
     let signed_in = accounts.sign_in_with(provider.backend(), &identity).await?;
+    // A person in a browser arrives here by the provider's redirect: the pages take over.
+    if crate::pages::prefers_html(&request) {
+        remember_email(&session, &signed_in.user.email)?;
+        let page = match signed_in.next {
+            SocialNextStep::SetUpTotp | SocialNextStep::TotpSetupRequired => {
+                routes::PAGE_SETUP_2FA.to_owned()
+            }
+            SocialNextStep::VerifyTotp => format!("{}?step=code", routes::PAGE_LOGIN),
+        };
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, page))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    }
     match signed_in.next {
         SocialNextStep::SetUpTotp => {
             remember_email(&session, &signed_in.user.email)?;

@@ -20,6 +20,8 @@ const GOOGLE: &str = "google-oauth2";
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// `code`: the email is already in the session (a social sign-in); ask for the code.
+    step: Option<String>,
 }
 
 /// A page of `template` running `script`, for a signed-out visitor.
@@ -84,6 +86,7 @@ pub async fn login(
         "next",
         local_next(query.next.as_deref()).unwrap_or(routes::PAGE_ROOMS),
     );
+    context.insert("code_step", &(query.step.as_deref() == Some("code")));
     if social.is_some_and(|providers| providers.offers(GOOGLE)) {
         context.insert("google", &routes::path(routes::SOCIAL_BEGIN, &[GOOGLE]));
     }
