@@ -3,6 +3,7 @@
 //! [`startup::Application`].
 
 pub mod fanout;
+pub mod gen_cert;
 pub mod open_files;
 pub mod schema;
 pub mod services;

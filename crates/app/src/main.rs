@@ -1,9 +1,12 @@
-//! `whisper serve` runs the server; `whisper migrate` prepares the database.
+//! `whisper serve` runs the server; `whisper migrate` prepares the database; `whisper
+//! gen-cert` makes a development certificate.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use whisper_app::gen_cert;
 use whisper_app::open_files::{self, OpenFileLimit};
 use whisper_app::schema;
 use whisper_app::settings::{KeyOrigin, Settings, config_dir};
@@ -23,6 +26,20 @@ enum Command {
     Serve,
     /// Create the database if missing and apply pending migrations, then exit.
     Migrate,
+    /// Write a self-signed development certificate and key (PEM) for HTTPS, then print
+    /// the WHISPER_TLS_CERT and WHISPER_TLS_KEY to set. Not for production.
+    GenCert {
+        /// The directory to write cert.pem and key.pem into.
+        #[arg(long, default_value = "var/tls")]
+        out: PathBuf,
+        /// A DNS name or IP address the certificate is for (repeatable; default:
+        /// localhost, 127.0.0.1 and ::1).
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+        /// Replace existing files in the directory.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[tokio::main]
@@ -31,6 +48,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
+        Command::GenCert { out, hosts, force } => gen_cert(&out, &hosts, force),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,5 +114,14 @@ async fn migrate() -> anyhow::Result<()> {
     for version in &prepared.applied {
         println!("applied {version}");
     }
+    Ok(())
+}
+
+fn gen_cert(out: &std::path::Path, hosts: &[String], force: bool) -> anyhow::Result<()> {
+    let written = gen_cert::generate(out, hosts, force)?;
+    println!(
+        "wrote a self-signed development certificate; serve HTTPS with:\n{}",
+        written.variables()
+    );
     Ok(())
 }
