@@ -2,6 +2,7 @@
 //! workers and graceful shutdown. A library too, so tests can build the same
 //! [`startup::Application`].
 
+pub mod check_config;
 pub mod fanout;
 pub mod gen_cert;
 pub mod open_files;

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use whisper_app::gen_cert;
 use whisper_app::open_files::{self, OpenFileLimit};
 use whisper_app::schema;
 use whisper_app::settings::{KeyOrigin, Settings, config_dir};
 use whisper_app::startup::Application;
 use whisper_app::telemetry;
+use whisper_app::{check_config, gen_cert};
 
 #[derive(Parser)]
 #[command(name = "whisper", version, about = "The Whisper chat server")]
@@ -26,6 +26,10 @@ enum Command {
     Serve,
     /// Create the database if missing and apply pending migrations, then exit.
     Migrate,
+    /// Load and validate the configuration as `serve` does, check that PostgreSQL, Redis
+    /// (when set) and the mail server answer, print what would be used (secrets
+    /// redacted); a non-zero exit names each failing setting.
+    CheckConfig,
     /// Write a self-signed development certificate and key (PEM) for HTTPS, then print
     /// the WHISPER_TLS_CERT and WHISPER_TLS_KEY to set. Not for production.
     GenCert {
@@ -48,6 +52,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
+        Command::CheckConfig => check_config().await,
         Command::GenCert { out, hosts, force } => gen_cert(&out, &hosts, force),
     };
     match outcome {
@@ -124,4 +129,27 @@ fn gen_cert(out: &std::path::Path, hosts: &[String], force: bool) -> anyhow::Res
         written.variables()
     );
     Ok(())
+}
+
+async fn check_config() -> anyhow::Result<()> {
+    let settings = load_settings()?;
+    println!(
+        "configuration ({}; secrets redacted):\n{settings:#?}\n",
+        settings.environment.as_str()
+    );
+    let checks = check_config::run(&settings).await;
+    for check in &checks {
+        println!("{check}");
+    }
+    let failing: Vec<&str> = checks
+        .iter()
+        .filter(|check| !check.passed())
+        .map(|check| check.setting)
+        .collect();
+    if failing.is_empty() {
+        println!("the configuration works");
+        Ok(())
+    } else {
+        anyhow::bail!("check-config: not working: {}", failing.join(", "))
+    }
 }

@@ -4,6 +4,7 @@
 pub mod database;
 pub mod errors;
 mod prepared;
+pub mod probe;
 
 pub use database::{Database, MIGRATIONS, Plans, ensure_database_exists, run_migrations};
 pub use errors::StorageError;

@@ -16,4 +16,11 @@ pub enum RedisError {
         /// The prefix given.
         prefix: String,
     },
+    /// Redis did not answer a probe (`whisper check-config`); the server itself starts
+    /// degraded instead.
+    #[error("Redis (WHISPER_REDIS_URL) does not answer: {reason}")]
+    Unreachable {
+        /// What the connection attempt said.
+        reason: String,
+    },
 }

@@ -136,6 +136,30 @@ impl SmtpMailer {
         &self.sender
     }
 
+    /// Whether mail can go out now, for `whisper check-config`: the SMTP server accepts a
+    /// connection (and the login, when one is set), or the mail directory takes a file.
+    /// `Err` says why, never with the credentials.
+    pub async fn check(&self) -> Result<(), String> {
+        match &self.outlet {
+            Outlet::Smtp { transport, server } => match transport.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!("the mail server {server} does not answer")),
+                Err(error) => Err(format!("the mail server {server}: {error}")),
+            },
+            Outlet::File { dir, .. } => {
+                let probe = dir.join(format!(".whisper-check-{}", std::process::id()));
+                let written = tokio::fs::write(&probe, b"").await;
+                let _ = tokio::fs::remove_file(&probe).await;
+                written.map_err(|error| {
+                    format!(
+                        "the mail directory {} is not writable: {error}",
+                        dir.display()
+                    )
+                })
+            }
+        }
+    }
+
     fn compose(&self, email: &OutgoingEmail) -> Result<Message, DeliveryFailure> {
         let rendered = self
             .renderer
