@@ -84,6 +84,19 @@ impl World {
     }
 }
 
+/// Enrolls and confirms an authenticator for the email in the session.
+async fn set_up_two_factor(w: &World) {
+    let phone = w.app.enrolled().await;
+    let confirm = w
+        .app
+        .post_json(
+            "/api/v1/user/totp-device/verify/",
+            &json!({"otp_token": phone.code_at(Authenticator::current_step())}),
+        )
+        .await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+}
+
 async fn code_of(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
@@ -109,15 +122,7 @@ async fn a_new_person_gets_a_verified_account_and_goes_on_to_two_factor_setup() 
     );
 
     // The session carries the email: two-factor setup continues from here.
-    let phone = w.app.enrolled().await;
-    let confirm = w
-        .app
-        .post_json(
-            "/api/v1/user/totp-device/verify/",
-            &json!({"otp_token": phone.code_at(Authenticator::current_step())}),
-        )
-        .await;
-    assert_eq!(confirm.status(), StatusCode::OK);
+    set_up_two_factor(&w).await;
 }
 
 #[tokio::test]
@@ -263,15 +268,7 @@ async fn a_browser_coming_back_from_the_provider_is_sent_to_the_page_of_its_next
     let response = browser_get(w.approved_callback().await).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/setup-2fa/");
-    let phone = w.app.enrolled().await;
-    let confirm = w
-        .app
-        .post_json(
-            "/api/v1/user/totp-device/verify/",
-            &json!({"otp_token": phone.code_at(Authenticator::current_step())}),
-        )
-        .await;
-    assert_eq!(confirm.status(), StatusCode::OK);
+    set_up_two_factor(&w).await;
     // Back again with two-factor set up: the code step of the login page.
     let response = browser_get(w.approved_callback().await).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -3,41 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{TempDir, free_port, run, suffix, whisper};
 use diesel::sql_query;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use whisper_postgres::testing::{server_url, with_database};
 
-const WHISPER: &str = env!("CARGO_BIN_EXE_whisper");
 /// Generous: only a broken server takes this long.
 const DEADLINE: Duration = Duration::from_secs(90);
 const STRONG_KEY: &str = "binary-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("whisper-bin-{}", suffix()));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn suffix() -> String {
-    let mut bytes = [0u8; 6];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A database name nobody has created yet; dropped (if it was created) with this value.
 struct MissingDatabase {
@@ -82,34 +62,6 @@ impl Drop for MissingDatabase {
         })
         .join();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `whisper <args>` in `work`, with nothing but `vars` in its environment.
-fn whisper(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(WHISPER);
-    command
-        .args(args)
-        .current_dir(work)
-        .env_clear()
-        .env(
-            "WHISPER_MAIL",
-            format!("file:{}", work.join("mail").display()),
-        )
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
-    whisper(work, args, vars).output().unwrap()
 }
 
 /// Runs `whisper` with `args`, which must fail; what it wrote to stderr.

@@ -3,64 +3,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
+
+use common::{TempDir, free_port, run};
 
 use whisper_postgres::testing::{server_url, with_database};
 
-const WHISPER: &str = env!("CARGO_BIN_EXE_whisper");
 const SECRET_KEY: &str = "check-config-secret-key-0123456789abcdefghijklmnopqrstuvwxyz";
 const GOOGLE_SECRET: &str = "google-client-secret-never-printed";
 const REDIS_PASSWORD: &str = "redis-password-never-printed";
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "whisper-check-config-{}-{}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `whisper check-config` with secrets set and `vars` on top; its stdout and stderr.
 fn check_config(vars: &[(&str, &str)]) -> (Output, String) {
     let work = TempDir::new();
-    let output = Command::new(WHISPER)
-        .arg("check-config")
-        .current_dir(&work.0)
-        .env_clear()
-        .env("WHISPER_ENV", "test")
-        .env(
-            "WHISPER_MAIL",
-            format!("file:{}", work.0.join("mail").display()),
-        )
-        .env("WHISPER_SECRET_KEY", SECRET_KEY)
-        .env("WHISPER_GOOGLE_CLIENT_ID", "client-id")
-        .env("WHISPER_GOOGLE_CLIENT_SECRET", GOOGLE_SECRET)
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let mut all = vec![
+        ("WHISPER_ENV", "test"),
+        ("WHISPER_SECRET_KEY", SECRET_KEY),
+        ("WHISPER_GOOGLE_CLIENT_ID", "client-id"),
+        ("WHISPER_GOOGLE_CLIENT_SECRET", GOOGLE_SECRET),
+    ];
+    all.extend_from_slice(vars);
+    let output = run(&work.0, &["check-config"], &all);
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),

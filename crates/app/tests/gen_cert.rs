@@ -3,61 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
-use std::net::TcpListener;
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const WHISPER: &str = env!("CARGO_BIN_EXE_whisper");
+use common::{TempDir, free_port, run, whisper};
+
 /// Generous: only a broken server takes this long.
 const DEADLINE: Duration = Duration::from_secs(90);
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "whisper-gen-cert-bin-{}-{}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn whisper(work: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(WHISPER);
-    command
-        .args(args)
-        .current_dir(work)
-        .env_clear()
-        .env(
-            "WHISPER_MAIL",
-            format!("file:{}", work.join("mail").display()),
-        )
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(work: &Path, args: &[&str]) -> Output {
-    whisper(work, args).output().unwrap()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The `NAME=value` lines `gen-cert` printed, as pairs.
 fn printed_variables(stdout: &str) -> Vec<(String, String)> {
@@ -80,7 +35,7 @@ impl Drop for Killed {
 #[test]
 fn gen_cert_writes_pem_files_prints_the_variables_and_refuses_to_overwrite() {
     let work = TempDir::new();
-    let output = run(&work.0, &["gen-cert", "--out", "tls"]);
+    let output = run(&work.0, &["gen-cert", "--out", "tls"], &[]);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -109,7 +64,7 @@ fn gen_cert_writes_pem_files_prints_the_variables_and_refuses_to_overwrite() {
     let mode = std::fs::metadata(&key).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "the key is readable by others");
 
-    let refused = run(&work.0, &["gen-cert", "--out", "tls"]);
+    let refused = run(&work.0, &["gen-cert", "--out", "tls"], &[]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -122,7 +77,7 @@ fn gen_cert_writes_pem_files_prints_the_variables_and_refuses_to_overwrite() {
         "replaced anyway"
     );
 
-    let forced = run(&work.0, &["gen-cert", "--out", "tls", "--force"]);
+    let forced = run(&work.0, &["gen-cert", "--out", "tls", "--force"], &[]);
     assert!(forced.status.success());
     assert_ne!(std::fs::read_to_string(&cert).unwrap(), cert_pem);
 }
@@ -133,6 +88,7 @@ async fn serve_with_the_generated_certificate_answers_https() {
     let output = run(
         &work.0,
         &["gen-cert", "--host", "localhost", "--host", "127.0.0.1"],
+        &[],
     );
     assert!(output.status.success(), "{output:?}");
     let variables = printed_variables(&String::from_utf8_lossy(&output.stdout));
@@ -146,7 +102,7 @@ async fn serve_with_the_generated_certificate_answers_https() {
     let log = work.0.join("server.log");
     let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
     let mut server = Killed(
-        whisper(&work.0, &["serve"])
+        whisper(&work.0, &["serve"], &[])
             .envs(variables.iter().map(|(n, v)| (n.as_str(), v.as_str())))
             .env("WHISPER_ENV", "test")
             .env("WHISPER_ADDR", format!("127.0.0.1:{port}"))
