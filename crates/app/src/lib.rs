@@ -3,6 +3,7 @@
 //! [`startup::Application`].
 
 pub mod check_config;
+pub mod drain;
 pub mod fanout;
 pub mod gen_cert;
 pub mod open_files;

@@ -19,7 +19,9 @@ use whisper_postgres::{Database, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
+use whisper_ws::Hub;
 
+use crate::drain;
 use crate::schema;
 use crate::services::Services;
 use crate::settings::Settings;
@@ -35,7 +37,12 @@ pub struct Application {
     database: Database,
     mail_worker: MailWorker,
     events: Option<LocalEventBus>,
+    hub: Arc<Hub>,
+    shutdown_timeout: Duration,
 }
+
+/// How long, after the server stopped, the mail worker may take to hand over an email.
+pub const MAIL_STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Connections the kernel holds before the server accepts them. A burst of connects (every
 /// client of a restarted server at once) beyond it waits a second for a SYN retry; the
@@ -109,6 +116,7 @@ impl Application {
         let mail_delivery = services.mail_delivery.clone();
         let mail_queued = services.mail_queued.clone();
         let events = services.fanout.local().cloned();
+        let hub = services.sockets.hub.clone();
         let (server, port) = Self::bind(settings, &databases, services, public_url, rate_limits)?;
         let mail_worker = MailWorker::start(mail_delivery, mail_queued);
         Ok(Self {
@@ -118,6 +126,8 @@ impl Application {
             database: databases.main,
             mail_worker,
             events,
+            hub,
+            shutdown_timeout: settings.server.shutdown_timeout,
         })
     }
 
@@ -172,6 +182,8 @@ impl Application {
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
         .on_connect(disable_nagle)
+        // Signals are ours (see `drain`): sockets must be told to leave, not just dropped.
+        .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
         .backlog(ACCEPT_BACKLOG);
         let server = match settings.server.workers {
@@ -222,10 +234,23 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`]; open requests are drained.
+    /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`], then drains (see `drain`)
+    /// and lets the mail worker finish the email in hand, for at most [`MAIL_STOP_WAIT`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let drain = tokio::spawn(drain::on_signal(
+            self.server.handle(),
+            self.hub.clone(),
+            self.shutdown_timeout,
+        ));
         let served = self.server.await;
-        self.mail_worker.stop().await;
+        drain.abort();
+        if tokio::time::timeout(MAIL_STOP_WAIT, self.mail_worker.stop())
+            .await
+            .is_err()
+        {
+            // The email stays queued in PostgreSQL: the next start delivers it.
+            tracing::warn!("the mail worker did not stop in time; its email stays queued");
+        }
         served
     }
 }

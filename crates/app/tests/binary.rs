@@ -327,3 +327,51 @@ fn serve_refuses_a_redis_url_that_is_no_redis_url_naming_it() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn production_logs_are_json_lines_and_a_server_error_names_its_request() {
+    let work = TempDir::new();
+    // Nothing answers there: every request that needs the database fails with a 503.
+    let nowhere = format!("postgres://postgres@127.0.0.1:{}/whisper", free_port());
+    let mail = format!("smtp://127.0.0.1:{}", free_port());
+    let mut server = Server::start(
+        &work.0,
+        &[
+            ("WHISPER_ENV", "production"),
+            ("WHISPER_SECRET_KEY", STRONG_KEY),
+            ("WHISPER_MAIL", &mail),
+            ("DATABASE_URL", &nowhere),
+            ("WHISPER_METRICS_ADDR", "off"),
+        ],
+    );
+    server.wait_for("/health/live", 200).await;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/api/v1/user/register/",
+            server.port
+        ))
+        .json(&serde_json::json!({"email": "ada@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let header = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["request_id"], header.as_str(), "{body}");
+
+    assert!(server.terminate().success());
+    let log = std::fs::read_to_string(work.0.join("server.log")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let request_line = lines
+        .iter()
+        .find(|line| line["span"]["request_id"] == header.as_str() && line["status"] == 503)
+        .unwrap_or_else(|| panic!("no log line of request {header}:\n{log}"));
+    assert_eq!(request_line["span"]["route"], "/api/v1/user/register/");
+    assert_eq!(request_line["level"], "WARN");
+}

@@ -18,6 +18,14 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = json!({"email": ["not an email address"]})))]
     pub fields: Option<BTreeMap<String, Vec<String>>>,
+    /// On server errors (5xx): the request's id, also in the `X-Request-Id` header and
+    /// in the server's log, to quote when reporting the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "4f0c9a1e2b7d4c3a8e6f5d1c2b3a4e5f")
+    )]
+    pub request_id: Option<String>,
 }
 
 impl ErrorBody {
@@ -27,6 +35,7 @@ impl ErrorBody {
             code: code.into(),
             detail: detail.into(),
             fields: None,
+            request_id: None,
         }
     }
 

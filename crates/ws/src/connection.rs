@@ -17,7 +17,7 @@ use crate::frames::{
     Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
     parse_text,
 };
-use crate::hub::{CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TRY_AGAIN_LATER, Hub};
+use crate::hub::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TRY_AGAIN_LATER, Hub};
 use crate::outgoing::{Outgoing, Overflow};
 use crate::send_limit::SendLimit;
 use crate::settings::WsSettings;
@@ -53,6 +53,12 @@ pub struct Connection {
 impl Connection {
     /// Serves the socket until either side closes it.
     pub async fn run(self, mut session: Session, mut stream: AggregatedMessageStream) {
+        let mut draining = self.hub.draining();
+        if *draining.borrow() {
+            let going_away = session.close(Some(close(CLOSE_GOING_AWAY)));
+            let _ = tokio::time::timeout(CLOSE_GRACE, going_away).await;
+            return;
+        }
         let claims = self.accounts.access_claims(&self.access_token);
         let (mut registration, queue) = self.hub.join(&self.room, &self.user.id, claims);
         registration.started().await;
@@ -123,6 +129,16 @@ impl Connection {
                     } else if !self.still_member().await {
                         let _ = own.try_send(Outgoing::Close(CLOSE_REMOVED));
                     }
+                }
+                // Only between commands: the one in hand has been answered and, if stored,
+                // announced, so it is queued before the close.
+                Ok(_) = draining.wait_for(|draining| *draining) => {
+                    let queued = own.send_timeout(Outgoing::Close(CLOSE_GOING_AWAY), CLOSE_GRACE).await;
+                    if queued.is_ok() && tokio::time::timeout(DRAIN_FLUSH, &mut writer).await.is_ok() {
+                        drop(registration);
+                        return;
+                    }
+                    break;
                 }
                 _ = &mut writer => {
                     drop(registration);
@@ -307,6 +323,9 @@ async fn write(
 
 /// How long a closing handshake may wait for a client that does not read.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a draining connection may take to send what is queued before its 1001.
+const DRAIN_FLUSH: Duration = Duration::from_secs(3);
 
 /// How long a client that fell behind has to read up to its 1013 close frame.
 const OVERFLOW_CLOSE_WAIT: Duration = Duration::from_secs(60);

@@ -24,6 +24,8 @@ pub const CLOSE_REMOVED: u16 = 4001;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the connection could not keep up; resume with `since`.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+/// Close code: this instance is shutting down; resume with `since` on another.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// What the hub needs from the outside.
 pub struct HubPorts {
@@ -78,6 +80,8 @@ pub struct Hub {
     pub(crate) ports: HubPorts,
     /// How this instance catches up with others; `None` alone (nothing can be missed).
     pub(crate) catch_up: Option<CatchUp>,
+    /// Set once the instance is shutting down: every connection closes with 1001.
+    draining: watch::Sender<bool>,
 }
 
 /// A connection's place in the hub; leaving the hub when dropped.
@@ -124,6 +128,7 @@ impl Hub {
             public_url,
             ports,
             catch_up,
+            draining: watch::Sender::new(false),
         });
         let listener = Arc::downgrade(&hub);
         hub.ports.events.listen(Box::new(move |event| {
@@ -146,6 +151,26 @@ impl Hub {
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock()
+    }
+
+    /// Tells every connection, open or still opening, to finish the command it is
+    /// handling, send what is queued, and close with [`CLOSE_GOING_AWAY`].
+    pub fn drain(&self) {
+        self.draining.send_replace(true);
+    }
+
+    /// Whether [`Hub::drain`] was called; a connection watches it.
+    pub(crate) fn draining(&self) -> watch::Receiver<bool> {
+        self.draining.subscribe()
+    }
+
+    /// How many connections are in a room here (for the shutdown log).
+    pub fn connections(&self) -> usize {
+        self.state()
+            .rooms
+            .values()
+            .map(|room| room.connections.len())
+            .sum()
     }
 
     /// Adds a connection of `user` (signed in with `session`) to `room`; returns its place

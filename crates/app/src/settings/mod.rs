@@ -138,7 +138,7 @@ pub struct ServerSettings {
     /// Whether rate limits apply (`WHISPER_RATE_LIMITS`).
     #[serde(deserialize_with = "parse::on_off")]
     pub rate_limits: bool,
-    /// How long a graceful shutdown waits for open requests.
+    /// How long a SIGTERM drain may take before the rest is cut (`WHISPER_SHUTDOWN_TIMEOUT`).
     #[serde(rename = "shutdown_timeout_secs", deserialize_with = "parse::seconds")]
     pub shutdown_timeout: Duration,
     /// Threads serving connections (`WHISPER_WORKERS`); `None`: one per CPU core.

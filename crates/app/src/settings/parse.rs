@@ -182,12 +182,17 @@ pub fn worker_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     }
 }
 
-/// Whole seconds.
+/// Whole seconds, as a number in the files or as digits in an environment variable.
 pub fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     match scalar(deserializer)? {
         Scalar::Number(secs) => u64::try_from(secs)
             .map(Duration::from_secs)
             .map_err(|_| de::Error::custom(format!("expected whole seconds, got {secs}"))),
+        Scalar::Text(raw) => raw
+            .trim()
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| de::Error::custom(format!("expected whole seconds, got {raw:?}"))),
         other => Err(de::Error::custom(format!(
             "expected whole seconds, got {other}"
         ))),

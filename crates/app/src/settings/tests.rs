@@ -103,6 +103,7 @@ fn defaults_apply_with_no_environment_at_all() {
     assert_eq!(settings.server.media_dir, PathBuf::from("var/media"));
     assert!(settings.server.rate_limits);
     assert_eq!(settings.server.workers, None, "one per core");
+    assert_eq!(settings.server.shutdown_timeout, Duration::from_secs(10));
     assert_eq!(settings.server.tls(), None);
     assert_eq!(
         settings.database.url.expose(),
@@ -152,6 +153,7 @@ fn environment_variables_override_the_files() {
         ("WHISPER_MEDIA_DIR", "/srv/media"),
         ("WHISPER_RATE_LIMITS", "off"),
         ("WHISPER_WORKERS", "1"),
+        ("WHISPER_SHUTDOWN_TIMEOUT", "3"),
         ("WHISPER_GOOGLE_CLIENT_ID", "id-123"),
         ("WHISPER_GOOGLE_CLIENT_SECRET", "google-secret"),
         ("WHISPER_GOOGLE_TOKEN_URL", "http://127.0.0.1:9999/token"),
@@ -173,6 +175,7 @@ fn environment_variables_override_the_files() {
     assert_eq!(settings.server.media_dir, PathBuf::from("/srv/media"));
     assert!(!settings.server.rate_limits);
     assert_eq!(settings.server.workers, Some(1));
+    assert_eq!(settings.server.shutdown_timeout, Duration::from_secs(3));
     assert_eq!(settings.google.client_id.as_deref(), Some("id-123"));
     assert_eq!(
         settings.google.client_secret.as_ref().map(Redacted::expose),
@@ -256,6 +259,8 @@ fn invalid_values_name_their_setting() {
         ("WHISPER_RATE_LIMITS", "sometimes"),
         ("WHISPER_WORKERS", "many"),
         ("WHISPER_WORKERS", "100000"),
+        ("WHISPER_SHUTDOWN_TIMEOUT", "soon"),
+        ("WHISPER_SHUTDOWN_TIMEOUT", "-1"),
         ("WHISPER_SECRET_KEY", "short"),
         ("WHISPER_ENV", "staging"),
         ("WHISPER_LOG", "=["),

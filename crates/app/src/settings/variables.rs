@@ -41,6 +41,7 @@ pub const VARIABLES: &[Variable] = &[
     var("WHISPER_MEDIA_DIR", "server.media_dir"),
     var("WHISPER_RATE_LIMITS", "server.rate_limits"),
     var("WHISPER_WORKERS", "server.workers"),
+    var("WHISPER_SHUTDOWN_TIMEOUT", "server.shutdown_timeout_secs"),
     var("WHISPER_TLS_CERT", "server.tls_cert"),
     var("WHISPER_TLS_KEY", "server.tls_key"),
     var("DATABASE_URL", "database.url"),

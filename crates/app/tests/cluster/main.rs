@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod delivery;
+mod drain;
 mod harness;
 mod instances;
 mod limits;

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 use whisper_e2e::TempDir;
-use whisper_e2e::ws::WsClient;
 
 use crate::harness::{
-    Cluster, Ending, Member, PROMPTLY, RedisServer, SHARED_REDIS_URL, View,
-    assert_once_in_seq_order, free_port, ids, message, messages_until, wait_for,
+    Cluster, Ending, PROMPTLY, RedisServer, SHARED_REDIS_URL, View, assert_view_is_history,
+    free_port, ids, message, messages_until,
 };
 
 /// Messages each sender sends per phase.
@@ -22,28 +21,6 @@ const BUS_DOWN: &str = "the Redis bus is down";
 const BUS_BACK: &str = "the Redis bus is back";
 /// The test configuration logs warnings only; "back" is an info line.
 const BUS_LOG: (&str, &str) = ("WHISPER_LOG", "warn,whisper_redis::health=info");
-
-/// Panics unless `view` holds exactly `stored`, in its order.
-fn assert_view_is_history(who: &str, view: &View, stored: &[serde_json::Value]) {
-    assert_once_in_seq_order(who, &view.messages);
-    assert_eq!(
-        ids(&view.messages),
-        ids(stored),
-        "{who} missed or reordered messages"
-    );
-}
-
-/// Sends "end" on a new socket of `member` on instance `index`, for every reader to stop
-/// at, and waits for its echo: once it returns, "end" is stored.
-async fn send_end(cluster: &Cluster, index: usize, member: &Member, room: &str) -> WsClient {
-    let mut socket = cluster.ws(index, member, room, "").await;
-    socket.send_json(&message("end", "end")).await;
-    wait_for(&mut socket, "the echo of end", PROMPTLY, |event| {
-        event["type"] == "chat.message" && event["text_content"] == "end"
-    })
-    .await;
-    socket
-}
 
 #[tokio::test]
 async fn redis_killed_and_restarted_mid_burst_loses_and_duplicates_nothing() {
@@ -96,7 +73,7 @@ async fn redis_killed_and_restarted_mid_burst_loses_and_duplicates_nothing() {
     phase.send_replace(2);
     progress.wait_for(|n| *n >= 6 * PER_PHASE).await.unwrap();
 
-    let _end = send_end(&cluster, 1, &people[1], &room).await;
+    let _end = cluster.send_end(1, &people[1], &room).await;
     let stored = cluster.history(0, &people[0], &room).await;
     assert_eq!(
         stored.len(),
@@ -226,7 +203,7 @@ async fn an_instance_killed_mid_burst_loses_no_acknowledged_message_and_clients_
         .wait_for(|n| *n >= 2 * PER_PHASE)
         .await
         .unwrap();
-    let _end = send_end(&cluster, 2, &people[2], &room).await;
+    let _end = cluster.send_end(2, &people[2], &room).await;
 
     let stored = cluster.history(2, &people[2], &room).await;
     let mut cyd = View::default();

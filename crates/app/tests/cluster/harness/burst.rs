@@ -6,7 +6,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use whisper_e2e::ws::{Received, WsClient};
 
-use super::{DEADLINE, message};
+use super::{DEADLINE, assert_once_in_seq_order, ids, message};
 
 /// How a connection's reading ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +22,9 @@ pub enum Ending {
 pub struct View {
     /// Every `chat.message`, as it arrived.
     pub messages: Vec<Value>,
+    /// The close frame's code, once the server closed the connection with one
+    /// (`Some(None)`: a close frame without a code).
+    pub closed_with: Option<Option<u16>>,
 }
 
 impl View {
@@ -52,7 +55,11 @@ impl View {
                     }
                 }
                 Received::Event(_) => {}
-                Received::Closed(..) | Received::Ended(_) => return Ending::Gone,
+                Received::Closed(code, _) => {
+                    self.closed_with = Some(code);
+                    return Ending::Gone;
+                }
+                Received::Ended(_) => return Ending::Gone,
                 Received::TimedOut => panic!(
                     "{text:?} never arrived; {} messages did",
                     self.messages.len()
@@ -70,7 +77,11 @@ impl View {
                     count.send_replace(self.messages.len());
                 }
                 Received::Event(_) => {}
-                Received::Closed(..) | Received::Ended(_) => return,
+                Received::Closed(code, _) => {
+                    self.closed_with = Some(code);
+                    return;
+                }
+                Received::Ended(_) => return,
                 Received::TimedOut => panic!("the connection stayed open and silent"),
             }
         }
@@ -97,4 +108,14 @@ impl View {
         }
         Ending::Open
     }
+}
+
+/// Panics unless `view` holds exactly `stored`, in its order.
+pub fn assert_view_is_history(who: &str, view: &View, stored: &[Value]) {
+    assert_once_in_seq_order(who, &view.messages);
+    assert_eq!(
+        ids(&view.messages),
+        ids(stored),
+        "{who} missed or reordered messages"
+    );
 }

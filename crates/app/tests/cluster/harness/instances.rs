@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -83,6 +83,32 @@ impl Instance {
             );
             // A process starting up has nothing to wait on but its port.
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit: its status and how long it took.
+    async fn terminate(&mut self) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("the instance is running");
+        let started = Instant::now();
+        let pid = child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(
+            sent.success(),
+            "could not signal instance on port {}",
+            self.port
+        );
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (status, started.elapsed());
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "instance on port {} ignored SIGTERM:\n{}",
+                self.port,
+                self.log()
+            );
+            // Exiting gives nothing to wait on but the process.
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -174,6 +200,12 @@ impl Cluster {
     /// SIGKILLs instance `index` (no shutdown of any kind) and reaps it.
     pub fn kill(&mut self, index: usize) {
         self.instances[index].kill();
+    }
+
+    /// SIGTERMs instance `index` and waits for it to exit: its status and how long the
+    /// drain took.
+    pub async fn terminate(&mut self, index: usize) -> (ExitStatus, Duration) {
+        self.instances[index].terminate().await
     }
 
     /// Starts instance `index` again on its port and waits until it is ready.

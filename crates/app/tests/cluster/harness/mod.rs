@@ -10,7 +10,7 @@ mod sockets;
 use std::net::TcpListener;
 use std::time::Duration;
 
-pub use burst::{Ending, View};
+pub use burst::{Ending, View, assert_view_is_history};
 pub use instances::Cluster;
 pub use people::Member;
 pub use redis::{RedisServer, SHARED_REDIS_URL};

@@ -54,6 +54,18 @@ impl Cluster {
         futures_util::future::join_all(sockets.iter_mut().map(|s| active_is(s, everyone))).await;
         (people, room, sockets)
     }
+
+    /// Sends "end" on a new socket of `member` on instance `index`, for every reader to
+    /// stop at, and waits for its echo: once it returns, "end" is stored.
+    pub async fn send_end(&self, index: usize, member: &Member, room: &str) -> WsClient {
+        let mut socket = self.ws(index, member, room, "").await;
+        socket.send_json(&message("end", "end")).await;
+        wait_for(&mut socket, "the echo of end", PROMPTLY, |event| {
+            event["type"] == "chat.message" && event["text_content"] == "end"
+        })
+        .await;
+        socket
+    }
 }
 
 /// A `message` frame carrying `client_id`, so its echo can be recognised.

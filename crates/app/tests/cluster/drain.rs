@@ -1,0 +1,119 @@
+//! SIGTERM drains an instance: its sockets finish the command in hand, close with 1001,
+//! and their clients resume on another instance with nothing lost; the process exits
+//! within its shutdown timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::harness::{Cluster, Ending, SHARED_REDIS_URL, View, assert_view_is_history};
+
+/// The instances' `WHISPER_SHUTDOWN_TIMEOUT`.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
+/// What the binary may take beyond it: the mail worker's hand-over (2 s, see
+/// `startup::MAIL_STOP_WAIT`) and the process's own exit, generously.
+const EXIT_ALLOWANCE: Duration = Duration::from_secs(10);
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1001_and_clients_resume_elsewhere_losing_nothing() {
+    let timeout = SHUTDOWN_TIMEOUT_SECS.to_string();
+    let mut cluster = Cluster::start_with(
+        2,
+        Some(SHARED_REDIS_URL),
+        &[
+            ("WHISPER_SHUTDOWN_TIMEOUT", &timeout),
+            ("WHISPER_LOG", "warn,whisper_app::drain=info"),
+        ],
+    )
+    .await;
+    // ada (sending) and cyd on A, bob on B.
+    let (people, room, mut sockets) = cluster.connected_room(&["ada", "bob", "cyd"]).await;
+    let (mut cyd_on_a, mut bob_on_b, mut ada_on_a) =
+        (sockets.remove(2), sockets.remove(1), sockets.remove(0));
+    let ada_echoes = Arc::new(watch::channel(0usize).0);
+    let cyd_count = Arc::new(watch::channel(0usize).0);
+    let ada_task = tokio::spawn({
+        let echoes = ada_echoes.clone();
+        async move {
+            let mut view = View::default();
+            // Far more than can be sent before the drain: ada sends until A closes.
+            let ending = view
+                .send_acknowledged(&mut ada_on_a, "ada", 0..100_000, &echoes)
+                .await;
+            assert_eq!(ending, Ending::Gone);
+            view
+        }
+    });
+    let cyd_task = tokio::spawn({
+        let count = cyd_count.clone();
+        async move {
+            let mut view = View::default();
+            view.read_until_gone(&mut cyd_on_a, &count).await;
+            view
+        }
+    });
+
+    // Mid-burst: ada has ten echoes and cyd has read a few messages.
+    ada_echoes.subscribe().wait_for(|n| *n >= 10).await.unwrap();
+    cyd_count.subscribe().wait_for(|n| *n >= 5).await.unwrap();
+    let (status, took) = cluster.terminate(0).await;
+    assert!(status.success(), "{status}:\n{}", cluster.logs());
+    assert!(
+        took < Duration::from_secs(SHUTDOWN_TIMEOUT_SECS) + EXIT_ALLOWANCE,
+        "the drain took {took:?}:\n{}",
+        cluster.logs()
+    );
+    let ada_before = ada_task.await.unwrap();
+    let cyd_before = cyd_task.await.unwrap();
+    for (who, view) in [("ada", &ada_before), ("cyd", &cyd_before)] {
+        assert_eq!(
+            view.closed_with,
+            Some(Some(CLOSE_GOING_AWAY)),
+            "{who}'s socket"
+        );
+    }
+
+    // Every message of ada's that was stored was answered before the close: the send in
+    // hand finished and was announced, none was cut half-way.
+    let stored = cluster.history(1, &people[1], &room).await;
+    let ada_stored: Vec<&str> = stored
+        .iter()
+        .filter(|m| {
+            m["text_content"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("ada-"))
+        })
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    let ada_answered: Vec<&str> = ada_before
+        .echoes()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(
+        ada_stored, ada_answered,
+        "stored but never answered, or lost"
+    );
+
+    // Both resume on B from the last message each saw; bob saw everything live.
+    let since = |view: &View| format!("?since={}", view.last_id().unwrap());
+    let mut ada_on_b = cluster.ws(1, &people[0], &room, &since(&ada_before)).await;
+    let mut cyd_on_b = cluster.ws(1, &people[2], &room, &since(&cyd_before)).await;
+    let _end = cluster.send_end(1, &people[1], &room).await;
+    let stored = cluster.history(1, &people[1], &room).await;
+    let mut bob = View::default();
+    assert_eq!(bob.read_until(&mut bob_on_b, "end").await, Ending::Open);
+    assert_view_is_history("bob", &bob, &stored);
+    for (who, mut view, socket) in [
+        ("ada", ada_before, &mut ada_on_b),
+        ("cyd", cyd_before, &mut cyd_on_b),
+    ] {
+        let ending = view.read_until(socket, "end").await;
+        assert_eq!(ending, Ending::Open, "{who} lost the resumed connection");
+        assert_view_is_history(who, &view, &stored);
+    }
+    let log = cluster.instances[0].log();
+    assert!(log.contains("draining"), "{log}");
+}
