@@ -1,8 +1,12 @@
 //! Whisper's HTTP edge, shared by the REST and WebSocket adapters: the route table (every
-//! path once) and the absolute links built from it, who is calling (auth extractors), the
-//! error shape of API.md, the answers for unrouted requests, and rate limits.
+//! path once) and the absolute links built from it, who is calling (auth extractors; the
+//! client's address behind trusted proxies), the error shape of API.md, the answers for
+//! unrouted requests, and rate limits.
 
 pub mod auth;
+pub mod client_ip;
+#[cfg(test)]
+mod client_ip_tests;
 pub mod codes;
 #[cfg(test)]
 mod codes_tests;
@@ -18,5 +22,6 @@ pub mod rate_limit;
 pub mod request_log;
 pub mod routes;
 
+pub use client_ip::TrustedProxies;
 pub use errors::{ApiError, error_response};
 pub use links::PublicUrl;

@@ -1,33 +1,16 @@
 //! Rate limits at the edge: per client IP for anonymous calls (the [`AnonymousCaller`]
-//! extractor), per account for authenticated ones (checked by the auth extractors). The
+//! extractor; the IP as [`crate::client_ip`] tells it), per account for authenticated ones (checked by the auth extractors). The
 //! buckets themselves are in [`crate::limits`].
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::client_ip::client_ip;
 use crate::errors::ApiError;
 use crate::limits::RateLimits;
-
-/// The client's address: the peer, or behind a proxy on this machine the address that
-/// proxy appended to `X-Forwarded-For` (a remote client cannot forge that one).
-pub fn client_ip(request: &HttpRequest) -> Option<IpAddr> {
-    let peer = request.peer_addr()?.ip();
-    if peer.is_loopback()
-        && let Some(forwarded) = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok())
-    {
-        return Some(forwarded);
-    }
-    Some(peer)
-}
 
 /// An anonymous caller within the per-IP rate limit. Taking it as a handler argument is
 /// what subjects an endpoint to that limit.
@@ -61,32 +44,6 @@ mod tests {
 
     use super::*;
     use crate::limits::RateLimitSettings;
-
-    fn from(peer: &str, forwarded: Option<&str>) -> Option<IpAddr> {
-        let mut request = TestRequest::default().peer_addr(peer.parse().unwrap());
-        if let Some(forwarded) = forwarded {
-            request = request.insert_header(("X-Forwarded-For", forwarded));
-        }
-        client_ip(&request.to_http_request())
-    }
-
-    #[test]
-    fn only_a_local_proxy_names_the_client() {
-        let client: IpAddr = [203, 0, 113, 7].into();
-        assert_eq!(
-            from("127.0.0.1:9", Some("10.0.0.1, 203.0.113.7")),
-            Some(client)
-        );
-        assert_eq!(
-            from("198.51.100.2:9", Some("203.0.113.7")),
-            Some([198, 51, 100, 2].into())
-        );
-        assert_eq!(
-            from("127.0.0.1:9", Some("garbage")),
-            Some([127, 0, 0, 1].into())
-        );
-        assert_eq!(client_ip(&TestRequest::default().to_http_request()), None);
-    }
 
     /// A clock that never moves: no bucket refills during the test.
     fn stopped_clock() -> MockClock {
@@ -129,5 +86,44 @@ mod tests {
         let refused = actix_web::test::call_service(&app, call()).await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.headers().contains_key("retry-after"));
+    }
+
+    #[actix_web::test]
+    async fn clients_behind_a_trusted_proxy_are_counted_apart_and_forgers_as_themselves() {
+        let limits = RateLimits::new(
+            RateLimitSettings {
+                enabled: true,
+                anonymous_per_minute: 1,
+                user_per_minute: 1,
+            },
+            Arc::new(stopped_clock()),
+        );
+        let trusted = crate::TrustedProxies::parse("127.0.0.1").unwrap();
+        let app = actix_web::test::init_service(
+            App::new()
+                .app_data(web::Data::new(limits))
+                .app_data(web::Data::new(trusted))
+                .route("/", web::post().to(anonymous)),
+        )
+        .await;
+        let status = async |peer: &str, forwarded: &str| {
+            let request = TestRequest::post()
+                .peer_addr(peer.parse().unwrap())
+                .insert_header(("X-Forwarded-For", forwarded))
+                .to_request();
+            actix_web::test::call_service(&app, request).await.status()
+        };
+        assert_eq!(status("127.0.0.1:9", "192.0.2.2").await, StatusCode::OK);
+        assert_eq!(status("127.0.0.1:9", "192.0.2.3").await, StatusCode::OK);
+        assert_eq!(
+            status("127.0.0.1:9", "192.0.2.2").await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // An untrusted peer naming a fresh address is still itself: one call, then 429.
+        assert_eq!(status("192.0.2.4:9", "192.0.2.5").await, StatusCode::OK);
+        assert_eq!(
+            status("192.0.2.4:9", "192.0.2.6").await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
 }
