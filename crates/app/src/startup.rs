@@ -149,6 +149,7 @@ impl Application {
         let public_url = web::Data::new(public_url);
         let sockets = web::Data::new(services.sockets);
         let rate_limits = web::Data::new(rate_limits);
+        let trusted_proxies = web::Data::new(settings.server.trusted_proxies.clone());
         let session_key = settings.secret_key.master_key().session_cookie_key();
         let secure_cookies = settings.server.public_url.scheme() == "https";
         let session_days =
@@ -166,6 +167,7 @@ impl Application {
             App::new()
                 .app_data(accounts.clone())
                 .app_data(rate_limits.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(social.clone())
                 .app_data(rooms.clone())
                 .app_data(cursors.clone())

@@ -20,6 +20,7 @@ use std::time::Duration;
 use config::{Config, ConfigError};
 use serde::Deserialize;
 use url::Url;
+use whisper_http::TrustedProxies;
 use whisper_smtp::MailTransport;
 
 pub use files::config_dir;
@@ -138,6 +139,10 @@ pub struct ServerSettings {
     /// Whether rate limits apply (`WHISPER_RATE_LIMITS`).
     #[serde(deserialize_with = "parse::on_off")]
     pub rate_limits: bool,
+    /// The proxies whose `X-Forwarded-For` names the client (`WHISPER_TRUSTED_PROXIES`):
+    /// addresses and networks, comma-separated; none by default.
+    #[serde(default, deserialize_with = "parse::trusted_proxies")]
+    pub trusted_proxies: TrustedProxies,
     /// How long a SIGTERM drain may take before the rest is cut (`WHISPER_SHUTDOWN_TIMEOUT`).
     #[serde(rename = "shutdown_timeout_secs", deserialize_with = "parse::seconds")]
     pub shutdown_timeout: Duration,

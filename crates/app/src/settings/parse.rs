@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use url::Url;
+use whisper_http::TrustedProxies;
 use whisper_smtp::MailTransport;
 
 use super::{LogFormat, Redacted, RedactedUrl};
@@ -159,6 +160,13 @@ pub fn on_off<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Err
             "expected on or off, got {other}"
         ))),
     }
+}
+
+/// Comma-separated IP addresses and networks (`10.0.0.0/8`, `fd00::/8`); blank: none.
+pub fn trusted_proxies<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<TrustedProxies, D::Error> {
+    text(deserializer, TrustedProxies::parse)
 }
 
 /// A number of worker threads; 0 means one per CPU core (`None`).

@@ -102,6 +102,7 @@ fn defaults_apply_with_no_environment_at_all() {
     );
     assert_eq!(settings.server.media_dir, PathBuf::from("var/media"));
     assert!(settings.server.rate_limits);
+    assert_eq!(settings.server.trusted_proxies, TrustedProxies::default());
     assert_eq!(settings.server.workers, None, "one per core");
     assert_eq!(settings.server.shutdown_timeout, Duration::from_secs(10));
     assert_eq!(settings.server.tls(), None);
@@ -257,6 +258,7 @@ fn invalid_values_name_their_setting() {
         ("WHISPER_SENDER_EMAIL", "nobody"),
         ("WHISPER_REDIS_URL", "http://localhost"),
         ("WHISPER_RATE_LIMITS", "sometimes"),
+        ("WHISPER_TRUSTED_PROXIES", "127.0.0.1, proxy.internal"),
         ("WHISPER_WORKERS", "many"),
         ("WHISPER_WORKERS", "100000"),
         ("WHISPER_SHUTDOWN_TIMEOUT", "soon"),
@@ -478,6 +480,27 @@ fn a_redis_url_links_instances_under_a_prefix() {
     let error = load(&[("WHISPER_REDIS_URL", "http://localhost")]).unwrap_err();
     assert_eq!(error.setting, "WHISPER_REDIS_URL");
     assert!(error.message.contains("redis://"), "{error}");
+}
+
+#[test]
+fn trusted_proxies_are_addresses_and_networks_of_either_family() {
+    let settings = load(&[("WHISPER_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,fd00::/8")]).unwrap();
+    let trusted = &settings.server.trusted_proxies;
+    for proxy in ["127.0.0.1", "10.20.30.40", "fd12::1"] {
+        assert!(trusted.contains(proxy.parse().unwrap()), "{proxy}");
+    }
+    assert!(!trusted.contains("127.0.0.2".parse().unwrap()));
+    // check-config prints them (Debug) as networks.
+    assert!(
+        format!("{settings:?}").contains("trusted_proxies: [127.0.0.1/32, 10.0.0.0/8, fd00::/8]"),
+        "{settings:?}"
+    );
+    let dirs = ConfigDirs::with_file("test.toml", "[server]\ntrusted_proxies = \"::1\"\n");
+    let settings = dirs.load(&[("WHISPER_ENV", "test")]).unwrap();
+    assert!(settings.server.trusted_proxies.contains("::1".parse().unwrap()));
+    let error = load(&[("WHISPER_TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err();
+    assert_eq!(error.setting, "WHISPER_TRUSTED_PROXIES");
+    assert!(error.message.contains("10.0.0.0/40"), "{error}");
 }
 
 #[test]

@@ -40,6 +40,7 @@ pub const VARIABLES: &[Variable] = &[
     var("WHISPER_PUBLIC_URL", "server.public_url"),
     var("WHISPER_MEDIA_DIR", "server.media_dir"),
     var("WHISPER_RATE_LIMITS", "server.rate_limits"),
+    var("WHISPER_TRUSTED_PROXIES", "server.trusted_proxies"),
     var("WHISPER_WORKERS", "server.workers"),
     var("WHISPER_SHUTDOWN_TIMEOUT", "server.shutdown_timeout_secs"),
     var("WHISPER_TLS_CERT", "server.tls_cert"),
