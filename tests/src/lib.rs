@@ -8,6 +8,7 @@ pub mod chat;
 pub mod clock;
 pub mod fake_google;
 pub mod proxy;
+pub mod tls;
 pub mod ws;
 
 use std::collections::HashMap;

@@ -2,6 +2,7 @@
 //! page does: Bearer (or session cookie + `Origin`) authentication, JSON text frames, binary
 //! media frames (`json + <delimiter> + bytes`), server events read with deadlines.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitSink, SplitStream};
@@ -9,6 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -26,7 +28,12 @@ use crate::TestApp;
 /// A generous deadline for anything the server should do promptly.
 pub const PROMPTLY: Duration = Duration::from_secs(10);
 
-type Socket = WebSocketStream<TcpStream>;
+/// A byte stream a socket runs over: plain TCP, or TLS over it (`wss://`).
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+
+type Socket = WebSocketStream<Box<dyn Transport>>;
 
 /// A connection the server refused before the upgrade.
 #[derive(Debug)]
@@ -72,7 +79,21 @@ impl WsClient {
     /// Connects to `url` (`ws://…`) with extra request `headers`.
     pub async fn connect(url: &str, headers: &[(&str, String)]) -> Result<Self, Refused> {
         let stream = TcpStream::connect(socket_address(url)).await.unwrap();
-        Self::handshake(url, headers, stream).await
+        stream.set_nodelay(true).unwrap();
+        Self::handshake(url, headers, Box::new(stream)).await
+    }
+
+    /// Connects to `url` (`wss://…`) over TLS verified with `tls` (see [`crate::tls`]).
+    pub async fn connect_tls(
+        url: &str,
+        headers: &[(&str, String)],
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Self, Refused> {
+        let stream = TcpStream::connect(socket_address(url)).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let host = url::Url::parse(url).unwrap().host_str().unwrap().to_owned();
+        let stream = crate::tls::connect(stream, &host, tls).await.unwrap();
+        Self::handshake(url, headers, Box::new(stream)).await
     }
 
     /// Connects with a small kernel receive buffer, for a client that stops reading: the
@@ -91,15 +112,15 @@ impl WsClient {
         .unwrap();
         socket.set_recv_buffer_size(recv_buffer).unwrap();
         let stream = socket.connect(address).await.unwrap();
-        Self::handshake(url, headers, stream).await
+        stream.set_nodelay(true).unwrap();
+        Self::handshake(url, headers, Box::new(stream)).await
     }
 
     async fn handshake(
         url: &str,
         headers: &[(&str, String)],
-        stream: TcpStream,
+        stream: Box<dyn Transport>,
     ) -> Result<Self, Refused> {
-        stream.set_nodelay(true).unwrap();
         let mut request = url.into_client_request().unwrap();
         for (name, value) in headers {
             request.headers_mut().insert(

@@ -40,9 +40,12 @@ impl IpNetwork {
     /// Whether `ip` is in this network (an IPv4-mapped IPv6 address counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.address, ip.to_canonical()) {
-            (IpAddr::V4(network), IpAddr::V4(ip)) => {
-                same_prefix(network.to_bits().into(), ip.to_bits().into(), 32, self.prefix)
-            }
+            (IpAddr::V4(network), IpAddr::V4(ip)) => same_prefix(
+                network.to_bits().into(),
+                ip.to_bits().into(),
+                32,
+                self.prefix,
+            ),
             (IpAddr::V6(network), IpAddr::V6(ip)) => {
                 same_prefix(network.to_bits(), ip.to_bits(), 128, self.prefix)
             }

@@ -110,9 +110,21 @@ fn networks_contain_what_their_prefix_covers() {
     assert!(network.contains(ip("192.168.44.1")));
     assert!(!network.contains(ip("192.169.0.1")));
     assert!(!network.contains(ip("::1")));
-    assert!(IpNetwork::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
-    assert!(IpNetwork::parse("::/0").unwrap().contains(ip("2001:db8::1")));
-    assert!(!IpNetwork::parse("127.0.0.1").unwrap().contains(ip("127.0.0.2")));
+    assert!(
+        IpNetwork::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(ip("8.8.8.8"))
+    );
+    assert!(
+        IpNetwork::parse("::/0")
+            .unwrap()
+            .contains(ip("2001:db8::1"))
+    );
+    assert!(
+        !IpNetwork::parse("127.0.0.1")
+            .unwrap()
+            .contains(ip("127.0.0.2"))
+    );
     assert_eq!(network.to_string(), "192.168.0.0/16");
 }
 

@@ -497,7 +497,12 @@ fn trusted_proxies_are_addresses_and_networks_of_either_family() {
     );
     let dirs = ConfigDirs::with_file("test.toml", "[server]\ntrusted_proxies = \"::1\"\n");
     let settings = dirs.load(&[("WHISPER_ENV", "test")]).unwrap();
-    assert!(settings.server.trusted_proxies.contains("::1".parse().unwrap()));
+    assert!(
+        settings
+            .server
+            .trusted_proxies
+            .contains("::1".parse().unwrap())
+    );
     let error = load(&[("WHISPER_TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err();
     assert_eq!(error.setting, "WHISPER_TRUSTED_PROXIES");
     assert!(error.message.contains("10.0.0.0/40"), "{error}");

@@ -9,4 +9,5 @@ mod harness;
 mod instances;
 mod limits;
 mod membership;
+mod nginx;
 mod outages;

@@ -3,6 +3,7 @@
 
 mod burst;
 mod instances;
+pub mod nginx;
 mod people;
 mod redis;
 mod sockets;

@@ -27,14 +27,29 @@ impl Cluster {
     /// Signs `name` up and in (`<name>@example.org`), moving from instance to instance at
     /// every step from `first` on: one session cookie, honoured by every instance.
     pub async fn sign_up(&self, name: &str, first: usize) -> Member {
-        let email = format!("{name}@example.org");
-        let client = fresh_client();
         let mut step = first;
-        let mut next_url = || {
+        let next_url = || {
             let url = self.url(step % self.len());
             step += 1;
             url
         };
+        self.sign_up_with(name, &fresh_client(), next_url).await
+    }
+
+    /// Signs `name` up and in through `base` (e.g. a proxy in front of the instances) with
+    /// `client`, which keeps cookies and does not follow redirects.
+    pub async fn sign_up_via(&self, name: &str, base: &str, client: &reqwest::Client) -> Member {
+        self.sign_up_with(name, client, || base.to_owned()).await
+    }
+
+    /// The sign-up of `name`, each step sent to the base URL `next_url` gives.
+    async fn sign_up_with(
+        &self,
+        name: &str,
+        client: &reqwest::Client,
+        mut next_url: impl FnMut() -> String,
+    ) -> Member {
+        let email = format!("{name}@example.org");
         let register = json!({"email": email, "username": name});
         let response = client
             .post(format!("{}{}", next_url(), routes::REGISTER))
