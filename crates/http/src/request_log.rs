@@ -11,8 +11,10 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::{HttpMessage, HttpResponse, web};
 use tracing::Instrument;
+
+use crate::client_ip::TrustedProxies;
 
 /// The response header (and the header a trusted proxy may send) naming the request.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,8 +57,9 @@ impl fmt::Display for RequestId {
 }
 
 /// The middleware: `App::new().wrap(actix_web::middleware::from_fn(log_request))`, outside
-/// every middleware that shapes error bodies. A request carrying a [`RequestId`] in its
-/// extensions already (put there by an outer middleware that trusts its proxy) keeps it.
+/// every middleware that shapes error bodies. The id is the `X-Request-Id` a trusted proxy
+/// sent (`web::Data<TrustedProxies>`), so its log and ours name the request alike; else
+/// one already in the request's extensions; else a fresh one.
 pub async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -66,10 +69,8 @@ pub async fn log_request(
     let route = request
         .match_pattern()
         .unwrap_or_else(|| "(no route)".to_owned());
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
+    let id = from_trusted_proxy(&request)
+        .or_else(|| request.extensions().get::<RequestId>().cloned())
         .unwrap_or_else(RequestId::generate);
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!("request", %method, %route, request_id = %id);
@@ -102,6 +103,17 @@ pub async fn log_request(
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     Ok(response)
+}
+
+/// The id a trusted proxy gave the request, if it is one we can carry.
+fn from_trusted_proxy(request: &ServiceRequest) -> Option<RequestId> {
+    let peer = request.peer_addr()?.ip().to_canonical();
+    let trusted = request.app_data::<web::Data<TrustedProxies>>()?;
+    if !trusted.contains(peer) {
+        return None;
+    }
+    let given = request.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    RequestId::from_proxy(given)
 }
 
 /// The response with `request_id` added to its JSON object body; any other body as it was.

@@ -134,3 +134,47 @@ fn a_proxy_id_must_be_short_plain_text() {
         assert!(RequestId::from_proxy(bad).is_none(), "{bad:?}");
     }
 }
+
+/// Answers GET /fail from `peer` with `X-Request-Id: given`, trusting 127.0.0.1.
+async fn id_answered(peer: &str, given: &str) -> String {
+    let trusted = web::Data::new(TrustedProxies::parse("127.0.0.1").unwrap());
+    let app = init_service(
+        App::new()
+            .app_data(trusted)
+            .wrap(from_fn(log_request))
+            .route("/fail", web::get().to(failing)),
+    )
+    .await;
+    let request = TestRequest::get()
+        .uri("/fail")
+        .peer_addr(peer.parse().unwrap())
+        .insert_header((REQUEST_ID_HEADER, given))
+        .to_request();
+    let response = call_service(&app, request).await;
+    let header = response
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        json(&read_body(response).await)["request_id"],
+        header.as_str()
+    );
+    header
+}
+
+#[actix_web::test]
+async fn the_id_of_a_trusted_proxy_is_kept_and_anyone_elses_replaced() {
+    assert_eq!(
+        id_answered("127.0.0.1:4000", "nginx-id-7").await,
+        "nginx-id-7"
+    );
+    assert_ne!(
+        id_answered("127.0.0.9:4000", "forged-id").await,
+        "forged-id"
+    );
+    let unfit = id_answered("127.0.0.1:4000", "two words").await;
+    assert_eq!(unfit.len(), 32, "a fresh id instead of {unfit:?}");
+}
