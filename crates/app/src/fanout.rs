@@ -108,6 +108,14 @@ impl Fanout {
         }
     }
 
+    /// The link to Redis, when linked (its state is reported as metrics).
+    pub fn link(&self) -> Option<Arc<RedisLink>> {
+        match self {
+            Self::Alone(_) => None,
+            Self::Linked { link, .. } => Some(link.clone()),
+        }
+    }
+
     /// The in-process bus, when alone (tests watch what is published on it).
     pub fn local(&self) -> Option<&LocalEventBus> {
         match self {

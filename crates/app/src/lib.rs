@@ -6,6 +6,7 @@ pub mod check_config;
 pub mod drain;
 pub mod fanout;
 pub mod gen_cert;
+pub mod metrics;
 pub mod open_files;
 pub mod schema;
 pub mod services;

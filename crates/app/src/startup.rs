@@ -15,19 +15,21 @@ use whisper_domain::{DomainError, Service, SystemClock};
 use whisper_http::PublicUrl;
 use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_local::LocalEventBus;
-use whisper_postgres::{Database, Plans};
+use whisper_postgres::{Database, PgMailOutbox, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
 use whisper_ws::Hub;
 
 use crate::drain;
+use crate::metrics::{MetricsListener, Sampled};
 use crate::schema;
 use crate::services::Services;
 use crate::settings::Settings;
 use crate::tls;
 use crate::workers::MailWorker;
 use whisper_http::request_log::log_request;
+use whisper_http::request_metrics::record_request;
 
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
@@ -39,6 +41,9 @@ pub struct Application {
     events: Option<LocalEventBus>,
     hub: Arc<Hub>,
     shutdown_timeout: Duration,
+    /// `GET /metrics`, when `server.metrics_addr` is set; stops when dropped, with the
+    /// rest of the application once the server has stopped.
+    metrics: Option<MetricsListener>,
 }
 
 /// How long, after the server stopped, the mail worker may take to hand over an email.
@@ -117,7 +122,21 @@ impl Application {
         let mail_queued = services.mail_queued.clone();
         let events = services.fanout.local().cloned();
         let hub = services.sockets.hub.clone();
+        let sampled = Sampled {
+            main: databases.main.clone(),
+            messages: databases.messages.clone(),
+            outbox: PgMailOutbox::new(databases.main.clone()),
+            redis: services.fanout.link(),
+        };
+        if settings.server.metrics_addr.is_some() {
+            // Before the server accepts anything, so its first requests are counted too.
+            crate::metrics::install_recorder()?;
+        }
         let (server, port) = Self::bind(settings, &databases, services, public_url, rate_limits)?;
+        let metrics = match settings.server.metrics_addr {
+            Some(addr) => Some(MetricsListener::start(addr, sampled)?),
+            None => None,
+        };
         let mail_worker = MailWorker::start(mail_delivery, mail_queued);
         Ok(Self {
             port,
@@ -128,6 +147,7 @@ impl Application {
             events,
             hub,
             shutdown_timeout: settings.server.shutdown_timeout,
+            metrics,
         })
     }
 
@@ -180,6 +200,7 @@ impl Application {
                 ))
                 .wrap(whisper_http::fallback::json_errors())
                 .wrap(actix_web::middleware::from_fn(log_request))
+                .wrap(actix_web::middleware::from_fn(record_request))
                 .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
@@ -229,6 +250,11 @@ impl Application {
     /// published); `None` when linked to others.
     pub fn events(&self) -> Option<&LocalEventBus> {
         self.events.as_ref()
+    }
+
+    /// Where `GET /metrics` is served; `None` when off.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(MetricsListener::addr)
     }
 
     /// A handle to stop the server gracefully from elsewhere.

@@ -20,6 +20,7 @@ pub mod origin;
 pub mod path_ids;
 pub mod rate_limit;
 pub mod request_log;
+pub mod request_metrics;
 pub mod routes;
 
 pub use client_ip::TrustedProxies;

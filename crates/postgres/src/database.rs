@@ -34,6 +34,17 @@ pub enum Plans {
     Generic,
 }
 
+/// How a pool's connections are used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections handed out.
+    pub in_use: usize,
+    /// Connections open and free.
+    pub idle: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
 /// A pool of connections to Whisper's PostgreSQL database; cheap to clone.
 #[derive(Clone)]
 pub struct Database {
@@ -70,6 +81,16 @@ impl Database {
             tracing::warn!(error = %e, "no database connection");
             DomainError::Unavailable(Service::Database)
         })
+    }
+
+    /// How the pool's connections are used right now (no query: the pool's own counts).
+    pub fn pool_use(&self) -> PoolUse {
+        let status = self.pool.status();
+        PoolUse {
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            waiting: status.waiting,
+        }
     }
 
     /// Whether PostgreSQL answers a trivial query now.

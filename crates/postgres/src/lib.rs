@@ -6,10 +6,13 @@ pub mod errors;
 mod prepared;
 pub mod probe;
 
-pub use database::{Database, MIGRATIONS, Plans, ensure_database_exists, run_migrations};
+pub use database::{
+    Database, MIGRATIONS, Plans, PoolUse, ensure_database_exists, run_migrations,
+};
 pub use errors::StorageError;
 pub mod repositories;
 pub mod schema;
+pub mod storage_metrics;
 #[cfg(feature = "testing")]
 pub mod testing;
 

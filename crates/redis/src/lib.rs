@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod keys;
 mod link;
+pub mod link_metrics;
 mod presence;
 mod presence_store;
 mod presence_writer;

@@ -292,6 +292,10 @@ async fn write(
             _ = stopped.changed() => None,
             next = queue.recv() => next,
         };
+        let delivered = match &next {
+            Some(Outgoing::Message(message)) => Some(message.created),
+            _ => None,
+        };
         let frame = match next {
             None => {
                 let _ = session.close(None).await;
@@ -318,6 +322,9 @@ async fn write(
         if sent.is_err() {
             return;
         }
+        if let Some(created) = delivered {
+            crate::socket_metrics::message_delivered(created);
+        }
     }
 }
 
@@ -333,6 +340,7 @@ const OVERFLOW_CLOSE_WAIT: Duration = Duration::from_secs(60);
 /// Drops whatever is queued and closes with 1013. The connection has already left its
 /// room; the close frame waits in the background for the stuck client to read, for a while.
 async fn give_up(session: Session) {
+    crate::socket_metrics::slow_consumer_closed();
     actix_web::rt::spawn(async move {
         let closing = session.close(Some(close(CLOSE_TRY_AGAIN_LATER)));
         let _ = tokio::time::timeout(OVERFLOW_CLOSE_WAIT, closing).await;

@@ -107,6 +107,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        crate::socket_metrics::socket_closed();
         self.hub.leave(&self.room, &self.user, self.id);
     }
 }
@@ -216,6 +217,7 @@ impl Hub {
         let started = served.started.subscribe();
         self.ports.presence.connect(room, user);
         state.active_changed.insert(room.clone(), true);
+        crate::socket_metrics::socket_opened();
         let registration = Registration {
             hub: self.clone(),
             room: room.clone(),

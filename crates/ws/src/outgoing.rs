@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytestring::ByteString;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc};
 use whisper_domain::{Message, RoomEvent, UserId};
 use whisper_http::PublicUrl;
 
 use crate::frames::{message_body, message_frame, notification_frame, typing_frame};
 use crate::hub::{CLOSE_REMOVED, Connection};
+use crate::socket_metrics;
 
 /// A frame on its way to one connection. Frames are serialized once and shared: cloning
 /// one per recipient only counts a reference.
@@ -40,6 +42,8 @@ pub struct MessageFrame {
     pub frame: ByteString,
     /// The message's `seq` in its room.
     pub seq: u64,
+    /// When the message was stored, for the delivery latency.
+    pub created: DateTime<Utc>,
 }
 
 /// Tells a connection's writer it fell behind.
@@ -117,6 +121,7 @@ pub(crate) fn message_frames(
         Arc::new(MessageFrame {
             frame: message_frame(&body, client_id).into(),
             seq: message.seq,
+            created: message.created,
         })
     };
     Frames::Message {
@@ -175,7 +180,12 @@ pub(crate) fn offer(connection: &Connection, outgoing: Outgoing) {
 /// Typing and presence frames go only while the queue is at most half full, keeping
 /// room for messages.
 pub(crate) fn offer_droppable(connection: &Connection, outgoing: Outgoing, capacity: usize) {
-    if connection.sender.capacity() * 2 > capacity {
-        let _ = connection.sender.try_send(outgoing);
+    let queued = connection.sender.capacity() * 2 > capacity
+        && !matches!(
+            connection.sender.try_send(outgoing),
+            Err(mpsc::error::TrySendError::Full(_))
+        );
+    if !queued {
+        socket_metrics::frame_dropped();
     }
 }

@@ -155,6 +155,10 @@ pub struct ServerSettings {
     /// The HTTPS private key (`WHISPER_TLS_KEY`), resolved against the working directory.
     #[serde(default, deserialize_with = "parse::optional_path")]
     pub tls_key: Option<PathBuf>,
+    /// Where `GET /metrics` is served, apart from the API (`WHISPER_METRICS_ADDR`);
+    /// `None`: off.
+    #[serde(deserialize_with = "parse::socket_addr_or_off")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl ServerSettings {

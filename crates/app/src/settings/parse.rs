@@ -104,6 +104,21 @@ pub fn socket_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketA
     })
 }
 
+/// A socket address, or `off` (`None`): for listeners that may be turned off.
+pub fn socket_addr_or_off<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    text(deserializer, |raw| {
+        let raw = raw.trim();
+        if raw.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        raw.parse().map(Some).map_err(|_| {
+            format!("invalid socket address {raw:?}; expected e.g. 127.0.0.1:9100, or off")
+        })
+    })
+}
+
 pub fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
     text(deserializer, |raw| {
         let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;

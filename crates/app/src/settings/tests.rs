@@ -267,6 +267,7 @@ fn invalid_values_name_their_setting() {
         ("WHISPER_ENV", "staging"),
         ("WHISPER_LOG", "=["),
         ("WHISPER_GOOGLE_AUTH_URL", "nope"),
+        ("WHISPER_METRICS_ADDR", "9100"),
     ];
     for (var, value) in cases {
         let error = load(&[(var, value)]).unwrap_err();
@@ -286,6 +287,32 @@ fn an_invalid_address_is_quoted() {
             .to_string()
             .starts_with("WHISPER_ADDR: invalid socket address \"x\""),
         "{error}"
+    );
+}
+
+#[test]
+fn metrics_listen_on_their_own_address_unless_off() {
+    let default = load(&[]).unwrap();
+    assert_eq!(
+        default.server.metrics_addr,
+        Some("127.0.0.1:9100".parse().unwrap())
+    );
+    let chosen = load(&[("WHISPER_METRICS_ADDR", "0.0.0.0:9200")]).unwrap();
+    assert_eq!(
+        chosen.server.metrics_addr,
+        Some("0.0.0.0:9200".parse().unwrap())
+    );
+    for off in ["off", "OFF", " off "] {
+        let settings = load(&[("WHISPER_METRICS_ADDR", off)]).unwrap();
+        assert_eq!(settings.server.metrics_addr, None, "{off:?}");
+    }
+    // Many test servers run at once: none of them claims port 9100.
+    let test = load(&[("WHISPER_ENV", "test")]).unwrap();
+    assert_eq!(test.server.metrics_addr, None);
+    let error = load(&[("WHISPER_METRICS_ADDR", "nowhere")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "WHISPER_METRICS_ADDR: invalid socket address \"nowhere\"; expected e.g. 127.0.0.1:9100, or off"
     );
 }
 

@@ -45,6 +45,7 @@ pub const VARIABLES: &[Variable] = &[
     var("WHISPER_SHUTDOWN_TIMEOUT", "server.shutdown_timeout_secs"),
     var("WHISPER_TLS_CERT", "server.tls_cert"),
     var("WHISPER_TLS_KEY", "server.tls_key"),
+    var("WHISPER_METRICS_ADDR", "server.metrics_addr"),
     var("DATABASE_URL", "database.url"),
     var("WHISPER_MAIL", "mail.transport"),
     var("WHISPER_SENDER_EMAIL", "mail.sender"),

@@ -34,6 +34,7 @@ pub(super) async fn store(
         let stored = insert_one_room(&mut conn, room, messages)
             .await
             .map_err(unexpected)?;
+        crate::storage_metrics::messages_stored(stored.len());
         return Ok(answers_one_room(messages, stored));
     }
     let (fates, stored) = conn
@@ -47,6 +48,7 @@ pub(super) async fn store(
         })
         .await
         .map_err(unexpected)?;
+    crate::storage_metrics::messages_stored(stored.len());
     answers(messages, fates, stored)
 }
 

@@ -13,7 +13,7 @@ mod users;
 mod verification;
 
 pub use messages::PgMessages;
-pub use outbox::PgMailOutbox;
+pub use outbox::{OutboxCounts, PgMailOutbox};
 pub use rooms::PgRooms;
 pub use tokens::PgTokens;
 pub use totp::{PgTotpAttempts, PgTotpDevices};

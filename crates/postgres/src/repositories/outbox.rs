@@ -26,6 +26,40 @@ impl PgMailOutbox {
     pub fn new(database: Database) -> Self {
         Self { database }
     }
+
+    /// How many emails wait in the outbox and how many were abandoned, for the metrics.
+    pub async fn counts(&self) -> DomainResult<OutboxCounts> {
+        let mut conn = self.database.connection().await?;
+        let row: CountsRow = diesel::sql_query(
+            "SELECT count(*) FILTER (WHERE abandoned_at IS NULL) AS queued, \
+                    count(*) FILTER (WHERE abandoned_at IS NOT NULL) AS abandoned \
+             FROM mail_outbox",
+        )
+        .get_result(&mut conn)
+        .await
+        .map_err(unexpected)?;
+        Ok(OutboxCounts {
+            queued: u64::try_from(row.queued).unwrap_or(0),
+            abandoned: u64::try_from(row.abandoned).unwrap_or(0),
+        })
+    }
+}
+
+/// The outbox's size: emails still to send, and emails given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Queued and not abandoned (due now, later, or being sent).
+    pub queued: u64,
+    /// Given up on after failed deliveries.
+    pub abandoned: u64,
+}
+
+#[derive(QueryableByName)]
+struct CountsRow {
+    #[diesel(sql_type = BigInt)]
+    queued: i64,
+    #[diesel(sql_type = BigInt)]
+    abandoned: i64,
 }
 
 /// A row to queue; the other columns take their defaults (due now, no attempts yet).
