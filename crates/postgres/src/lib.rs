@@ -6,9 +6,7 @@ pub mod errors;
 mod prepared;
 pub mod probe;
 
-pub use database::{
-    Database, MIGRATIONS, Plans, PoolUse, ensure_database_exists, run_migrations,
-};
+pub use database::{Database, MIGRATIONS, Plans, PoolUse, ensure_database_exists, run_migrations};
 pub use errors::StorageError;
 pub mod repositories;
 pub mod schema;

@@ -18,7 +18,8 @@ pub const MAIL_OUTBOX_DEPTH: &str = "whisper_mail_outbox_depth";
 /// Emails given up on, kept in the outbox for an operator (gauge).
 pub const MAIL_ABANDONED: &str = "whisper_mail_abandoned";
 
-/// Registers the help text of this adapter's metrics with the installed recorder.
+/// Registers the help text of this adapter's metrics with the installed recorder, and
+/// shows the message counter from 0 before anything is stored.
 pub fn describe() {
     describe_counter!(MESSAGES_STORED, "chat messages inserted into PostgreSQL");
     describe_gauge!(
@@ -28,6 +29,7 @@ pub fn describe() {
     describe_gauge!(POOL_WAITING, "callers waiting for a PostgreSQL connection");
     describe_gauge!(MAIL_OUTBOX_DEPTH, "emails queued for delivery");
     describe_gauge!(MAIL_ABANDONED, "emails given up on after failed deliveries");
+    counter!(MESSAGES_STORED).increment(0);
 }
 
 pub(crate) fn messages_stored(count: usize) {

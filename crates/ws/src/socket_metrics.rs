@@ -17,7 +17,8 @@ pub const SLOW_CONSUMER_CLOSES: &str = "whisper_slow_consumer_closes_total";
 /// From a message's stored `created` time to its frame written to a socket (histogram).
 pub const DELIVERY_LATENCY: &str = "whisper_delivery_latency_seconds";
 
-/// Registers the help text of this adapter's metrics with the installed recorder.
+/// Registers the help text of this adapter's metrics with the installed recorder, and
+/// shows the gauge and counters from 0 before anything happens.
 pub fn describe() {
     describe_gauge!(CONNECTIONS, "WebSocket connections open on this instance");
     describe_counter!(DELIVERIES, "chat.message frames written to sockets");
@@ -34,6 +35,10 @@ pub fn describe() {
         Unit::Seconds,
         "from a message being stored to its frame written to a socket"
     );
+    gauge!(CONNECTIONS).increment(0.0);
+    for name in [DELIVERIES, FRAMES_DROPPED, SLOW_CONSUMER_CLOSES] {
+        counter!(name).increment(0);
+    }
 }
 
 pub(crate) fn socket_opened() {
