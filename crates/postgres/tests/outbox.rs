@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::{now, stored_user};
 use whisper_domain::ports::{MailOutbox, VerificationCodes};
 use whisper_domain::{OutboxItem, OutgoingEmail, SecretDigest, VerificationCode};
+use whisper_postgres::repositories::OutboxCounts;
 use whisper_postgres::testing::TestDatabase;
 use whisper_postgres::{PgMailOutbox, PgVerificationCodes};
 
@@ -103,6 +104,14 @@ async fn sent_emails_leave_rescheduled_ones_wait_and_abandoned_ones_stop() {
         .await
         .unwrap();
     outbox.abandon(cyd.id, "550 no such mailbox").await.unwrap();
+    // What the metrics show: bob still to send, cyd given up on, ada gone.
+    assert_eq!(
+        outbox.counts().await.unwrap(),
+        OutboxCounts {
+            queued: 1,
+            abandoned: 1
+        }
+    );
 
     // Nothing is due before bob's retry time, even though every lease was released.
     assert!(claim(&outbox, t, 10).await.is_empty());

@@ -334,3 +334,7 @@ impl Hub {
 #[cfg(test)]
 #[path = "hub_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "socket_metrics_tests.rs"]
+mod metrics_tests;

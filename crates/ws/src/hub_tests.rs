@@ -17,20 +17,20 @@ use super::*;
 /// What the hub told presence, in order: `true` for a connect, `false` for a disconnect.
 type Told = Arc<Mutex<Vec<(RoomId, UserId, bool)>>>;
 
-struct Started {
-    hub: Arc<Hub>,
+pub(super) struct Started {
+    pub(super) hub: Arc<Hub>,
     told: Told,
     listener: Arc<Mutex<Option<EventListener>>>,
 }
 
 impl Started {
-    fn publish(&self, event: &RoomEvent) {
+    pub(super) fn publish(&self, event: &RoomEvent) {
         (self.listener.lock().as_ref().unwrap())(event);
     }
 }
 
 /// A hub alone, whose presence counts `members` in every room and records what it is told.
-fn start(members: usize, queue_capacity: usize) -> Started {
+pub(super) fn start(members: usize, queue_capacity: usize) -> Started {
     start_with(members, queue_capacity, MockMessageRepository::new(), None)
 }
 
