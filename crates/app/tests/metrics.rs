@@ -9,7 +9,6 @@
 mod harness;
 #[path = "metrics/listening.rs"]
 mod listening;
-
 #[path = "metrics/scrape.rs"]
 mod scrape;
 
