@@ -59,6 +59,8 @@ pub fn test_env(database_url: &str, work: &TempDir) -> HashMap<String, String> {
         ("WHISPER_ENV", "test".to_owned()),
         ("DATABASE_URL", database_url.to_owned()),
         ("WHISPER_ADDR", "127.0.0.1:0".to_owned()),
+        // Many servers run at once; a test's own config directory would leave it on.
+        ("WHISPER_METRICS_ADDR", "off".to_owned()),
         ("WHISPER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
         (
             "WHISPER_MAIL",

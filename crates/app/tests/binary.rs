@@ -341,7 +341,6 @@ async fn production_logs_are_json_lines_and_a_server_error_names_its_request() {
             ("WHISPER_SECRET_KEY", STRONG_KEY),
             ("WHISPER_MAIL", &mail),
             ("DATABASE_URL", &nowhere),
-            ("WHISPER_METRICS_ADDR", "off"),
         ],
     );
     server.wait_for("/health/live", 200).await;

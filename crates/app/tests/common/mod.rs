@@ -44,7 +44,8 @@ pub fn free_port() -> u16 {
 }
 
 /// `whisper <args>` in `work`, with nothing but `vars` in its environment (mail goes to
-/// `work/mail`).
+/// `work/mail`; no metrics listener, which parallel servers would fight over, unless
+/// `vars` sets one).
 pub fn whisper(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(WHISPER);
     command
@@ -55,6 +56,7 @@ pub fn whisper(work: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
             "WHISPER_MAIL",
             format!("file:{}", work.join("mail").display()),
         )
+        .env("WHISPER_METRICS_ADDR", "off")
         .envs(vars.iter().copied())
         .stdin(Stdio::null());
     command
