@@ -38,13 +38,22 @@ impl Instance {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn spawn(&mut self, env: &HashMap<String, String>, work: &Path) {
+    fn spawn(&mut self, env: &HashMap<String, String>, work: &Path, wrapper: &[String]) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(WHISPER)
+        // A wrapper (e.g. `unshare … sh -c '… exec "$@"' sh`) execs whisper in its place.
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(WHISPER);
+                command
+            }
+            None => Command::new(WHISPER),
+        };
+        let child = command
             .arg("serve")
             .current_dir(work)
             .env_clear()
@@ -126,6 +135,16 @@ impl Drop for Instance {
     }
 }
 
+/// How [`Cluster::launch`] starts its instances; the default is [`Cluster::start_with`]'s.
+#[derive(Debug, Default)]
+pub struct Launch {
+    /// A database URL of the test's own (migrate_on_start creates and migrates it) instead
+    /// of a fresh database on the shared server.
+    pub database_url: Option<String>,
+    /// A command line that runs the whisper binary (appended, then `serve`) for it.
+    pub wrapper: Vec<String>,
+}
+
 /// N instances of one server, and the database, directories and Redis they share.
 pub struct Cluster {
     /// The instances, addressed by index in tests (A = 0, B = 1, …).
@@ -133,8 +152,9 @@ pub struct Cluster {
     env: HashMap<String, String>,
     /// Shared: mail files (`mail/`), media (`media/`), logs.
     pub work: TempDir,
+    wrapper: Vec<String>,
     // Dropped after the instances (fields drop in order): nobody uses the database then.
-    _database: TestDatabase,
+    _database: Option<TestDatabase>,
     _permit: SemaphorePermit<'static>,
 }
 
@@ -152,10 +172,28 @@ impl Cluster {
         redis_url: Option<&str>,
         extra_env: &[(&str, &str)],
     ) -> Self {
+        Self::launch(count, redis_url, extra_env, Launch::default()).await
+    }
+
+    /// [`Cluster::start_with`] the way `launch` says: on another database server, or each
+    /// process started through a wrapper.
+    pub async fn launch(
+        count: usize,
+        redis_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+        launch: Launch,
+    ) -> Self {
         let permit = RUNNING_CLUSTERS.acquire().await.unwrap();
-        let database = TestDatabase::create().await;
+        let (database, database_url) = match launch.database_url {
+            Some(url) => (None, url),
+            None => {
+                let database = TestDatabase::create().await;
+                let url = database.url.clone();
+                (Some(database), url)
+            }
+        };
         let work = TempDir::new("cluster");
-        let mut env = shared_env(&database.url, &work.0, redis_url);
+        let mut env = shared_env(&database_url, &work.0, redis_url);
         for (name, value) in extra_env {
             env.insert((*name).to_owned(), (*value).to_owned());
         }
@@ -163,6 +201,7 @@ impl Cluster {
             instances: Vec::with_capacity(count),
             env,
             work,
+            wrapper: launch.wrapper,
             _database: database,
             _permit: permit,
         };
@@ -173,7 +212,7 @@ impl Cluster {
                 child: None,
                 log,
             };
-            instance.spawn(&cluster.env, &cluster.work.0);
+            instance.spawn(&cluster.env, &cluster.work.0, &cluster.wrapper);
             cluster.instances.push(instance);
         }
         for instance in &mut cluster.instances {
@@ -190,6 +229,16 @@ impl Cluster {
     /// How many instances there are.
     pub fn len(&self) -> usize {
         self.instances.len()
+    }
+
+    /// The shared media directory (`WHISPER_MEDIA_DIR`).
+    pub fn media_dir(&self) -> PathBuf {
+        self.work.0.join("media")
+    }
+
+    /// The process id of instance `index` (its wrapper's, which became whisper).
+    pub fn pid(&self, index: usize) -> u32 {
+        self.instances[index].child.as_ref().unwrap().id()
     }
 
     /// The shared `file:` mail directory.
@@ -212,7 +261,7 @@ impl Cluster {
     pub async fn restart(&mut self, index: usize) {
         let instance = &mut self.instances[index];
         instance.kill();
-        instance.spawn(&self.env, &self.work.0);
+        instance.spawn(&self.env, &self.work.0, &self.wrapper);
         instance.wait_ready().await;
     }
 

@@ -5,6 +5,7 @@ mod burst;
 mod instances;
 pub mod nginx;
 mod people;
+mod postgres;
 mod redis;
 mod sockets;
 
@@ -12,8 +13,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 pub use burst::{Ending, View, assert_view_is_history};
-pub use instances::Cluster;
+pub use instances::{Cluster, Launch};
 pub use people::Member;
+pub use postgres::PostgresServer;
 pub use redis::{RedisServer, SHARED_REDIS_URL};
 pub use sockets::{
     PROMPTLY, active_is, assert_once_in_seq_order, ids, message, messages_until, seqs, wait_for,
