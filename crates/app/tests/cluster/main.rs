@@ -5,6 +5,7 @@
 
 mod delivery;
 mod drain;
+mod faults_mail;
 mod faults_postgres;
 mod harness;
 mod instances;

@@ -231,6 +231,11 @@ impl Cluster {
         self.instances.len()
     }
 
+    /// The database every instance uses (`DATABASE_URL`).
+    pub fn database_url(&self) -> &str {
+        &self.env["DATABASE_URL"]
+    }
+
     /// The shared media directory (`WHISPER_MEDIA_DIR`).
     pub fn media_dir(&self) -> PathBuf {
         self.work.0.join("media")
