@@ -168,6 +168,20 @@ pub fn rooms(
     })
 }
 
+/// Removes the half-written media files a killed process left (a start-up step; see
+/// `whisper_local::incoming`). A sweep that fails is logged, not fatal: the files it
+/// could not remove are never served, since no message points to them.
+pub fn sweep_abandoned_media(settings: &Settings) {
+    let root = &settings.server.media_dir;
+    match FsMediaStore::sweep_abandoned(root) {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed half-written media files"),
+        Err(error) => {
+            tracing::warn!(%error, dir = %root.display(), "cannot sweep the media directory");
+        }
+    }
+}
+
 /// The chat use case and the WebSocket hub, on this instance's fan-out; sends are limited
 /// in `quotas` when instances share them.
 pub fn sockets(

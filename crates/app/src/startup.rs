@@ -105,6 +105,7 @@ impl Application {
     /// so tests can drive expiry through the [`Clock`] port.
     pub async fn build_with(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let databases = Databases::connect(settings)?;
+        crate::services::sweep_abandoned_media(settings);
         let public_url = PublicUrl::new(settings.server.public_url.as_str());
         let services = Services::build(settings, &databases, &public_url, clock.clone())?;
         let rate_limits = RateLimits::new(

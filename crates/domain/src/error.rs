@@ -191,6 +191,9 @@ pub enum Service {
     /// Who vouches for people signing in with another account (Google).
     #[error("identity provider")]
     IdentityProvider,
+    /// Where media files are kept (a disk that may be full or read-only).
+    #[error("media storage")]
+    MediaStorage,
 }
 
 /// Shorthand for results of business operations.

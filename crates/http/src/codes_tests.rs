@@ -156,7 +156,11 @@ fn denial_row(denial: Denial) -> (&'static str, &'static str) {
     }
 }
 
-const SERVICES: &[Service] = &[Service::Database, Service::IdentityProvider];
+const SERVICES: &[Service] = &[
+    Service::Database,
+    Service::IdentityProvider,
+    Service::MediaStorage,
+];
 
 fn service_row(service: Service) -> (&'static str, &'static str) {
     match service {
@@ -167,6 +171,10 @@ fn service_row(service: Service) -> (&'static str, &'static str) {
         Service::IdentityProvider => (
             "service_unavailable",
             "The identity provider is unavailable right now; try again later.",
+        ),
+        Service::MediaStorage => (
+            "service_unavailable",
+            "The media storage is unavailable right now; try again later.",
         ),
     }
 }

@@ -3,6 +3,7 @@
 //! scale-out adapters (`whisper-redis`) implement the same ports for many instances.
 
 pub mod bus;
+pub mod incoming;
 pub mod media;
 pub mod presence;
 

@@ -2,7 +2,7 @@
 //! frame types of `whisper-wire`.
 
 use serde::Deserialize;
-use whisper_domain::{DomainError, Field, MediaKind, Message, MessageId};
+use whisper_domain::{DomainError, Field, MediaKind, Message, MessageId, Service};
 use whisper_http::PublicUrl;
 use whisper_http::codes::{clash_code, credential_code, denial_code, missing_code, rejection_code};
 use whisper_wire::{
@@ -270,6 +270,11 @@ pub fn error_of(error: &DomainError) -> FrameError {
         DomainError::RateLimited { .. } => {
             FrameError::new("rate_limited", "Too many messages; slow down.")
         }
+        // The disk for media is full or read-only: nothing was stored, text still works.
+        DomainError::Unavailable(Service::MediaStorage) => FrameError::new(
+            "storage_unavailable",
+            "Media cannot be stored right now; text messages still work.",
+        ),
         DomainError::Unavailable(_) | DomainError::Upstream { .. } => FrameError::new(
             "unavailable",
             "The server cannot store messages right now; retry.",
@@ -419,6 +424,11 @@ mod tests {
                 DomainError::Unavailable(Service::Database),
                 "unavailable",
                 "The server cannot store messages right now; retry.",
+            ),
+            (
+                DomainError::Unavailable(Service::MediaStorage),
+                "storage_unavailable",
+                "Media cannot be stored right now; text messages still work.",
             ),
             (
                 DomainError::internal("relation does not exist"),
