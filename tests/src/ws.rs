@@ -182,6 +182,11 @@ impl WsClient {
         self.tx.send_raw_binary(frame).await;
     }
 
+    /// See [`WsSender::try_send_raw_binary`].
+    pub async fn try_send_raw_binary(&mut self, frame: Vec<u8>) -> Result<(), String> {
+        self.tx.try_send_raw_binary(frame).await
+    }
+
     /// See [`WsSender::send_binary_fragmented`].
     pub async fn send_binary_fragmented(
         &mut self,
@@ -280,6 +285,14 @@ impl WsSender {
     /// Sends `frame` as one binary frame, as it is.
     pub async fn send_raw_binary(&mut self, frame: Vec<u8>) {
         self.sink.send(Message::binary(frame)).await.unwrap();
+    }
+
+    /// Sends `frame` as one binary frame, or says why it could not (the server may be gone).
+    pub async fn try_send_raw_binary(&mut self, frame: Vec<u8>) -> Result<(), String> {
+        self.sink
+            .send(Message::binary(frame))
+            .await
+            .map_err(|error| error.to_string())
     }
 
     /// Sends `meta` + `<delimiter>` + `bytes` as one binary message split into frames of
