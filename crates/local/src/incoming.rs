@@ -31,10 +31,14 @@ impl Claim {
         let incoming = root.join(INCOMING);
         std::fs::create_dir_all(&incoming)?;
         let name = MediaKey::generate().as_str().to_owned();
-        let lock = OpenOptions::new()
+        let lock_path = incoming.join(format!("{name}.lock"));
+        OpenOptions::new()
             .create_new(true)
             .write(true)
-            .open(incoming.join(format!("{name}.lock")))?;
+            .open(&lock_path)?;
+        // Held open read-only: a file open for writing would keep the disk from being
+        // remounted read-only (`mount point is busy`).
+        let lock = File::open(&lock_path)?;
         lock.try_lock().map_err(io::Error::from)?;
         let dir = incoming.join(name);
         std::fs::create_dir(&dir)?;

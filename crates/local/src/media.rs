@@ -114,6 +114,11 @@ async fn write_synced(path: &Path, bytes: &[u8]) -> DomainResult<()> {
     file.write_all(bytes)
         .await
         .map_err(|e| storage_error("writing", path, e))?;
+    // tokio writes in the background: a failed write (a full disk) is reported by the
+    // next flush, and `sync_all` alone would drop it, keeping a truncated file.
+    file.flush()
+        .await
+        .map_err(|e| storage_error("writing", path, e))?;
     file.sync_all()
         .await
         .map_err(|e| storage_error("syncing", path, e))

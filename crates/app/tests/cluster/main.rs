@@ -6,6 +6,7 @@
 mod delivery;
 mod drain;
 mod faults_mail;
+mod faults_media_disk;
 mod faults_media_kill;
 mod faults_postgres;
 mod harness;
