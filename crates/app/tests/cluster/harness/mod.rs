@@ -6,6 +6,7 @@ mod instances;
 pub mod nginx;
 mod people;
 mod postgres;
+mod process;
 mod redis;
 mod sockets;
 
