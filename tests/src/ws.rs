@@ -202,6 +202,11 @@ impl WsClient {
         self.tx.close().await;
     }
 
+    /// See [`WsSender::close_with`].
+    pub async fn close_with(&mut self, code: u16) {
+        self.tx.close_with(code).await;
+    }
+
     /// See [`WsReceiver::recv`].
     pub async fn recv(&mut self, timeout: Duration) -> Received {
         self.rx.recv(timeout).await
@@ -327,6 +332,16 @@ impl WsSender {
     /// Starts a normal closing handshake (errors ignored: the server may be gone).
     pub async fn close(&mut self) {
         let _ = self.sink.close().await;
+    }
+
+    /// Starts a closing handshake with `code` and no reason; the connection stays open
+    /// to read the server's reply.
+    pub async fn close_with(&mut self, code: u16) {
+        let frame = tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: "".into(),
+        };
+        self.sink.send(Message::Close(Some(frame))).await.unwrap();
     }
 }
 

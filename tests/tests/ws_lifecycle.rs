@@ -1,5 +1,5 @@
-//! How the server ends connections: a member removed from the room (4001, after the
-//! notification) and an access token revoked by logout (1008).
+//! How connections end: a member removed from the room (4001, after the notification),
+//! an access token revoked by logout (1008), and a client's own close, echoed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -92,4 +92,22 @@ async fn logging_out_closes_the_users_sockets_with_1008() {
     }
     let refused = app.try_ws(&bob.access, room_id, "").await;
     assert_eq!(refused.err().map(|r| r.status), Some(401));
+}
+
+#[tokio::test]
+async fn a_client_closing_with_a_code_gets_the_same_code_back() {
+    let db = TestDatabase::create().await;
+    let (mut app, sink) = chat_app(&db.url).await;
+    let (ada, _bob, room_id) = ada_and_bob_in_general(&mut app, &sink).await;
+    // RFC 6455 §5.5.1: the endpoint answering a close sends the status code it received.
+    for code in [1000, 1001, 4000] {
+        let mut ws = app.ws(&ada.access, room_id.as_str()).await;
+        ws.active_reaches(1, PROMPTLY).await;
+        ws.close_with(code).await;
+        assert_eq!(
+            ws.expect_close(PROMPTLY).await,
+            Some(code),
+            "closed with {code}"
+        );
+    }
 }

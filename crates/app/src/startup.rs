@@ -46,8 +46,8 @@ pub struct Application {
     metrics: Option<MetricsListener>,
 }
 
-/// How long, after the server stopped, the mail worker may take to hand over an email.
-pub const MAIL_STOP_WAIT: Duration = Duration::from_secs(2);
+/// How long, after the server stopped, presence and the mail worker may take to finish.
+pub const AFTER_STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Connections the kernel holds before the server accepts them. A burst of connects (every
 /// client of a restarted server at once) beyond it waits a second for a SYN retry; the
@@ -263,8 +263,10 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`], then drains (see `drain`)
-    /// and lets the mail worker finish the email in hand, for at most [`MAIL_STOP_WAIT`].
+    /// Serves until SIGTERM, SIGINT or [`ServerHandle::stop`], then drains (see `drain`);
+    /// for at most [`AFTER_STOP_WAIT`] more, records the closed sockets' presence (their
+    /// users offline) and lets the mail worker finish the email in hand, before the
+    /// database pools go.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let drain = tokio::spawn(drain::on_signal(
             self.server.handle(),
@@ -273,10 +275,14 @@ impl Application {
         ));
         let served = self.server.await;
         drain.abort();
-        if tokio::time::timeout(MAIL_STOP_WAIT, self.mail_worker.stop())
-            .await
-            .is_err()
-        {
+        let (presence, mail) = tokio::join!(
+            tokio::time::timeout(AFTER_STOP_WAIT, self.hub.settle()),
+            tokio::time::timeout(AFTER_STOP_WAIT, self.mail_worker.stop()),
+        );
+        if presence.is_err() {
+            tracing::warn!("presence was not recorded in time; some users may show online");
+        }
+        if mail.is_err() {
             // The email stays queued in PostgreSQL: the next start delivers it.
             tracing::warn!("the mail worker did not stop in time; its email stays queued");
         }

@@ -343,6 +343,10 @@ pub trait Presence: Send + Sync {
     async fn is_online(&self, user: &UserId) -> DomainResult<bool>;
     /// How many distinct members have a socket open to `room`.
     async fn members_connected(&self, room: &RoomId) -> DomainResult<usize>;
+    /// Returns once every change made before the call is recorded (online flags
+    /// included): a stopping instance waits for it, so the sockets it closed leave
+    /// nobody marked online, before its database connections go.
+    async fn settle(&self);
 }
 
 /// How many requests a caller may make: a burst, then a steady rate.

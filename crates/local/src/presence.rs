@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 use whisper_domain::ports::{Presence, UserRepository};
 use whisper_domain::{DomainResult, RoomId, UserId};
 
@@ -23,6 +23,8 @@ struct State {
     unwritten: HashMap<UserId, bool>,
     /// Set when the presence is dropped: the writer writes what is left, then ends.
     closed: bool,
+    /// Callers of `settle`, answered once everything changed before them is written.
+    settling: Vec<oneshot::Sender<()>>,
 }
 
 struct Shared {
@@ -116,6 +118,14 @@ impl Presence for LocalPresence {
             .get(room)
             .map_or(0, HashMap::len))
     }
+
+    async fn settle(&self) {
+        let (settled, answer) = oneshot::channel();
+        self.shared.state.lock().settling.push(settled);
+        self.shared.changed.notify_one();
+        // The writer ends only once this handle is gone: it always answers.
+        let _ = answer.await;
+    }
 }
 
 /// Writes the flags that changed, one at a time, until the presence is dropped and
@@ -124,7 +134,13 @@ async fn write_online_flags(users: Arc<dyn UserRepository>, shared: Arc<Shared>)
     loop {
         let (flags, closed) = {
             let mut state = shared.state.lock();
-            (std::mem::take(&mut state.unwritten), state.closed)
+            let flags = std::mem::take(&mut state.unwritten);
+            if flags.is_empty() {
+                for settled in state.settling.drain(..) {
+                    let _ = settled.send(());
+                }
+            }
+            (flags, state.closed)
         };
         if flags.is_empty() {
             if closed {

@@ -99,3 +99,22 @@ async fn a_failed_write_does_not_stop_the_writer() {
     drop(presence);
     assert_eq!(remaining(writes).await, [(bob, true)]);
 }
+
+#[tokio::test]
+async fn settle_returns_once_every_change_before_it_is_written() {
+    let (users, mut writes) = recording_users();
+    let presence = LocalPresence::start(users);
+    let (general, ada, bob) = (RoomId::generate(), UserId::generate(), UserId::generate());
+    presence.connect(&general, &ada);
+    presence.connect(&general, &bob);
+    presence.disconnect(&general, &ada);
+    presence.settle().await;
+    let mut written = Vec::new();
+    while let Ok(write) = writes.try_recv() {
+        written.push(write);
+    }
+    written.sort_by_key(|(user, _)| *user == bob);
+    assert_eq!(written, [(ada, false), (bob, true)]);
+    // Nothing changed since: it answers at once.
+    presence.settle().await;
+}

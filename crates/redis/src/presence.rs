@@ -155,4 +155,10 @@ impl Presence for RedisPresence {
         })
         .await
     }
+
+    /// Jobs are done in order: the answer comes once every earlier change is in Redis
+    /// (or given up on while it is down) and every online flag is written.
+    async fn settle(&self) {
+        let _ = self.ask(|answer| Job::Settled { answer }).await;
+    }
 }

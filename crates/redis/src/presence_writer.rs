@@ -38,6 +38,8 @@ pub(crate) enum Job {
         user: UserId,
         answer: oneshot::Sender<bool>,
     },
+    /// Answered once every job before it is done.
+    Settled { answer: oneshot::Sender<()> },
 }
 
 pub(crate) struct Writer {
@@ -156,6 +158,9 @@ impl Writer {
                 let online = shared
                     .unwrap_or_else(|| self.local.lock().sockets_per_user.contains_key(&user));
                 let _ = answer.send(online);
+            }
+            Job::Settled { answer } => {
+                let _ = answer.send(());
             }
         }
     }

@@ -68,7 +68,8 @@ impl Connection {
             Ok(seam) => seam,
             Err(()) => return,
         };
-        let (stop, stopped) = watch::channel(false);
+        // What the writer closes with once the reader stops: the client's code, echoed.
+        let (stop, stopped) = watch::channel(None);
         let writer = actix_web::rt::spawn(write(
             session.clone(),
             queue,
@@ -88,6 +89,7 @@ impl Connection {
         revocation.tick().await;
         let mut unanswered_pings = 0u8;
         let mut writer = std::pin::pin!(writer);
+        let mut echo = None;
         loop {
             tokio::select! {
                 frame = stream.recv() => match frame {
@@ -103,7 +105,12 @@ impl Connection {
                         }
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => unanswered_pings = 0,
-                    Some(Ok(AggregatedMessage::Close(_))) | None => break,
+                    Some(Ok(AggregatedMessage::Close(reason))) => {
+                        // RFC 6455 §5.5.1: the reply carries the code received (none for none).
+                        echo = reason.map(|reason| close(reason.code.into()));
+                        break;
+                    }
+                    None => break,
                     Some(Err(error)) => {
                         tracing::debug!(%error, "websocket protocol error");
                         let _ = own.try_send(Outgoing::Close(1009));
@@ -146,7 +153,7 @@ impl Connection {
                 }
             }
         }
-        let _ = stop.send(true);
+        let _ = stop.send(echo);
         let _ = writer.await;
         drop(registration);
     }
@@ -278,7 +285,7 @@ async fn write(
     mut queue: mpsc::Receiver<Outgoing>,
     overflow: Arc<Overflow>,
     seam: Option<u64>,
-    mut stopped: watch::Receiver<bool>,
+    mut stopped: watch::Receiver<Option<CloseReason>>,
 ) {
     // Live messages the replay already sent (seq at or below the seam) are dropped.
     let after_seam = |seq: u64| seam.is_none_or(|seam| seq > seam);
@@ -289,7 +296,11 @@ async fn write(
         let next = tokio::select! {
             biased;
             _ = overflow.wake.notified() => continue,
-            _ = stopped.changed() => None,
+            _ = stopped.changed() => {
+                let reason = stopped.borrow().clone();
+                let _ = tokio::time::timeout(CLOSE_GRACE, session.close(reason)).await;
+                return;
+            }
             next = queue.recv() => next,
         };
         let delivered = match &next {

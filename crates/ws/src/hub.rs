@@ -165,6 +165,12 @@ impl Hub {
         self.draining.subscribe()
     }
 
+    /// Returns once presence has recorded every connection that left so far (their users
+    /// marked offline where they have no other socket): the last step of a shutdown.
+    pub async fn settle(&self) {
+        self.ports.presence.settle().await;
+    }
+
     /// How many connections are in a room here (for the shutdown log).
     pub fn connections(&self) -> usize {
         self.state()

@@ -1,18 +1,21 @@
 //! SIGTERM drains an instance: its sockets finish the command in hand, close with 1001,
 //! and their clients resume on another instance with nothing lost; the process exits
-//! within its shutdown timeout.
+//! within its shutdown timeout, leaving nobody marked online by its sockets.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::dsl::sql;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::watch;
 
-use crate::harness::{Cluster, Ending, SHARED_REDIS_URL, View, assert_view_is_history};
+use crate::harness::{Cluster, DEADLINE, Ending, SHARED_REDIS_URL, View, assert_view_is_history};
 
 /// The instances' `WHISPER_SHUTDOWN_TIMEOUT`.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 /// What the binary may take beyond it: the mail worker's hand-over (2 s, see
-/// `startup::MAIL_STOP_WAIT`) and the process's own exit, generously.
+/// `startup::AFTER_STOP_WAIT`) and the process's own exit, generously.
 const EXIT_ALLOWANCE: Duration = Duration::from_secs(10);
 const CLOSE_GOING_AWAY: u16 = 1001;
 
@@ -116,4 +119,39 @@ async fn sigterm_closes_sockets_with_1001_and_clients_resume_elsewhere_losing_no
     }
     let log = cluster.instances[0].log();
     assert!(log.contains("draining"), "{log}");
+}
+
+/// How many accounts the database has marked online.
+async fn online_users(cluster: &Cluster) -> i64 {
+    let mut conn = AsyncPgConnection::establish(cluster.database_url())
+        .await
+        .unwrap();
+    diesel::select(sql::<BigInt>(
+        "(SELECT count(*) FROM users WHERE is_online)",
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_stopped_instance_marks_its_connected_users_offline_and_logs_no_error() {
+    let mut cluster = Cluster::start(1, None).await;
+    let (_people, _room, _sockets) = cluster.connected_room(&["ada", "bob"]).await;
+    whisper_e2e::eventually("both marked online", DEADLINE, || async {
+        (online_users(&cluster).await == 2).then_some(())
+    })
+    .await;
+
+    let before = cluster.instances[0].log().len();
+    let (status, _) = cluster.terminate(0).await;
+    assert!(status.success(), "{status}:\n{}", cluster.logs());
+    // Recorded before the process ended: nobody waits for it here.
+    assert_eq!(online_users(&cluster).await, 0, "{}", cluster.logs());
+    let log = cluster.instances[0].log();
+    let stopping = &log[before..];
+    assert!(
+        !stopping.contains("WARN") && !stopping.contains("ERROR"),
+        "the test configuration logs warnings and errors only:\n{stopping}"
+    );
 }
