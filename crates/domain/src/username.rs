@@ -25,9 +25,7 @@ impl Username {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphanumeric());
-        let allowed = candidate
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let allowed = candidate.chars().all(is_username_character);
         if !starts_well || !allowed {
             return Err(DomainError::invalid(
                 Field::Username,
@@ -35,6 +33,12 @@ impl Username {
             ));
         }
         Ok(Self(candidate.to_owned()))
+    }
+
+    /// Whether some username could start with `prefix`: no longer than a username and only of
+    /// its characters. A search for any other prefix has nothing to find.
+    pub fn may_start_with(prefix: &str) -> bool {
+        prefix.chars().count() <= USERNAME_MAX && prefix.chars().all(is_username_character)
     }
 
     /// A username made from a display name (`Ada Lovelace` → `Ada_Lovelace`), if enough of
@@ -84,6 +88,10 @@ impl Username {
 
 crate::text::display_as_text!(Username);
 
+fn is_username_character(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +131,16 @@ mod tests {
         for _ in 0..100 {
             let generated = Username::generate_readable();
             assert_eq!(Username::parse(generated.as_str()), Ok(generated));
+        }
+    }
+
+    #[test]
+    fn only_prefixes_of_username_characters_may_start_a_username() {
+        for prefix in ["", "a", "Ada_Lovelace-1.", "_", &"a".repeat(30)] {
+            assert!(Username::may_start_with(prefix), "{prefix:?}");
+        }
+        for prefix in ["ada\0", "adä", "ada lovelace", "%", &"a".repeat(31)] {
+            assert!(!Username::may_start_with(prefix), "{prefix:?}");
         }
     }
 

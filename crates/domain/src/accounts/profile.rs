@@ -16,11 +16,46 @@ impl Accounts {
         self.ports.users.rename(user, username, true).await
     }
 
-    /// Accounts whose username starts with `prefix`, ignoring case, by username.
+    /// Accounts whose username starts with `prefix`, ignoring case, by username. A prefix no
+    /// username can start with (other characters, a NUL byte) finds nobody without asking
+    /// the repository.
     pub async fn search_users(&self, prefix: &str) -> DomainResult<Vec<User>> {
+        let prefix = prefix.trim();
+        if !Username::may_start_with(prefix) {
+            return Ok(Vec::new());
+        }
         self.ports
             .users
-            .search_by_username(prefix.trim(), SEARCH_LIMIT)
+            .search_by_username(prefix, SEARCH_LIMIT)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_executor::block_on;
+
+    use super::super::fixtures::Harness;
+
+    #[test]
+    fn a_prefix_no_username_can_start_with_finds_nobody_without_a_query() {
+        let mut harness = Harness::new();
+        harness.users.expect_search_by_username().never();
+        let accounts = harness.build();
+        for prefix in ["ada\0", "\u{0}", "zoë", "a b", &"a".repeat(31)] {
+            assert_eq!(block_on(accounts.search_users(prefix)), Ok(Vec::new()), "{prefix:?}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_of_username_characters_is_searched_trimmed() {
+        let mut harness = Harness::new();
+        harness
+            .users
+            .expect_search_by_username()
+            .withf(|prefix, limit| prefix == "ada" && *limit == super::SEARCH_LIMIT)
+            .times(1)
+            .returning(|_, _| Ok(Vec::new()));
+        assert_eq!(block_on(harness.build().search_users(" ada ")), Ok(Vec::new()));
     }
 }
