@@ -250,6 +250,11 @@ async fn token_endpoints_refuse_missing_and_invalid_credentials() {
     expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_refresh").await;
     let no_cookie = app.post_empty("/api/v1/user/refresh/").await;
     expect_error(no_cookie, StatusCode::UNAUTHORIZED, "invalid_refresh").await;
+    // The document allows a `null` body: no token given, so the session's (none here).
+    let null_body = app
+        .post_json("/api/v1/user/refresh/", &Value::Null)
+        .await;
+    expect_error(null_body, StatusCode::UNAUTHORIZED, "invalid_refresh").await;
 
     for (method, path) in [
         (reqwest::Method::POST, "/api/v1/user/logout/"),
@@ -278,6 +283,20 @@ async fn token_endpoints_refuse_missing_and_invalid_credentials() {
     let ada = app.signed_in(&sink, "ada@example.org").await;
     let wrong_kind = app.get_as(&ada.refresh, "/api/v1/user/me/").await;
     assert_eq!(wrong_kind.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_search_no_username_can_match_finds_nobody() {
+    let db = TestDatabase::create().await;
+    let (app, sink) = app_with_sink(&db.url).await;
+    let ada = app.signed_in(&sink, "ada@example.org").await;
+    // A NUL byte once reached PostgreSQL, which refuses it in text: a 500 (schemathesis).
+    for search in ["ada%00", "%C3%A4", "a%20b"] {
+        let path = format!("/api/v1/user/user-list/?search={search}");
+        let response = app.get_as(&ada.access, &path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{search}");
+        assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{search}");
+    }
 }
 
 #[tokio::test]

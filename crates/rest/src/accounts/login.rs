@@ -150,14 +150,15 @@ pub async fn refresh(
     let given = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let parsed: RefreshRequest = serde_json::from_slice(&body).map_err(|e| {
+        // `null` is what the document allows besides the object: no token given.
+        let parsed: Option<RefreshRequest> = serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
                 actix_web::http::StatusCode::BAD_REQUEST,
                 "invalid_json",
                 format!("The request body is not valid: {e}."),
             )
         })?;
-        Some(parsed.refresh)
+        parsed.map(|request| request.refresh)
     };
     let token = match given {
         Some(token) => token,

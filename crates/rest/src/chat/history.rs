@@ -32,7 +32,8 @@ pub struct Cursors(pub Arc<dyn PageCursors>);
 pub struct PageQuery {
     /// Where the previous page ended (from `previous_messages`); omit for the latest page.
     cursor: Option<String>,
-    /// Messages per page: default 10, at most 100.
+    /// Messages per page: default 10; sizes above 100 count as 100.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4_294_967_295_f64)]
     page_size: Option<u32>,
 }
 
