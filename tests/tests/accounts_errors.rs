@@ -251,9 +251,7 @@ async fn token_endpoints_refuse_missing_and_invalid_credentials() {
     let no_cookie = app.post_empty("/api/v1/user/refresh/").await;
     expect_error(no_cookie, StatusCode::UNAUTHORIZED, "invalid_refresh").await;
     // The document allows a `null` body: no token given, so the session's (none here).
-    let null_body = app
-        .post_json("/api/v1/user/refresh/", &Value::Null)
-        .await;
+    let null_body = app.post_json("/api/v1/user/refresh/", &Value::Null).await;
     expect_error(null_body, StatusCode::UNAUTHORIZED, "invalid_refresh").await;
 
     for (method, path) in [
@@ -295,7 +293,11 @@ async fn a_search_no_username_can_match_finds_nobody() {
         let path = format!("/api/v1/user/user-list/?search={search}");
         let response = app.get_as(&ada.access, &path).await;
         assert_eq!(response.status(), StatusCode::OK, "{search}");
-        assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{search}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!([]),
+            "{search}"
+        );
     }
 }
 

@@ -15,7 +15,10 @@ pub struct RegisterRequest {
     pub email: String,
     /// A chosen username; a random one is generated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$")
+    )]
     pub username: Option<String>,
 }
 
@@ -37,7 +40,10 @@ pub struct OtpRequest {
     pub otp_token: String,
     /// `totp/verify/` only: renames an account whose username was generated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$")
+    )]
     pub username: Option<String>,
 }
 
@@ -54,7 +60,10 @@ pub struct RefreshRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenameRequest {
     /// The new username.
-    #[cfg_attr(feature = "openapi", schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "ada", pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{2,29}\s*$")
+    )]
     pub username: String,
 }
 

@@ -10,8 +10,14 @@ use crate::time::timestamp;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRoomRequest {
     /// 1 to 64 characters besides surrounding spaces, no control characters.
-    #[cfg_attr(feature = "openapi", schema(example = "Book club", max_length = 64,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "Book club",
+            max_length = 64,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub room_name: String,
     #[serde(default)]
     pub user_ids: Vec<String>,

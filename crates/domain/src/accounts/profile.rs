@@ -43,7 +43,11 @@ mod tests {
         harness.users.expect_search_by_username().never();
         let accounts = harness.build();
         for prefix in ["ada\0", "\u{0}", "zoë", "a b", &"a".repeat(31)] {
-            assert_eq!(block_on(accounts.search_users(prefix)), Ok(Vec::new()), "{prefix:?}");
+            assert_eq!(
+                block_on(accounts.search_users(prefix)),
+                Ok(Vec::new()),
+                "{prefix:?}"
+            );
         }
     }
 
@@ -56,6 +60,9 @@ mod tests {
             .withf(|prefix, limit| prefix == "ada" && *limit == super::SEARCH_LIMIT)
             .times(1)
             .returning(|_, _| Ok(Vec::new()));
-        assert_eq!(block_on(harness.build().search_users(" ada ")), Ok(Vec::new()));
+        assert_eq!(
+            block_on(harness.build().search_users(" ada ")),
+            Ok(Vec::new())
+        );
     }
 }

@@ -100,7 +100,17 @@ pub async fn create(
     params(("room_id" = String, Path, description = "The room's id.")),
     request_body = MembersRequest,
     responses(
-        (status = 200, description = "The room with its members.", body = RoomBody),
+        (status = 200, description = "The room with its members.", body = RoomBody,
+            // The member just added is the request's first id; the response's `id` is the
+            // room's (fuzzers inferring links otherwise take it for the user's).
+            links(("RemoveAddedMember" = (
+                operation_id = "chat_room_remove_member",
+                parameters(
+                    ("room_id" = "$request.path.room_id"),
+                    ("user_id" = "$request.body#/user_ids/0"),
+                ),
+                description = "Removes the first member this request added.",
+            )))),
         (status = 400, description = "`invalid_input` (ids listed) or `invalid_json`.",
             body = ErrorBody),
         NotAuthenticated,
