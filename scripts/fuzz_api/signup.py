@@ -4,7 +4,9 @@ values the fuzz run needs as shell assignments.
 
 register -> read the verification link from the mail directory -> complete -> TOTP
 device -> confirm it with a computed code -> login -> totp/verify -> access token; then a
-second user and a room holding both, so path parameters have real values.
+second user and a room holding both, so path parameters have real values; and the session
+cookie of a third, verified user who has not set up TOTP yet, so the session steps get past
+`session_required`.
 
 usage: signup.py <base-url> <mail-dir>
 """
@@ -33,7 +35,8 @@ class Client:
 
     def __init__(self, base):
         self.base = base
-        jar = http.cookiejar.CookieJar()
+        self.jar = http.cookiejar.CookieJar()
+        jar = self.jar
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(jar), NoRedirect()
         )
@@ -116,6 +119,18 @@ def signed_up(base, mail_dir, address, username):
     return tokens["id"], tokens["access"], tokens["refresh"]
 
 
+def session_in_setup(base, mail_dir, address):
+    """The session cookie of `address` verified but without an authenticator: the state the
+    TOTP setup steps (`totp-device/create/`, `qr-code/`, `totp-device/verify/`) start from."""
+    client = Client(base)
+    client.expect(201, "POST", "/api/v1/user/register/", {"email": address})
+    client.expect(200, "POST", verification_path(mail_dir, address))
+    for cookie in client.jar:
+        if cookie.name == "whisper_session":
+            return cookie.value
+    sys.exit("signup: verifying the email set no whisper_session cookie")
+
+
 def main():
     base, mail_dir = sys.argv[1], sys.argv[2]
     tag = secrets.token_hex(4)
@@ -127,8 +142,9 @@ def main():
         {"room_name": f"fuzz room {tag}", "user_ids": [other_id]}, token=access,
     )
     client.expect(201, "POST", "/api/v1/chat/room-list/", {"room_name": f"second {tag}", "user_ids": []}, token=access)
+    session = session_in_setup(base, mail_dir, f"setup-{tag}@example.com")
     for name, value in [
-        ("FUZZ_ACCESS", access), ("FUZZ_USER_ID", user_id),
+        ("FUZZ_ACCESS", access), ("FUZZ_SESSION", session), ("FUZZ_USER_ID", user_id),
         ("FUZZ_OTHER_USER_ID", other_id), ("FUZZ_ROOM_ID", room["id"]),
     ]:
         print(f"{name}={value}")
