@@ -20,6 +20,7 @@ import json
 import pathlib
 import re
 import secrets
+import shlex
 import struct
 import sys
 import time
@@ -134,7 +135,7 @@ def session_in_setup(base, mail_dir, address):
 def main():
     base, mail_dir = sys.argv[1], sys.argv[2]
     tag = secrets.token_hex(4)
-    user_id, access, _ = signed_up(base, mail_dir, f"fuzz-{tag}@example.com", f"fuzz_{tag}")
+    _, access, _ = signed_up(base, mail_dir, f"fuzz-{tag}@example.com", f"fuzz_{tag}")
     other_id, _, _ = signed_up(base, mail_dir, f"peer-{tag}@example.com", f"peer_{tag}")
     client = Client(base)
     room = client.expect(
@@ -143,11 +144,8 @@ def main():
     )
     client.expect(201, "POST", "/api/v1/chat/room-list/", {"room_name": f"second {tag}", "user_ids": []}, token=access)
     session = session_in_setup(base, mail_dir, f"setup-{tag}@example.com")
-    for name, value in [
-        ("FUZZ_ACCESS", access), ("FUZZ_SESSION", session), ("FUZZ_USER_ID", user_id),
-        ("FUZZ_OTHER_USER_ID", other_id), ("FUZZ_ROOM_ID", room["id"]),
-    ]:
-        print(f"{name}={value}")
+    for name, value in [("FUZZ_ACCESS", access), ("FUZZ_SESSION", session), ("FUZZ_ROOM_ID", room["id"])]:
+        print(f"{name}={shlex.quote(value)}")
 
 
 if __name__ == "__main__":
