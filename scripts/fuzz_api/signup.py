@@ -4,7 +4,8 @@ values the fuzz run needs as shell assignments.
 
 register -> read the verification link from the mail directory -> complete -> TOTP
 device -> confirm it with a computed code -> login -> totp/verify -> access token; then a
-second user and a room holding both, so path parameters have real values; and the session
+second user and a room holding both, with a text message, a reply and an image posted over
+the chat socket, so path parameters and history have real values; and the session
 cookie of a third, verified user who has not set up TOTP yet, so the session steps get past
 `session_required`.
 
@@ -27,6 +28,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from socket_client import post_messages
 
 DEADLINE_SECONDS = 20
 
@@ -143,8 +146,10 @@ def main():
         {"room_name": f"fuzz room {tag}", "user_ids": [other_id]}, token=access,
     )
     client.expect(201, "POST", "/api/v1/chat/room-list/", {"room_name": f"second {tag}", "user_ids": []}, token=access)
+    media_id = post_messages(base, room["id"], access)
     session = session_in_setup(base, mail_dir, f"setup-{tag}@example.com")
-    for name, value in [("FUZZ_ACCESS", access), ("FUZZ_SESSION", session), ("FUZZ_ROOM_ID", room["id"])]:
+    for name, value in [("FUZZ_ACCESS", access), ("FUZZ_SESSION", session), ("FUZZ_ROOM_ID", room["id"]),
+                        ("FUZZ_MESSAGE_ID", media_id)]:
         print(f"{name}={shlex.quote(value)}")
 
 

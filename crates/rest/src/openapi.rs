@@ -365,6 +365,16 @@ mod tests {
             .as_object()
             .expect("content");
         assert_eq!(png.keys().collect::<Vec<_>>(), ["image/png"]);
+        // Media is served with the type its bytes have, never as octet-stream (schemathesis
+        // found the document saying otherwise).
+        let media = op(routes::MEDIA, "get");
+        let media = media["responses"]["200"]["content"]
+            .as_object()
+            .expect("content");
+        for served in ["image/png", "image/webp", "audio/mpeg", "video/mp4"] {
+            assert!(media.contains_key(served), "{served}");
+        }
+        assert!(!media.contains_key("application/octet-stream"));
         let page = op(routes::VERIFY_EMAIL_COMPLETE, "get");
         assert!(
             page["responses"]["200"]["content"]

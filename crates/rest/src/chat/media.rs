@@ -24,8 +24,13 @@ use crate::openapi::{CommonErrors, NotAuthenticated};
     security(("bearer" = []), ("session" = [])),
     params(("message_id" = String, Path, description = "The message's id.")),
     responses(
-        (status = 200, description = "The media bytes.", content(
-            (Vec<u8> = "application/octet-stream"),
+        // Served with the type its bytes were recognised as (`whisper_domain::media_kinds::sniff`): every
+        // type that can recognise is listed, so clients know what to expect.
+        (status = 200, description = "The media bytes, with the content type their bytes \
+            were recognised as when uploaded.", content(
+            ("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"),
+            ("audio/wav"), ("audio/mpeg"), ("audio/ogg"), ("audio/flac"), ("audio/webm"),
+            ("audio/mp4"), ("video/webm"), ("video/quicktime"), ("video/mp4"),
         ), headers(("Content-Length" = u64, description = "The size in bytes."))),
         NotAuthenticated,
         (status = 403, description = "`not_a_member`.", body = ErrorBody),
