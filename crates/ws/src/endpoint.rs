@@ -2,8 +2,10 @@
 //! upgrade (401/403/404 in the error shape), then the socket is served.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, Session};
 use serde::Deserialize;
 use whisper_domain::ports::{Clock, Quotas};
 use whisper_domain::{Accounts, Chat, Rooms};
@@ -14,7 +16,7 @@ use whisper_http::path_ids::room_id;
 use whisper_http::{ApiError, PublicUrl, routes};
 
 use crate::connection::Connection;
-use crate::hub::Hub;
+use crate::hub::{CLOSE_TOO_MANY_SOCKETS, Hub};
 use crate::settings::WsSettings;
 
 /// Room for the JSON metadata of a media frame beyond the media limit.
@@ -89,6 +91,12 @@ pub async fn chat_socket(
         .max_frame_size(transport_max)
         .aggregate_continuations()
         .max_continuation_size(transport_max);
+    // Refused after the upgrade, so the client reads a close code, but before joining the
+    // room: presence and `chat.active` never see it.
+    let Some(slot) = services.hub.admit(&caller.user.id) else {
+        actix_web::rt::spawn(refuse_over_cap(session, stream));
+        return Ok(response);
+    };
     let connection = Connection {
         hub: services.hub.clone(),
         chat: services.chat.clone(),
@@ -103,6 +111,26 @@ pub async fn chat_socket(
         clock: services.clock.clone(),
         quotas: services.quotas.clone(),
     };
-    actix_web::rt::spawn(connection.run(session, stream));
+    actix_web::rt::spawn(async move {
+        connection.run(session, stream).await;
+        drop(slot);
+    });
     Ok(response)
+}
+
+/// How long a refused socket may take to answer its close frame.
+const REFUSAL_GRACE: Duration = Duration::from_secs(1);
+
+/// Closes a socket beyond the per-user cap with [`CLOSE_TOO_MANY_SOCKETS`].
+async fn refuse_over_cap(session: Session, mut stream: AggregatedMessageStream) {
+    let reason = CloseReason {
+        code: CloseCode::from(CLOSE_TOO_MANY_SOCKETS),
+        description: Some("too many sockets".to_owned()),
+    };
+    let _ = tokio::time::timeout(REFUSAL_GRACE, session.close(Some(reason))).await;
+    // Reads the client's close reply (or gives up), so the connection ends cleanly.
+    let _ = tokio::time::timeout(REFUSAL_GRACE, async {
+        while let Some(Ok(_)) = stream.recv().await {}
+    })
+    .await;
 }

@@ -17,6 +17,7 @@ use whisper_http::PublicUrl;
 use crate::catch_up::CatchUp;
 use crate::outgoing::{Frames, Outgoing, Overflow, frames_of, offer};
 use crate::settings::WsSettings;
+use crate::socket_cap::{SocketCap, SocketSlot};
 
 /// Close code: the member was removed from the room.
 pub const CLOSE_REMOVED: u16 = 4001;
@@ -26,6 +27,8 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// Close code: this instance is shutting down; resume with `since` on another.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: the user already has `max_sockets_per_user` sockets open here.
+pub const CLOSE_TOO_MANY_SOCKETS: u16 = 4029;
 
 /// What the hub needs from the outside.
 pub struct HubPorts {
@@ -82,6 +85,8 @@ pub struct Hub {
     pub(crate) catch_up: Option<CatchUp>,
     /// Set once the instance is shutting down: every connection closes with 1001.
     draining: watch::Sender<bool>,
+    /// Sockets per user, open or still opening.
+    sockets: SocketCap,
 }
 
 /// A connection's place in the hub; leaving the hub when dropped.
@@ -130,6 +135,7 @@ impl Hub {
             ports,
             catch_up,
             draining: watch::Sender::new(false),
+            sockets: SocketCap::new(settings.max_sockets_per_user),
         });
         let listener = Arc::downgrade(&hub);
         hub.ports.events.listen(Box::new(move |event| {
@@ -169,6 +175,11 @@ impl Hub {
     /// marked offline where they have no other socket): the last step of a shutdown.
     pub async fn settle(&self) {
         self.ports.presence.settle().await;
+    }
+
+    /// A place for one more socket of `user`; `None` when they have as many as allowed.
+    pub fn admit(&self, user: &UserId) -> Option<SocketSlot> {
+        self.sockets.take(user)
     }
 
     /// How many connections are in a room here (for the shutdown log).

@@ -12,6 +12,7 @@ pub mod hub;
 pub mod outgoing;
 pub mod send_limit;
 pub mod settings;
+pub mod socket_cap;
 pub mod socket_metrics;
 
 pub use catch_up::CatchUp;

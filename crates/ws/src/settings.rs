@@ -18,6 +18,8 @@ pub struct WsSettings {
     pub revocation_check: Duration,
     /// How often `chat.active` may be sent per room.
     pub active_every: Duration,
+    /// Sockets one user may have open on this instance; the next is closed with 4029.
+    pub max_sockets_per_user: usize,
 }
 
 impl Default for WsSettings {
@@ -29,6 +31,7 @@ impl Default for WsSettings {
             media_max_bytes: 16 * 1024 * 1024,
             revocation_check: Duration::from_secs(30),
             active_every: Duration::from_millis(250),
+            max_sockets_per_user: 64,
         }
     }
 }

@@ -146,6 +146,9 @@ pub struct ServerSettings {
     /// How long a SIGTERM drain may take before the rest is cut (`WHISPER_SHUTDOWN_TIMEOUT`).
     #[serde(rename = "shutdown_timeout_secs", deserialize_with = "parse::seconds")]
     pub shutdown_timeout: Duration,
+    /// How long a request's body may take to arrive after its head (408 after that).
+    #[serde(rename = "body_timeout_secs", deserialize_with = "parse::seconds")]
+    pub body_timeout: Duration,
     /// Threads serving connections (`WHISPER_WORKERS`); `None`: one per CPU core.
     #[serde(deserialize_with = "parse::worker_count")]
     pub workers: Option<usize>,
@@ -303,6 +306,8 @@ pub struct WebSocketSettings {
     /// How soon a logged-out session's sockets close (1008).
     #[serde(rename = "revocation_check_secs", deserialize_with = "parse::seconds")]
     pub revocation_check: Duration,
+    /// Sockets one user may have open on one instance; the next is closed with 4029.
+    pub max_sockets_per_user: usize,
 }
 
 /// How logs are written.
@@ -385,6 +390,7 @@ impl Settings {
                 .then_some((ws.send_rate_per_sec, ws.send_burst)),
             media_max_bytes: ws.media_max_bytes,
             revocation_check: ws.revocation_check,
+            max_sockets_per_user: ws.max_sockets_per_user,
             ..whisper_ws::WsSettings::default()
         }
     }

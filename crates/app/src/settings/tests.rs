@@ -105,6 +105,7 @@ fn defaults_apply_with_no_environment_at_all() {
     assert_eq!(settings.server.trusted_proxies, TrustedProxies::default());
     assert_eq!(settings.server.workers, None, "one per core");
     assert_eq!(settings.server.shutdown_timeout, Duration::from_secs(10));
+    assert_eq!(settings.server.body_timeout, Duration::from_secs(10));
     assert_eq!(settings.server.tls(), None);
     assert_eq!(
         settings.database.url.expose(),
@@ -268,6 +269,8 @@ fn invalid_values_name_their_setting() {
         ("WHISPER_LOG", "=["),
         ("WHISPER_GOOGLE_AUTH_URL", "nope"),
         ("WHISPER_METRICS_ADDR", "9100"),
+        ("WHISPER_MAX_SOCKETS_PER_USER", "0"),
+        ("WHISPER_MAX_SOCKETS_PER_USER", "many"),
     ];
     for (var, value) in cases {
         let error = load(&[(var, value)]).unwrap_err();
@@ -618,4 +621,13 @@ fn every_variable_is_documented_in_default_toml() {
     for variable in variables::VARIABLES {
         assert!(documented.contains(variable.name), "{}", variable.name);
     }
+}
+
+#[test]
+fn the_per_user_socket_cap_defaults_to_64_and_is_set_by_its_variable() {
+    let defaults = load(&[]).unwrap();
+    assert_eq!(defaults.ws_settings().max_sockets_per_user, 64);
+    let set = load(&[("WHISPER_MAX_SOCKETS_PER_USER", "5")]).unwrap();
+    assert_eq!(set.websocket.max_sockets_per_user, 5);
+    assert_eq!(set.ws_settings().max_sockets_per_user, 5);
 }

@@ -52,11 +52,15 @@ pub fn validate(
     if tree.websocket.queue_capacity < 2 {
         return Err(names.error("websocket.queue_capacity", "must be at least 2"));
     }
+    if tree.websocket.max_sockets_per_user == 0 {
+        return Err(names.error("websocket.max_sockets_per_user", "must be at least 1"));
+    }
     if tree.websocket.media_max_bytes == 0 {
         return Err(names.error("websocket.media_max_bytes", "must be at least 1"));
     }
     let lifetimes = [
         ("google.timeout_secs", tree.google.timeout),
+        ("server.body_timeout_secs", tree.server.body_timeout),
         ("websocket.ping_interval_secs", tree.websocket.ping_interval),
         (
             "websocket.revocation_check_secs",

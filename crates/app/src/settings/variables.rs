@@ -49,6 +49,10 @@ pub const VARIABLES: &[Variable] = &[
     var("DATABASE_URL", "database.url"),
     var("WHISPER_MAIL", "mail.transport"),
     var("WHISPER_SENDER_EMAIL", "mail.sender"),
+    var(
+        "WHISPER_MAX_SOCKETS_PER_USER",
+        "websocket.max_sockets_per_user",
+    ),
     var("WHISPER_REDIS_URL", "redis.url"),
     var("WHISPER_REDIS_PREFIX", "redis.prefix"),
     var("WHISPER_GOOGLE_CLIENT_ID", "google.client_id"),
