@@ -113,7 +113,13 @@ impl Connection {
                     None => break,
                     Some(Err(error)) => {
                         tracing::debug!(%error, "websocket protocol error");
-                        let _ = own.try_send(Outgoing::Close(1009));
+                        // The writer sends the close frame; stopping it at once (below)
+                        // would drop the frame and leave the client without its code.
+                        let queued = own.try_send(Outgoing::Close(1009));
+                        if queued.is_ok() && tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_ok() {
+                            drop(registration);
+                            return;
+                        }
                         break;
                     }
                 },
