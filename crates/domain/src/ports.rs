@@ -233,6 +233,8 @@ pub trait TotpAttempts: Send + Sync {
     ) -> DomainResult<Vec<DateTime<Utc>>>;
     /// Forgets the user's failed attempts (after a success).
     async fn clear(&self, user_id: &UserId) -> DomainResult<()>;
+    /// Forgets the attempt recorded at `at` (one refused unjudged while locked).
+    async fn withdraw_failure(&self, user_id: &UserId, at: DateTime<Utc>) -> DomainResult<()>;
 }
 
 /// Signed one-time tokens for emailed links.

@@ -152,3 +152,21 @@ async fn failures_are_counted_per_user_since_a_time_and_cleared() {
     );
     assert_eq!(attempts.failures_since(&bob.id, t).await.unwrap(), [t]);
 }
+
+#[tokio::test]
+async fn a_withdrawn_failure_is_the_only_one_forgotten() {
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
+    let attempts = PgTotpAttempts::new(db.database.clone());
+    let t = now();
+    let earlier = t - Duration::minutes(1);
+    attempts.record_failure(&ada.id, earlier).await.unwrap();
+    attempts.record_failure(&ada.id, t).await.unwrap();
+    attempts.record_failure(&bob.id, t).await.unwrap();
+    attempts.withdraw_failure(&ada.id, t).await.unwrap();
+    let since = t - Duration::minutes(15);
+    assert_eq!(
+        attempts.failures_since(&ada.id, since).await.unwrap(),
+        [earlier]
+    );
+    assert_eq!(attempts.failures_since(&bob.id, since).await.unwrap(), [t]);
+}

@@ -69,6 +69,11 @@ fn login_opens_a_session_and_renames_a_generated_name() {
     harness.knows(&account);
     harness.has_device(device(&account, true, Some(1)));
     harness.no_failures();
+    harness
+        .attempts
+        .expect_record_failure()
+        .times(1)
+        .returning(|_, _| Ok(()));
     harness.code_matches_step(2);
     harness
         .devices
@@ -366,4 +371,30 @@ fn an_ended_session_covers_its_access_token_and_every_token_of_its_family() {
         ..revoked_family
     };
     assert!(!someone_else.covers(&token));
+}
+
+#[test]
+fn only_the_current_token_of_a_live_family_is_usable_and_asking_changes_nothing() {
+    let verdict = |revoked: bool, current: bool| {
+        let mut harness = Harness::new();
+        let account = user(true);
+        let mut family = family_of(&harness, &account);
+        family.revoked = revoked;
+        let jti = if current {
+            family.current_jti.clone()
+        } else {
+            TokenId::generate()
+        };
+        decoding_to(
+            &mut harness,
+            claims(&account, TokenKind::Refresh, jti, &family),
+        );
+        finding_family(&mut harness, family);
+        harness.tokens.expect_rotate().never();
+        harness.tokens.expect_revoke_family().never();
+        block_on(harness.build().refresh_usable("token")).unwrap()
+    };
+    assert!(verdict(false, true));
+    assert!(!verdict(false, false), "a rotated token");
+    assert!(!verdict(true, true), "a revoked family");
 }

@@ -5,6 +5,8 @@ use crate::error::{Clash, Credential, Denial, DomainError, DomainResult, Missing
 use crate::totp::TotpDevice;
 use crate::user::User;
 
+use chrono::SubsecRound as _;
+
 use super::Accounts;
 
 impl Accounts {
@@ -76,14 +78,24 @@ impl Accounts {
         code: &str,
         confirm: bool,
     ) -> DomainResult<()> {
-        let now = self.ports.clock.now();
+        // Microseconds, as the record keeps them, so the attempt can be found again.
+        let now = self.ports.clock.now().trunc_subsecs(6);
         let policy = self.policy.lockout;
-        let failures = self
+        // Counted as failed before it is judged, so concurrent guesses (other sessions,
+        // other instances) see each other: of any burst, only the first `max_failures`
+        // recorded find fewer than `max_failures` before them.
+        self.ports.attempts.record_failure(&user.id, now).await?;
+        let mut failures = self
             .ports
             .attempts
             .failures_since(&user.id, now - policy.lookback())
             .await?;
+        if let Some(own) = failures.iter().rposition(|&failed_at| failed_at == now) {
+            failures.remove(own);
+        }
         if let Some(until) = policy.locked_until(&failures, now) {
+            // Refused unjudged: it must not lengthen the lock nor pile up rows.
+            self.ports.attempts.withdraw_failure(&user.id, now).await?;
             let wait = (until - now).num_seconds().max(1);
             return Err(DomainError::RateLimited {
                 retry_after_secs: u64::try_from(wait).unwrap_or(1),
@@ -106,7 +118,7 @@ impl Accounts {
             self.ports.attempts.clear(&user.id).await?;
             Ok(())
         } else {
-            self.ports.attempts.record_failure(&user.id, now).await?;
+            // Already counted above.
             Err(DomainError::Rejected(Rejection::WrongOneTimePassword))
         }
     }

@@ -1,4 +1,4 @@
-use chrono::Duration;
+use chrono::{Duration, SubsecRound as _};
 use futures_executor::block_on;
 use mockall::predicate::eq;
 
@@ -72,6 +72,7 @@ fn a_valid_code_confirms_the_device_and_spends_its_step() {
     let account = user(true);
     with_device(&mut harness, &account, None);
     harness.no_failures();
+    expect_one_failure_recorded(&mut harness);
     harness.code_matches_step(1000);
     harness
         .devices
@@ -133,6 +134,13 @@ fn five_failures_lock_checks_and_say_when_to_retry() {
         .attempts
         .expect_failures_since()
         .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(5 - i)).collect()));
+    expect_one_failure_recorded(&mut harness);
+    // Refused unjudged, the attempt is taken back: hammering does not lengthen the lock.
+    harness
+        .attempts
+        .expect_withdraw_failure()
+        .times(1)
+        .returning(|_, _| Ok(()));
     harness.totp.expect_matching_step().never();
     let outcome = confirm(harness);
     // The fifth failure was a minute ago: fourteen minutes of lock remain.
@@ -154,6 +162,7 @@ fn codes_are_checked_again_once_the_lock_ends() {
         .attempts
         .expect_failures_since()
         .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(20 - i)).collect()));
+    expect_one_failure_recorded(&mut harness);
     harness.code_matches_step(7);
     harness
         .devices
@@ -161,4 +170,33 @@ fn codes_are_checked_again_once_the_lock_ends() {
         .returning(|_, _, _| Ok(true));
     harness.attempts.expect_clear().returning(|_| Ok(()));
     assert!(confirm(harness).is_ok());
+}
+
+#[test]
+fn an_attempt_is_counted_before_it_is_judged_but_not_against_itself() {
+    let mut harness = Harness::new();
+    let now = harness.now.trunc_subsecs(6);
+    let account = user(true);
+    with_device(&mut harness, &account, None);
+    // Four earlier failures and this attempt's own record: the attempt is still judged.
+    harness
+        .attempts
+        .expect_failures_since()
+        .returning(move |_, _| Ok((0..5).map(|i| now - Duration::minutes(4 - i)).collect()));
+    harness
+        .attempts
+        .expect_record_failure()
+        .withf(move |_, at| *at == now)
+        .times(1)
+        .returning(|_, _| Ok(()));
+    harness.attempts.expect_withdraw_failure().never();
+    harness.code_matches_step(7);
+    harness
+        .devices
+        .expect_accept_step()
+        .returning(|_, _, _| Ok(false));
+    assert_eq!(
+        confirm(harness).err(),
+        Some(DomainError::Rejected(Rejection::WrongOneTimePassword))
+    );
 }

@@ -175,4 +175,13 @@ impl TotpAttempts for PgTotpAttempts {
         );
         run(&self.database, statement).await
     }
+
+    async fn withdraw_failure(&self, user_id: &UserId, at: DateTime<Utc>) -> DomainResult<()> {
+        let statement = diesel::delete(
+            totp_failures::table
+                .filter(totp_failures::user_id.eq(user_id.as_str()))
+                .filter(totp_failures::failed_at.eq(at)),
+        );
+        run(&self.database, statement).await
+    }
 }
