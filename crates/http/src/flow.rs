@@ -37,6 +37,11 @@ pub fn remember_email(session: &Session, email: &Email) -> Result<(), ApiError> 
         .map_err(session_failure)
 }
 
+/// Ends the flow in progress: its email no longer opens a TOTP step.
+pub fn forget_email(session: &Session) {
+    session.remove(EMAIL);
+}
+
 /// The refresh token kept in the session, if any.
 pub fn stored_refresh(session: &Session) -> Result<Option<String>, ApiError> {
     session.get(REFRESH).map_err(session_failure)

@@ -105,6 +105,25 @@ impl Accounts {
         self.issue_tokens(user, &family, next).await
     }
 
+    /// Whether `refresh_token` could still be exchanged: genuine, unexpired, and the
+    /// current token of a live family. Nothing changes; pages offer to renew only then.
+    pub async fn refresh_usable(&self, refresh_token: &str) -> DomainResult<bool> {
+        let Ok(claims) = self.decode(refresh_token, TokenKind::Refresh, invalid_refresh) else {
+            return Ok(false);
+        };
+        let Some(family_id) = claims.family else {
+            return Ok(false);
+        };
+        let family = self.ports.tokens.find_family(&family_id).await?;
+        Ok(family.is_some_and(|family| {
+            family.user_id == claims.subject
+                && matches!(
+                    family.judge(&claims.jti, self.ports.clock.now()),
+                    RefreshVerdict::Rotate
+                )
+        }))
+    }
+
     /// The account an access token authenticates: recorded, unrevoked and unexpired.
     pub async fn authenticate(&self, access_token: &str) -> DomainResult<User> {
         let record = self.live_access_record(access_token).await?;

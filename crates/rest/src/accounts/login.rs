@@ -6,7 +6,9 @@ use actix_web::{HttpResponse, web};
 use whisper_domain::{Accounts, Credential, DomainError, Email, Username};
 use whisper_http::ApiError;
 use whisper_http::auth::AuthenticatedUser;
-use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_refresh};
+use whisper_http::flow::{
+    flow_email, forget_email, remember_email, remember_tokens, stored_refresh,
+};
 use whisper_http::rate_limit::AnonymousCaller;
 use whisper_http::routes;
 use whisper_wire::ErrorBody;
@@ -115,6 +117,8 @@ pub async fn verify_totp(
         .complete_login(&email, &body.otp_token, username)
         .await?;
     remember_tokens(&session, &signed_in.access_token, &signed_in.refresh_token)?;
+    // The login is done: a copy of this cookie must not be able to guess codes again.
+    forget_email(&session);
     Ok(HttpResponse::Ok().json(TokensBody::new(&signed_in, true)))
 }
 

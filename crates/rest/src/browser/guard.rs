@@ -4,8 +4,8 @@
 
 use actix_session::SessionExt;
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
-use whisper_domain::User;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use whisper_domain::{Accounts, User};
 use whisper_http::auth::Viewer;
 use whisper_http::flow::stored_refresh;
 use whisper_http::{ApiError, routes};
@@ -26,7 +26,17 @@ pub async fn visitor(request: &HttpRequest) -> Result<Visitor, ApiError> {
         Ok(viewer) => Ok(Visitor::SignedIn(viewer.0.user)),
         Err(error) if error.status_code() == StatusCode::UNAUTHORIZED => {
             let refresh = stored_refresh(&request.get_session()).ok().flatten();
-            Ok(if refresh.is_some() {
+            let Some(refresh) = refresh else {
+                return Ok(Visitor::SignedOut);
+            };
+            // A cookie replayed after logout still carries its (revoked) refresh token:
+            // only one that could be exchanged makes the session renewable.
+            let accounts = request.app_data::<web::Data<Accounts>>();
+            let usable = match accounts {
+                Some(accounts) => accounts.refresh_usable(&refresh).await?,
+                None => false,
+            };
+            Ok(if usable {
                 Visitor::Renewable
             } else {
                 Visitor::SignedOut
