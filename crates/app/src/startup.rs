@@ -13,6 +13,7 @@ use whisper_crypto::SignedCursors;
 use whisper_domain::ports::Clock;
 use whisper_domain::{DomainError, Service, SystemClock};
 use whisper_http::PublicUrl;
+use whisper_http::body_deadline::{BodyDeadline, bound_body};
 use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_local::LocalEventBus;
 use whisper_postgres::{Database, PgMailOutbox, Plans};
@@ -53,6 +54,17 @@ pub const AFTER_STOP_WAIT: Duration = Duration::from_secs(2);
 /// client of a restarted server at once) beyond it waits a second for a SYN retry; the
 /// standard library's listener queues only 128.
 const ACCEPT_BACKLOG: u32 = 4096;
+
+/// How long a client may take, from connecting, to send a request's head; then it gets a
+/// 408 and is closed (actix-web's default, stated here). Its body is bounded by
+/// `server.body_timeout_secs` (see `whisper_http::body_deadline`).
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a connection being closed may take to shut down before it is dropped.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long an idle keep-alive connection stays open between requests.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// The two connection pools and whether the schema is in place.
 pub struct Databases {
@@ -171,6 +183,7 @@ impl Application {
         let sockets = web::Data::new(services.sockets);
         let rate_limits = web::Data::new(rate_limits);
         let trusted_proxies = web::Data::new(settings.server.trusted_proxies.clone());
+        let body_deadline = web::Data::new(BodyDeadline(settings.server.body_timeout));
         let session_key = settings.secret_key.master_key().session_cookie_key();
         let secure_cookies = settings.server.public_url.scheme() == "https";
         let session_days =
@@ -194,6 +207,7 @@ impl Application {
                 .app_data(cursors.clone())
                 .app_data(public_url.clone())
                 .app_data(sockets.clone())
+                .app_data(body_deadline.clone())
                 .wrap(session_middleware(
                     &session_key,
                     secure_cookies,
@@ -202,6 +216,7 @@ impl Application {
                 .wrap(whisper_http::fallback::json_errors())
                 .wrap(actix_web::middleware::from_fn(log_request))
                 .wrap(actix_web::middleware::from_fn(record_request))
+                .wrap(actix_web::middleware::from_fn(bound_body))
                 .configure(whisper_ws::configure)
                 .configure(move |cfg| whisper_rest::configure(cfg, readiness))
         })
@@ -209,7 +224,10 @@ impl Application {
         // Signals are ours (see `drain`): sockets must be told to leave, not just dropped.
         .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
-        .backlog(ACCEPT_BACKLOG);
+        .backlog(ACCEPT_BACKLOG)
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .keep_alive(KEEP_ALIVE);
         let server = match settings.server.workers {
             Some(workers) => server.workers(workers),
             None => server,

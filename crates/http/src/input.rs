@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use whisper_domain::{DomainError, DomainResult};
 
+use crate::body_deadline::is_body_timeout;
 use crate::errors::{ApiError, error_response};
 
 /// The largest JSON body accepted, in bytes; media travels over the WebSocket instead.
@@ -65,6 +66,11 @@ fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "The request body must be JSON (Content-Type: application/json).",
+        ),
+        JsonPayloadError::Payload(cause) if is_body_timeout(cause) => error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "The request body did not arrive in time.",
         ),
         JsonPayloadError::Deserialize(cause) => error_response(
             StatusCode::BAD_REQUEST,

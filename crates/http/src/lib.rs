@@ -4,6 +4,7 @@
 //! unrouted requests, and rate limits.
 
 pub mod auth;
+pub mod body_deadline;
 pub mod client_ip;
 #[cfg(test)]
 mod client_ip_tests;
