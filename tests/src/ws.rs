@@ -666,6 +666,9 @@ pub async fn ws_app(
     let app = TestApp::spawn_with(database_url, |env| {
         env.insert("WHISPER_MAIL".into(), smtp);
         env.insert("WHISPER_CONFIG_DIR".into(), dir);
+        // The config directory's test.toml replaces the built-in one, which turns the
+        // metrics listener off: without this, parallel tests all want port 9100.
+        env.insert("WHISPER_METRICS_ADDR".into(), "off".into());
         if !rate_limits {
             env.insert("WHISPER_RATE_LIMITS".into(), "off".into());
         }

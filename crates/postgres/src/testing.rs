@@ -265,3 +265,23 @@ pub async fn queued_email_attempts(url: &str) -> Vec<i32> {
         .map(|email| email.failed_attempts)
         .collect()
 }
+
+#[derive(diesel::QueryableByName)]
+struct RowCount {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
+/// How many rows `table` holds in the database at `url`, for tests that check a refused
+/// request left nothing behind. `table` is a name the test wrote, never input.
+pub async fn row_count(url: &str, table: &str) -> i64 {
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+    let query = format!("SELECT count(*) AS count FROM {}", quote_identifier(table));
+    let counted: RowCount = sql_query(query)
+        .get_result(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("counting {table}: {e}"));
+    counted.count
+}
