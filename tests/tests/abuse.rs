@@ -11,6 +11,8 @@ mod cookies;
 mod oversized;
 #[path = "abuse/paths.rs"]
 mod paths;
+#[path = "abuse/raw_http.rs"]
+mod raw_http;
 #[path = "abuse/slow.rs"]
 mod slow;
 #[path = "abuse/sockets.rs"]
@@ -63,6 +65,7 @@ impl Footprint {
             "room_members",
             "messages",
             "mail_outbox",
+            "totp_failures",
             "social_identities",
         ] {
             counts.push((table, row_count(database_url, table).await));

@@ -168,4 +168,22 @@ async fn tampered_foreign_and_replayed_cookies_are_signed_out_and_create_nothing
         before,
         "a refused cookie left rows behind"
     );
+
+    // Only a refresh token that could still be exchanged makes a page renew the session:
+    // with ada's access token expired, her genuine cookie gets the page that renews it.
+    app.clock.advance(chrono::Duration::minutes(16));
+    let renewing = whisper_e2e::accounts::fresh_client()
+        .get(format!("{}/rooms/", app.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renewing.status(), StatusCode::OK);
+    assert!(
+        renewing
+            .text()
+            .await
+            .unwrap()
+            .contains("Signing you in again")
+    );
 }

@@ -8,7 +8,7 @@ use whisper_e2e::chat::{ada_in_general, chat_app};
 use whisper_postgres::testing::TestDatabase;
 
 use crate::assert_error_shape;
-use crate::oversized::{assert_still_serving, parse_answer, raw_exchange, raw_request};
+use crate::raw_http::{assert_still_serving, parse_answer, raw_exchange, raw_request};
 
 /// What a file outside the served places holds; no answer may contain it.
 const SECRET: &str = "the-secret-that-must-never-be-served";
@@ -19,7 +19,7 @@ fn tricks(secret_name: &str) -> Vec<String> {
     [
         format!("../{secret_name}"),
         format!("../../{secret_name}"),
-        format!("../../../../../../../../etc/passwd"),
+        "../../../../../../../../etc/passwd".to_owned(),
         format!("%2e%2e/{secret_name}"),
         format!("%2e%2e%2f{secret_name}"),
         format!("..%2f..%2f{secret_name}"),
@@ -27,7 +27,7 @@ fn tricks(secret_name: &str) -> Vec<String> {
         format!("%252e%252e%252f{secret_name}"),
         format!("..%5c..%5c{secret_name}"),
         format!("..\\..\\{secret_name}"),
-        format!("%2fetc%2fpasswd"),
+        "%2fetc%2fpasswd".to_owned(),
         "/etc/passwd".to_owned(),
         "%00".to_owned(),
         "api.js%00.txt".to_owned(),

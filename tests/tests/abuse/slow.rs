@@ -10,7 +10,7 @@ use whisper_e2e::ws::config_with;
 use whisper_postgres::testing::TestDatabase;
 
 use crate::Footprint;
-use crate::oversized::{assert_still_serving, socket_address};
+use crate::raw_http::{assert_still_serving, socket_address};
 
 /// Longer than any of the server's timeouts (5 s for a head, 2 s here for a body, 5 s of
 /// keep-alive), so a connection still open by then was never going to be closed.
