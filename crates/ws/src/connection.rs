@@ -68,7 +68,6 @@ impl Connection {
             Ok(seam) => seam,
             Err(()) => return,
         };
-        // What the writer closes with once the reader stops: the client's code, echoed.
         let (stop, stopped) = watch::channel(None);
         let writer = actix_web::rt::spawn(write(
             session.clone(),
@@ -89,7 +88,8 @@ impl Connection {
         revocation.tick().await;
         let mut unanswered_pings = 0u8;
         let mut writer = std::pin::pin!(writer);
-        let mut echo = None;
+        // The writer's last frame once the reader stops: none, or a code.
+        let mut close_with = None;
         loop {
             tokio::select! {
                 frame = stream.recv() => match frame {
@@ -107,19 +107,13 @@ impl Connection {
                     Some(Ok(AggregatedMessage::Pong(_))) => unanswered_pings = 0,
                     Some(Ok(AggregatedMessage::Close(reason))) => {
                         // RFC 6455 §5.5.1: the reply carries the code received (none for none).
-                        echo = reason.map(|reason| close(reason.code.into()));
+                        close_with = reason.map(|reason| close(reason.code.into()));
                         break;
                     }
                     None => break,
                     Some(Err(error)) => {
                         tracing::debug!(%error, "websocket protocol error");
-                        // The writer sends the close frame; stopping it at once (below)
-                        // would drop the frame and leave the client without its code.
-                        let queued = own.try_send(Outgoing::Close(1009));
-                        if queued.is_ok() && tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_ok() {
-                            drop(registration);
-                            return;
-                        }
+                        close_with = Some(close(CLOSE_TOO_BIG));
                         break;
                     }
                 },
@@ -159,7 +153,7 @@ impl Connection {
                 }
             }
         }
-        let _ = stop.send(echo);
+        let _ = stop.send(close_with);
         let _ = writer.await;
         drop(registration);
     }
@@ -344,6 +338,9 @@ async fn write(
         }
     }
 }
+
+/// Close code: a frame over the size limit (RFC 6455 §7.4.1).
+const CLOSE_TOO_BIG: u16 = 1009;
 
 /// How long a closing handshake may wait for a client that does not read.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
