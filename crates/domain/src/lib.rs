@@ -37,7 +37,7 @@ pub use accounts::{
     Accounts, AccountsPolicy, AccountsPorts, LockoutPolicy, SocialNextStep, SocialSignIn,
 };
 pub use caching::{CachedMembership, CachedTokens};
-pub use chat::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, Sent};
+pub use chat::{Chat, ChatPolicy, ChatPorts, Draft, DraftContent, ReadySend, Sent};
 pub use clock::{Clock, SystemClock};
 pub use delivery::{DeliveryReport, MailDelivery, RetryPolicy};
 pub use email::Email;

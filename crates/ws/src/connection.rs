@@ -8,16 +8,12 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use bytestring::ByteString;
 use tokio::sync::{mpsc, watch};
 use whisper_domain::ports::{Clock, Quotas};
-use whisper_domain::{
-    Accounts, Chat, DomainError, Draft, DraftContent, MessageId, Missing, RoomId, Rooms, User,
-};
+use whisper_domain::{Accounts, Chat, DomainError, MessageId, Missing, RoomId, Rooms, User};
 use whisper_http::PublicUrl;
 
-use crate::frames::{
-    Command, FrameError, error_frame, error_of, message_body, message_frame, parse_binary,
-    parse_text,
-};
+use crate::frames::{error_frame, error_of, message_body, message_frame, parse_binary, parse_text};
 use crate::hub::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_REMOVED, CLOSE_TRY_AGAIN_LATER, Hub};
+use crate::in_flight::InFlight;
 use crate::outgoing::{Outgoing, Overflow};
 use crate::send_limit::SendLimit;
 use crate::settings::WsSettings;
@@ -77,6 +73,7 @@ impl Connection {
             stopped,
         ));
         let own = registration.sender.clone();
+        let mut in_flight = InFlight::new(self.settings.max_in_flight, own.clone());
         let mut limiter = SendLimit::new(
             self.settings.send_rate,
             self.quotas.clone(),
@@ -92,12 +89,15 @@ impl Connection {
         let mut close_with = None;
         loop {
             tokio::select! {
-                frame = stream.recv() => match frame {
+                // Reads on while earlier sends commit, up to `max_in_flight` of them.
+                frame = stream.recv(), if in_flight.may_read() => match frame {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        Box::pin(self.handle(parse_text(&text), &own, &mut limiter)).await;
+                        let command = parse_text(&text);
+                        Box::pin(self.handle(command, &mut limiter, &mut in_flight)).await;
                     }
                     Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                        Box::pin(self.handle(parse_binary(&bytes), &own, &mut limiter)).await;
+                        let command = parse_binary(&bytes);
+                        Box::pin(self.handle(command, &mut limiter, &mut in_flight)).await;
                     }
                     Some(Ok(AggregatedMessage::Ping(payload))) => {
                         if !matches!(tokio::time::timeout(CLOSE_GRACE, session.pong(&payload)).await, Ok(Ok(()))) {
@@ -137,11 +137,15 @@ impl Connection {
                         let _ = own.try_send(Outgoing::Close(CLOSE_REMOVED));
                     }
                 }
-                // Only between commands: the one in hand has been answered and, if stored,
-                // announced, so it is queued before the close.
+                Some(()) = in_flight.next_done(), if !in_flight.is_empty() => {}
+                // Between commands: every one read is answered (a stored one announced)
+                // before the close.
                 Ok(_) = draining.wait_for(|draining| *draining) => {
-                    let queued = own.send_timeout(Outgoing::Close(CLOSE_GOING_AWAY), CLOSE_GRACE).await;
-                    if queued.is_ok() && tokio::time::timeout(DRAIN_FLUSH, &mut writer).await.is_ok() {
+                    let answered = async { while in_flight.next_done().await.is_some() {} };
+                    let answered = tokio::time::timeout(DRAIN_FLUSH, answered).await.is_ok();
+                    let queued = answered
+                        && own.send_timeout(Outgoing::Close(CLOSE_GOING_AWAY), CLOSE_GRACE).await.is_ok();
+                    if queued && tokio::time::timeout(DRAIN_FLUSH, &mut writer).await.is_ok() {
                         drop(registration);
                         return;
                     }
@@ -199,75 +203,6 @@ impl Connection {
                     .await
                     .map_err(|_| ())?;
             }
-        }
-    }
-
-    /// False only when the room says the user is no longer a member (not when it cannot
-    /// be asked).
-    async fn still_member(&self) -> bool {
-        !matches!(
-            self.rooms.check_member(&self.user.id, &self.room).await,
-            Err(DomainError::Forbidden(_) | DomainError::NotFound(_))
-        )
-    }
-
-    async fn handle(
-        &self,
-        command: Result<Command, FrameError>,
-        own: &mpsc::Sender<Outgoing>,
-        limiter: &mut SendLimit,
-    ) {
-        let refuse = |error: &FrameError| {
-            let _ = own.try_send(Outgoing::frame(error_frame(error)));
-        };
-        let command = match command {
-            Ok(command) => command,
-            Err(error) => return refuse(&error),
-        };
-        if !limiter.allow(&self.user.id, self.clock.now()).await {
-            return refuse(&FrameError {
-                code: "rate_limited",
-                content: "Too many messages; slow down.".into(),
-            });
-        }
-        // Membership is remembered for 2 s: a member removed through another instance
-        // stops being able to send here within that.
-        if !self.still_member().await {
-            let _ = own.try_send(Outgoing::Close(CLOSE_REMOVED));
-            return;
-        }
-        let draft = match command {
-            Command::Typing(typing) => return self.chat.typing(&self.user, &self.room, typing),
-            Command::Text {
-                text,
-                reply_to,
-                client_id,
-            } => Draft {
-                content: DraftContent::Text(text),
-                reply_to,
-                client_id,
-            },
-            Command::Media {
-                kind,
-                bytes,
-                reply_to,
-                client_id,
-            } => Draft {
-                content: DraftContent::Media { kind, bytes },
-                reply_to,
-                client_id,
-            },
-        };
-        let client_id = draft.client_id.clone();
-        match self.chat.send(&self.user, &self.room, draft).await {
-            Ok(sent) if sent.duplicate => {
-                // Only the sender hears of a retried send again, with the original id.
-                let body = message_body(&sent.message, &self.public_url);
-                let frame = message_frame(&body, client_id.as_deref());
-                let _ = own.try_send(Outgoing::frame(frame));
-            }
-            Ok(_) => {}
-            Err(error) => refuse(&error_of(&error)),
         }
     }
 }

@@ -5,10 +5,12 @@
 
 mod active;
 pub mod catch_up;
+mod commands;
 pub mod connection;
 pub mod endpoint;
 pub mod frames;
 pub mod hub;
+mod in_flight;
 pub mod outgoing;
 pub mod send_limit;
 pub mod settings;

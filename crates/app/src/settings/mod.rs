@@ -308,6 +308,8 @@ pub struct WebSocketSettings {
     pub revocation_check: Duration,
     /// Sockets one user may have open on one instance; the next is closed with 4029.
     pub max_sockets_per_user: usize,
+    /// Sends one connection may have committing at once.
+    pub max_in_flight: usize,
 }
 
 /// How logs are written.
@@ -391,6 +393,7 @@ impl Settings {
             media_max_bytes: ws.media_max_bytes,
             revocation_check: ws.revocation_check,
             max_sockets_per_user: ws.max_sockets_per_user,
+            max_in_flight: ws.max_in_flight,
             ..whisper_ws::WsSettings::default()
         }
     }

@@ -52,6 +52,9 @@ pub fn validate(
     if tree.websocket.queue_capacity < 2 {
         return Err(names.error("websocket.queue_capacity", "must be at least 2"));
     }
+    if tree.websocket.max_in_flight == 0 {
+        return Err(names.error("websocket.max_in_flight", "must be at least 1"));
+    }
     if tree.websocket.max_sockets_per_user == 0 {
         return Err(names.error("websocket.max_sockets_per_user", "must be at least 1"));
     }

@@ -1,7 +1,8 @@
 //! Group commit: a batch of sends, to any rooms, stored by one `insert_many` (one
-//! transaction, one log flush, which numbers them), then announced in batch order and
-//! answered. One leader per process commits batches one at a time, so a process announces
-//! its own messages in `seq` order.
+//! transaction, one log flush, which numbers them), then each announced and answered in
+//! batch order (a send's answer is given before a later send's message is announced). One
+//! leader per process commits batches one at a time, so a process announces its own
+//! messages in `seq` order.
 
 use std::sync::Arc;
 
@@ -20,9 +21,9 @@ use super::{CLIENT_ID_WINDOW_HOURS, ChatPorts, Sent};
 pub(super) async fn commit(store: &ChatPorts, batch: Vec<Arc<QueuedSend>>) {
     let batch = AnsweredOnDrop(batch);
     match store_batch(store, &batch.0).await {
-        Ok(answers) => {
-            for (send, answer) in batch.0.iter().zip(answers) {
-                send.answer(answer);
+        Ok(stored) => {
+            for (send, stored) in batch.0.iter().zip(stored) {
+                send.answer(announce(store, send, stored));
             }
         }
         Err(error) => {
@@ -33,10 +34,11 @@ pub(super) async fn commit(store: &ChatPorts, batch: Vec<Arc<QueuedSend>>) {
     }
 }
 
+/// Stores the batch's rows: one result per send, in batch order.
 async fn store_batch(
     store: &ChatPorts,
     batch: &[Arc<QueuedSend>],
-) -> DomainResult<Vec<DomainResult<Sent>>> {
+) -> DomainResult<Vec<DomainResult<Stored>>> {
     let now = to_microseconds(store.clock.now());
     let rows: Vec<NewMessage> = batch
         .iter()
@@ -58,23 +60,32 @@ async fn store_batch(
         .into_iter();
     Ok(batch
         .iter()
-        .map(|send| match stored.next().unwrap_or_else(missing_row)? {
-            Stored::New(message) => {
-                store.events.publish(RoomEvent::MessageStored {
-                    message: message.clone(),
-                    client_id: send.client_id.clone(),
-                });
-                Ok(Sent {
-                    message,
-                    duplicate: false,
-                })
-            }
-            Stored::Earlier(message) => Ok(Sent {
-                message,
-                duplicate: true,
-            }),
-        })
+        .map(|_| stored.next().unwrap_or_else(missing_row))
         .collect())
+}
+
+/// Announces a newly stored message; what `send` is answered with.
+fn announce(
+    store: &ChatPorts,
+    send: &QueuedSend,
+    stored: DomainResult<Stored>,
+) -> DomainResult<Sent> {
+    match stored? {
+        Stored::New(message) => {
+            store.events.publish(RoomEvent::MessageStored {
+                message: message.clone(),
+                client_id: send.client_id.clone(),
+            });
+            Ok(Sent {
+                message,
+                duplicate: false,
+            })
+        }
+        Stored::Earlier(message) => Ok(Sent {
+            message,
+            duplicate: true,
+        }),
+    }
 }
 
 fn missing_row() -> DomainResult<Stored> {

@@ -415,3 +415,66 @@ fn a_client_id_retried_in_a_later_batch_answers_the_stored_message_unannounced()
     assert_eq!(retry.message, original.message);
     assert_eq!(f.bus.texts(), ["hello"], "a retry is not announced");
 }
+
+impl Fixture {
+    /// `text` prepared and submitted (queued) at once; when answered, the teller notes
+    /// how many messages had been announced by then.
+    fn submit_told(&self, text: &str, told: &Arc<Mutex<Vec<(String, usize)>>>) -> Sending {
+        let draft = Draft {
+            content: DraftContent::Text(text.into()),
+            reply_to: None,
+            client_id: None,
+        };
+        let mut preparing: Pin<Box<dyn Future<Output = _>>> =
+            Box::pin(self.chat.prepare_send(&self.sender, &self.room, draft));
+        let Poll::Ready(Ok(ready)) = preparing
+            .as_mut()
+            .poll(&mut Context::from_waker(&noop_waker()))
+        else {
+            panic!("a text needs nothing to be prepared");
+        };
+        let (told, bus, text) = (told.clone(), self.bus.clone(), text.to_owned());
+        let ready = ready.tell(move |_| told.lock().unwrap().push((text, bus.events().len())));
+        Box::pin(self.chat.submit(ready))
+    }
+}
+
+#[test]
+fn sends_submitted_one_after_another_commit_in_that_order_whichever_is_polled_first() {
+    // One connection with several sends in flight: each is queued when submitted.
+    let f = Fixture::new();
+    let told = Arc::default();
+    f.repository.held.store(true, Ordering::SeqCst);
+    let mut answers: Vec<Sending> = ["one", "two", "three"]
+        .into_iter()
+        .map(|text| f.submit_told(text, &told))
+        .collect();
+    // Polled last first: the queue still holds them in the order they were submitted.
+    for answer in answers.iter_mut().rev() {
+        assert!(poll(answer).is_pending(), "held in the insert");
+    }
+    f.repository.held.store(false, Ordering::SeqCst);
+    let answers: Vec<Sent> = answers.into_iter().map(|a| finish(a).unwrap()).collect();
+    assert_eq!(f.bus.texts(), ["one", "two", "three"]);
+    let seqs: Vec<u64> = answers.iter().map(|sent| sent.message.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+}
+
+#[test]
+fn each_send_is_told_its_answer_before_a_later_message_is_announced() {
+    let f = Fixture::new();
+    let told = Arc::default();
+    f.repository.held.store(true, Ordering::SeqCst);
+    let answers: Vec<Sending> = ["a", "bad reply", "c"]
+        .into_iter()
+        .map(|text| f.submit_told(text, &told))
+        .collect();
+    f.repository.held.store(false, Ordering::SeqCst);
+    let results: Vec<bool> = answers.into_iter().map(|a| finish(a).is_ok()).collect();
+    assert_eq!(results, [true, false, true]);
+    assert_eq!(f.repository.batch_sizes(), [3], "one commit");
+    // "a" is told once it is announced, the refusal before "c" is announced.
+    let told = told.lock().unwrap().clone();
+    let expected = [("a", 1), ("bad reply", 1), ("c", 2)].map(|(t, n)| (t.to_owned(), n));
+    assert_eq!(told, expected);
+}

@@ -83,6 +83,26 @@ pub struct Draft {
     pub client_id: Option<String>,
 }
 
+/// A checked draft whose media is stored, ready for [`Chat::submit`].
+pub struct ReadySend(Arc<QueuedSend>);
+
+impl ReadySend {
+    /// Calls `teller` with the send's answer the moment its commit gives it, in commit
+    /// order: before any later send's message is announced. A connection answers its
+    /// client this way, so a refusal or a retried send's echo arrives in the order the
+    /// commands were sent, among the messages that commit announces.
+    pub fn tell(self, teller: impl FnOnce(&DomainResult<Sent>) + Send + 'static) -> Self {
+        self.0.tell(Box::new(teller));
+        self
+    }
+}
+
+impl std::fmt::Debug for ReadySend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadySend").finish_non_exhaustive()
+    }
+}
+
 /// The outcome of a send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
@@ -113,6 +133,19 @@ impl Chat {
 
     /// Stores `draft` from `sender` in `room` and announces it.
     pub async fn send(&self, sender: &User, room: &RoomId, draft: Draft) -> DomainResult<Sent> {
+        let ready = self.prepare_send(sender, room, draft).await?;
+        let leads = self.queue.push(ready.0.clone());
+        self.answer_of(&ready.0, leads).await
+    }
+
+    /// The first half of a send: checks `draft` and stores its media, so that
+    /// [`Chat::submit`] only has to queue it.
+    pub async fn prepare_send(
+        &self,
+        sender: &User,
+        room: &RoomId,
+        draft: Draft,
+    ) -> DomainResult<ReadySend> {
         if let Some(client_id) = &draft.client_id
             && (client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX)
         {
@@ -126,29 +159,45 @@ impl Chat {
                 MessageContent::Media(media)
             }
         };
-        let send = Arc::new(QueuedSend::new(
+        Ok(ReadySend(Arc::new(QueuedSend::new(
             room.clone(),
             sender.id.clone(),
             content,
             draft.reply_to,
             draft.client_id,
-        ));
-        let mut leads = self.queue.push(send.clone());
+        ))))
+    }
+
+    /// The second half: queues `ready` for commit now, before returning, so sends
+    /// submitted one after another are committed (and numbered) in that order; the future
+    /// is its answer. A caller may hold many at once: that is how one connection keeps
+    /// several sends in flight. Dropped before it is answered, the send is withdrawn.
+    pub fn submit(
+        self: &Arc<Self>,
+        ready: ReadySend,
+    ) -> impl Future<Output = DomainResult<Sent>> + Send + 'static {
+        let leads = self.queue.push(ready.0.clone());
+        let chat = self.clone();
+        async move { chat.answer_of(&ready.0, leads).await }
+    }
+
+    /// Waits for `send`'s answer, leading commits whenever it is its turn.
+    async fn answer_of(&self, send: &Arc<QueuedSend>, mut leads: bool) -> DomainResult<Sent> {
         let mut waiting = Withdrawn {
             queue: &self.queue,
-            send: &send,
+            send,
             answered: false,
         };
         loop {
             if leads {
-                self.lead(&send).await;
+                self.lead(send).await;
             }
             match send.woken().await {
                 Woken::Answered(answer) => {
                     waiting.answered = true;
                     return *answer;
                 }
-                Woken::Leaderless => leads = self.queue.claim(&send),
+                Woken::Leaderless => leads = self.queue.claim(send),
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::message::MessageContent;
 use super::Sent;
 
 /// The most sends one commit stores; more wait for the next. A commit's messages reach
-/// each connection at once, so this stays well below a connection's queue (256 frames).
+/// each connection at once, so this stays well below a connection's queue (1,024 frames).
 const MAX_BATCH: usize = 64;
 
 /// A send waiting to be stored, and then its answer.
@@ -31,9 +31,13 @@ pub(super) struct QueuedSend {
     slot: Mutex<Slot>,
 }
 
+/// Told a send's answer the moment it is given (see [`super::ReadySend::tell`]).
+pub(super) type Teller = Box<dyn FnOnce(&DomainResult<Sent>) + Send>;
+
 #[derive(Default)]
 struct Slot {
     answer: Option<DomainResult<Sent>>,
+    teller: Option<Teller>,
     /// Set when the leader went away: the waiter should see whether it must lead.
     nudged: bool,
     waker: Option<Waker>,
@@ -86,10 +90,18 @@ impl QueuedSend {
         self.slot.lock().answer.is_some()
     }
 
-    /// Answers the send unless it already was.
+    /// Calls `teller` with the answer when it is given.
+    pub(super) fn tell(&self, teller: Teller) {
+        self.slot.lock().teller = Some(teller);
+    }
+
+    /// Answers the send unless it already was, telling its teller at once.
     pub(super) fn answer(&self, answer: DomainResult<Sent>) {
         let mut slot = self.slot.lock();
         if slot.answer.is_none() {
+            if let Some(teller) = slot.teller.take() {
+                teller(&answer);
+            }
             slot.answer = Some(answer);
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
