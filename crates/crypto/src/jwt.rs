@@ -92,6 +92,13 @@ impl JwtCodec {
 
 impl TokenCodec for JwtCodec {
     fn encode(&self, claims: &TokenClaims) -> DomainResult<String> {
+        // jsonwebtoken reads `exp` as unsigned seconds, so a token expiring before 1970 would
+        // be signed yet never read back: a bug of the caller, refused here where it shows.
+        if claims.expires_at.timestamp() < 0 {
+            return Err(DomainError::internal(
+                "a session token cannot expire before 1970",
+            ));
+        }
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &WireClaims::from_domain(claims),
@@ -339,6 +346,19 @@ mod tests {
             let token = forged(json!({"alg": "HS256"}), payload, Some(&jwt_key(1)));
             assert_eq!(jwt.decode(&token), None, "{claim}");
         }
+    }
+
+    /// Found by the `token_props` property test: such a token was signed, then refused.
+    #[test]
+    fn a_token_expiring_before_1970_is_refused_at_signing_not_after() {
+        let jwt = codec(1);
+        let mut original = claims(TokenKind::Access, None);
+        original.issued_at = Utc.timestamp_opt(0, 0).unwrap();
+        original.expires_at = Utc.timestamp_opt(-1, 0).unwrap();
+        assert!(matches!(jwt.encode(&original), Err(DomainError::Internal(_))));
+        original.expires_at = Utc.timestamp_opt(0, 0).unwrap();
+        let token = jwt.encode(&original).unwrap();
+        assert_eq!(jwt.decode(&token), Some(original));
     }
 
     #[test]

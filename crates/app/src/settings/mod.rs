@@ -4,7 +4,9 @@
 //! the setting as the operator wrote it.
 
 mod files;
-mod parse;
+/// The readers of each setting's text. Public so the fuzz targets (`fuzz/`) and property
+/// tests can feed them a stranger's configuration; the settings tree is their only other user.
+pub mod parse;
 mod redacted;
 mod secret;
 #[cfg(test)]

@@ -96,6 +96,7 @@ where
     })
 }
 
+/// A socket address such as `127.0.0.1:8000`.
 pub fn socket_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
     text(deserializer, |raw| {
         raw.trim()
@@ -119,6 +120,7 @@ pub fn socket_addr_or_off<'de, D: Deserializer<'de>>(
     })
 }
 
+/// An `http://` or `https://` URL with a host (the public URL, OAuth endpoints).
 pub fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
     text(deserializer, |raw| {
         let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL {raw:?}: {e}"))?;
@@ -129,6 +131,7 @@ pub fn http_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Er
     })
 }
 
+/// A `postgres://` URL naming a database; its password never reaches the logs.
 pub fn postgres_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<RedactedUrl, D::Error> {
     text(deserializer, |raw| {
         let url = Url::parse(raw.trim()).map_err(|e| format!("invalid URL: {e}"))?;
@@ -145,6 +148,7 @@ pub fn postgres_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Redact
     })
 }
 
+/// A `redis://` or `rediss://` URL; blank means none (one instance).
 pub fn redis_url<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<RedactedUrl>, D::Error> {
@@ -222,6 +226,7 @@ pub fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D
     }
 }
 
+/// Where mail goes (`WHISPER_MAIL`), as [`MailTransport::parse`] reads it.
 pub fn mail_transport<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<MailTransport, D::Error> {
@@ -243,6 +248,7 @@ pub fn sender<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::E
     })
 }
 
+/// `pretty` or `json`.
 pub fn log_format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LogFormat, D::Error> {
     text(deserializer, |raw| {
         match raw.trim().to_ascii_lowercase().as_str() {
