@@ -7,7 +7,8 @@
 use actix_session::Session;
 use actix_web::cookie::{Cookie, CookieJar, Key};
 use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
-use actix_web::{App, HttpResponse, rt::System, test, web};
+use actix_web::test as actix_test;
+use actix_web::{App, HttpResponse, rt::System, web};
 use libfuzzer_sys::fuzz_target;
 use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_access, stored_refresh};
 use whisper_rest::session::{SESSION_COOKIE, session_middleware};
@@ -42,7 +43,7 @@ async fn remember(session: Session) -> HttpResponse {
 
 /// What the server answers to a request carrying `cookie` (a whole `Cookie` header).
 async fn answer(key: &[u8; 64], cookie: Option<HeaderValue>) -> (u16, String, Option<String>) {
-    let app = test::init_service(
+    let app = actix_test::init_service(
         App::new()
             .wrap(session_middleware(key, false, 14))
             .route("/read", web::get().to(read))
@@ -50,10 +51,10 @@ async fn answer(key: &[u8; 64], cookie: Option<HeaderValue>) -> (u16, String, Op
     )
     .await;
     let request = match cookie {
-        Some(cookie) => test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
-        None => test::TestRequest::post().uri("/remember"),
+        Some(cookie) => actix_test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
+        None => actix_test::TestRequest::post().uri("/remember"),
     };
-    let response = test::call_service(&app, request.to_request()).await;
+    let response = actix_test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();
     let set_cookie = response
         .headers()
@@ -61,7 +62,7 @@ async fn answer(key: &[u8; 64], cookie: Option<HeaderValue>) -> (u16, String, Op
         .and_then(|value| value.to_str().ok())
         .and_then(|value| Cookie::parse(value.to_owned()).ok())
         .map(|cookie| cookie.value().to_owned());
-    let body = String::from_utf8_lossy(&test::read_body(response).await).into_owned();
+    let body = String::from_utf8_lossy(&actix_test::read_body(response).await).into_owned();
     (status, body, set_cookie)
 }
 

@@ -6,7 +6,8 @@
 use actix_session::Session;
 use actix_web::cookie::Cookie;
 use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
-use actix_web::{App, HttpResponse, rt::System, test, web};
+use actix_web::test as actix_test;
+use actix_web::{App, HttpResponse, rt::System, web};
 use proptest::prelude::*;
 use whisper_domain::Email;
 use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_access, stored_refresh};
@@ -34,7 +35,7 @@ async fn remember(session: Session) -> HttpResponse {
 /// (without one) the value of the session cookie a login sets.
 fn answer(cookie: Option<HeaderValue>) -> (u16, String) {
     System::new().block_on(async {
-        let app = test::init_service(
+        let app = actix_test::init_service(
             App::new()
                 .wrap(session_middleware(&KEY, false, 14))
                 .route("/read", web::get().to(read))
@@ -42,16 +43,16 @@ fn answer(cookie: Option<HeaderValue>) -> (u16, String) {
         )
         .await;
         let request = match cookie {
-            Some(cookie) => test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
-            None => test::TestRequest::post().uri("/remember"),
+            Some(cookie) => actix_test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
+            None => actix_test::TestRequest::post().uri("/remember"),
         };
-        let response = test::call_service(&app, request.to_request()).await;
+        let response = actix_test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         let set = response.headers().get(SET_COOKIE).map(|value| {
             let cookie = Cookie::parse(value.to_str().unwrap().to_owned()).unwrap();
             cookie.value().to_owned()
         });
-        let body = String::from_utf8_lossy(&test::read_body(response).await).into_owned();
+        let body = String::from_utf8_lossy(&actix_test::read_body(response).await).into_owned();
         (status, set.unwrap_or(body))
     })
 }
