@@ -21,7 +21,11 @@ fn assert_redacted(url: &RedactedUrl) {
     }
     let shown = url.to_string();
     let reread = Url::parse(&shown).unwrap_or_else(|error| panic!("{shown:?}: {error}"));
-    assert_eq!(reread.password(), Some("***"), "password shown in {shown:?}");
+    assert_eq!(
+        reread.password(),
+        Some("***"),
+        "password shown in {shown:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             let text = String::from_utf8_lossy(input.rest());
             if let Some(cursor) = cursors.decode(&text) {
-                assert_eq!(cursors.encode(&cursor), text, "accepted a cursor never issued");
+                assert_eq!(
+                    cursors.encode(&cursor),
+                    text,
+                    "accepted a cursor never issued"
+                );
             }
         }
         // A genuine cursor, then edited.

@@ -48,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
             };
             let Ok(issued) = codec.encode(&claims) else {
                 // The one refusal: the decoder could never read such an expiry back.
-                assert!(claims.expires_at.timestamp() < 0, "signing {claims:?} failed");
+                assert!(
+                    claims.expires_at.timestamp() < 0,
+                    "signing {claims:?} failed"
+                );
                 return;
             };
             assert_eq!(codec.decode(&issued), Some(claims));

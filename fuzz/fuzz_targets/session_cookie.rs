@@ -10,9 +10,11 @@ use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse, rt::System, web};
 use libfuzzer_sys::fuzz_target;
-use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_access, stored_refresh};
-use whisper_rest::session::{SESSION_COOKIE, session_middleware};
 use whisper_fuzz::{Input, master_key, tampered};
+use whisper_http::flow::{
+    flow_email, remember_email, remember_tokens, stored_access, stored_refresh,
+};
+use whisper_rest::session::{SESSION_COOKIE, session_middleware};
 
 const NOTHING: &str = "nothing";
 
@@ -51,7 +53,9 @@ async fn answer(key: &[u8; 64], cookie: Option<HeaderValue>) -> (u16, String, Op
     )
     .await;
     let request = match cookie {
-        Some(cookie) => actix_test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
+        Some(cookie) => actix_test::TestRequest::get()
+            .uri("/read")
+            .insert_header((COOKIE, cookie)),
         None => actix_test::TestRequest::post().uri("/remember"),
     };
     let response = actix_test::call_service(&app, request.to_request()).await;
@@ -107,7 +111,10 @@ fuzz_target!(|data: &[u8]| {
                 let edited = tampered(&genuine, input.rest());
                 // Only the sealed value's own alphabet (base64): other characters end the
                 // value or the cookie, which the raw-header mode covers.
-                if !edited.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) {
+                if !edited
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                {
                     return;
                 }
                 let cookie = format!("{SESSION_COOKIE}={edited}");

@@ -4,6 +4,8 @@
 //! URLs are near-valid: known and unknown schemes, odd user info, unicode hosts, IPv6,
 //! ports out of range, paths, queries and fragments, stray spaces.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
 use proptest::prelude::*;
 use serde::de::value::{Error, StrDeserializer};
 use url::Url;
@@ -17,9 +19,19 @@ fn text(raw: &str) -> StrDeserializer<'_, Error> {
 
 fn url_text() -> impl Strategy<Value = String> {
     let scheme = prop_oneof![
-        Just("http"), Just("https"), Just("postgres"), Just("postgresql"), Just("redis"),
-        Just("rediss"), Just("smtp"), Just("smtps"), Just("smtp+starttls"), Just("SMTP"),
-        Just("file"), Just("ftp"), Just(""),
+        Just("http"),
+        Just("https"),
+        Just("postgres"),
+        Just("postgresql"),
+        Just("redis"),
+        Just("rediss"),
+        Just("smtp"),
+        Just("smtps"),
+        Just("smtp+starttls"),
+        Just("SMTP"),
+        Just("file"),
+        Just("ftp"),
+        Just(""),
     ];
     let userinfo = prop_oneof![
         Just(String::new()),
@@ -53,7 +65,15 @@ fn url_text() -> impl Strategy<Value = String> {
         "#[a-z]{0,5}",
         "/\\PC{0,6}",
     ];
-    (scheme, prop_oneof![Just("://"), Just(":"), Just(":///")], userinfo, host, port, tail, any::<bool>())
+    (
+        scheme,
+        prop_oneof![Just("://"), Just(":"), Just(":///")],
+        userinfo,
+        host,
+        port,
+        tail,
+        any::<bool>(),
+    )
         .prop_map(|(scheme, separator, userinfo, host, port, tail, padded)| {
             let url = format!("{scheme}{separator}{userinfo}{host}{port}{tail}");
             if padded { format!("  {url}\t") } else { url }
@@ -65,7 +85,11 @@ fn assert_redacted(url: &RedactedUrl) {
     if url.url().password().is_some() {
         let shown = url.to_string();
         let reread = Url::parse(&shown).unwrap();
-        assert_eq!(reread.password(), Some("***"), "password shown in {shown:?}");
+        assert_eq!(
+            reread.password(),
+            Some("***"),
+            "password shown in {shown:?}"
+        );
     }
 }
 

@@ -355,7 +355,10 @@ mod tests {
         let mut original = claims(TokenKind::Access, None);
         original.issued_at = Utc.timestamp_opt(0, 0).unwrap();
         original.expires_at = Utc.timestamp_opt(-1, 0).unwrap();
-        assert!(matches!(jwt.encode(&original), Err(DomainError::Internal(_))));
+        assert!(matches!(
+            jwt.encode(&original),
+            Err(DomainError::Internal(_))
+        ));
         original.expires_at = Utc.timestamp_opt(0, 0).unwrap();
         let token = jwt.encode(&original).unwrap();
         assert_eq!(jwt.decode(&token), Some(original));

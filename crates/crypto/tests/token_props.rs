@@ -4,6 +4,8 @@
 //! by default). Inputs are genuine tokens with flipped bytes, cut or extended base64,
 //! swapped parts, unicode and huge strings, besides plain garbage.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
@@ -36,11 +38,19 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
-        (0_usize..3, any::<usize>(), 0_u8..8).prop_map(|(part, at, bit)| Edit::FlipBit { part, at, bit }),
-        (any::<usize>(), prop_oneof![proptest::char::range('!', '~'), any::<char>()])
+        (0_usize..3, any::<usize>(), 0_u8..8).prop_map(|(part, at, bit)| Edit::FlipBit {
+            part,
+            at,
+            bit
+        }),
+        (
+            any::<usize>(),
+            prop_oneof![proptest::char::range('!', '~'), any::<char>()]
+        )
             .prop_map(|(at, with)| Edit::Replace { at, with }),
         any::<usize>().prop_map(Edit::Truncate),
-        prop_oneof!["[A-Za-z0-9_=.-]{1,8}", "\\PC{1,4}", Just("A".repeat(5000))].prop_map(Edit::Extend),
+        prop_oneof!["[A-Za-z0-9_=.-]{1,8}", "\\PC{1,4}", Just("A".repeat(5000))]
+            .prop_map(Edit::Extend),
         (0_usize..3, 0_usize..3).prop_map(|(a, b)| Edit::SwapParts(a, b)),
     ]
 }
@@ -94,11 +104,21 @@ fn id() -> impl Strategy<Value = String> {
 }
 
 fn claims() -> impl Strategy<Value = TokenClaims> {
-    (id(), id(), proptest::option::of(id()), -SECONDS_RANGE..SECONDS_RANGE, -SECONDS_RANGE..SECONDS_RANGE)
+    (
+        id(),
+        id(),
+        proptest::option::of(id()),
+        -SECONDS_RANGE..SECONDS_RANGE,
+        -SECONDS_RANGE..SECONDS_RANGE,
+    )
         .prop_map(|(subject, jti, family, issued, expires)| TokenClaims {
             subject: UserId::parse(&subject).unwrap(),
             jti: TokenId::parse(&jti).unwrap(),
-            kind: if family.is_some() { TokenKind::Refresh } else { TokenKind::Access },
+            kind: if family.is_some() {
+                TokenKind::Refresh
+            } else {
+                TokenKind::Access
+            },
             family: family.map(|family| TokenFamilyId::parse(&family).unwrap()),
             issued_at: DateTime::from_timestamp(issued, 0).unwrap(),
             expires_at: DateTime::from_timestamp(expires, 0).unwrap(),

@@ -3,6 +3,8 @@
 //! `fuzz/fuzz_targets/session_cookie.rs` (`PROPTEST_CASES` sets how many; 256 by default).
 //! A cookie the server did not seal, or a sealed one with any edit, carries nothing.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
 use actix_session::Session;
 use actix_web::cookie::Cookie;
 use actix_web::http::header::{COOKIE, HeaderValue, SET_COOKIE};
@@ -10,7 +12,9 @@ use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse, rt::System, web};
 use proptest::prelude::*;
 use whisper_domain::Email;
-use whisper_http::flow::{flow_email, remember_email, remember_tokens, stored_access, stored_refresh};
+use whisper_http::flow::{
+    flow_email, remember_email, remember_tokens, stored_access, stored_refresh,
+};
 use whisper_rest::session::{SESSION_COOKIE, session_middleware};
 
 const KEY: [u8; 64] = [7; 64];
@@ -43,7 +47,9 @@ fn answer(cookie: Option<HeaderValue>) -> (u16, String) {
         )
         .await;
         let request = match cookie {
-            Some(cookie) => actix_test::TestRequest::get().uri("/read").insert_header((COOKIE, cookie)),
+            Some(cookie) => actix_test::TestRequest::get()
+                .uri("/read")
+                .insert_header((COOKIE, cookie)),
             None => actix_test::TestRequest::post().uri("/remember"),
         };
         let response = actix_test::call_service(&app, request.to_request()).await;
@@ -64,7 +70,9 @@ fn genuine() -> String {
 }
 
 fn read_with(value: &str) -> (u16, String) {
-    answer(Some(HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}")).unwrap()))
+    answer(Some(
+        HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}")).unwrap(),
+    ))
 }
 
 const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";

@@ -21,7 +21,9 @@ fn message_id() -> impl Strategy<Value = String> {
 }
 
 /// A value for a field: usually a plausible string, sometimes anything but.
-fn field(plausible: impl Strategy<Value = String> + 'static) -> impl Strategy<Value = Option<Value>> {
+fn field(
+    plausible: impl Strategy<Value = String> + 'static,
+) -> impl Strategy<Value = Option<Value>> {
     prop_oneof![
         4 => plausible.prop_map(|text| Some(Value::String(text))),
         1 => Just(None),
@@ -93,7 +95,11 @@ fn media_meta() -> impl Strategy<Value = Map<String, Value>> {
         field(".{0,80}"),
     )
         .prop_map(|(kind, format, legacy_name, reply, client)| {
-            let format_name = if legacy_name { "message_format" } else { "media_format" };
+            let format_name = if legacy_name {
+                "message_format"
+            } else {
+                "media_format"
+            };
             object(vec![
                 ("message_type", kind),
                 (format_name, format),
@@ -115,7 +121,9 @@ fn mangled(mut bytes: Vec<u8>, cut: usize, splice: Option<(usize, u8)>) -> Vec<u
 
 /// Metadata of a media upload that is not a reply, in one of the three formats.
 fn plain_upload(meta: &Map<String, Value>) -> bool {
-    let format = meta.get("media_format").or_else(|| meta.get("message_format"));
+    let format = meta
+        .get("media_format")
+        .or_else(|| meta.get("message_format"));
     meta.get("message_type") == Some(&json!("media"))
         && matches!(format, Some(Value::String(f)) if ["image", "audio", "video"].contains(&f.as_str()))
         && meta.get("previous_message_id").is_none()
