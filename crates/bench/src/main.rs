@@ -102,6 +102,10 @@ struct Options {
     /// PostgreSQL's own single-row insert rate (rows/s), to report persisted_per_s against.
     #[arg(long)]
     postgres_insert_rate: Option<f64>,
+    /// PostgreSQL's insert rate in 64-row transactions (rows/s): what a group commit is
+    /// bounded by.
+    #[arg(long)]
+    postgres_batched_insert_rate: Option<f64>,
     /// The bare server's deliveries/s in the same scenario, to report deliveries against.
     #[arg(long)]
     bare_deliveries_per_s: Option<f64>,
@@ -125,19 +129,20 @@ impl Options {
         if self.bare && !(messaging || self.scenario == Scenario::Idle) {
             bail!("--bare works with fanout, burst, paced, rooms and idle only");
         }
-        if self.bare && self.postgres_insert_rate.is_some() {
-            bail!("--postgres-insert-rate makes no sense with --bare: it persists nothing");
+        let rates = [self.postgres_insert_rate, self.postgres_batched_insert_rate];
+        if self.bare && rates.iter().any(Option::is_some) {
+            bail!("--postgres-*insert-rate makes no sense with --bare: it persists nothing");
         }
-        let references = [self.postgres_insert_rate, self.bare_deliveries_per_s];
+        let references = [rates[0], rates[1], self.bare_deliveries_per_s];
         if references.iter().any(Option::is_some) && !messaging {
-            bail!("--postgres-insert-rate and --bare-deliveries-per-s need a messaging scenario");
+            bail!("--postgres-*insert-rate and --bare-deliveries-per-s need a messaging scenario");
         }
         if references
             .iter()
             .flatten()
             .any(|r| !(r.is_finite() && *r > 0.0))
         {
-            bail!("--postgres-insert-rate and --bare-deliveries-per-s must be positive");
+            bail!("--postgres-*insert-rate and --bare-deliveries-per-s must be positive");
         }
         let spreads = messaging || self.scenario == Scenario::Join;
         if !self.also_urls.is_empty() && (!spreads || self.bare) {
@@ -207,6 +212,15 @@ async fn main() -> anyhow::Result<()> {
             "persisted_per_s",
             reference,
             "persisted_vs_postgres",
+        )?;
+    }
+    if let Some(rate) = options.postgres_batched_insert_rate {
+        let reference = ("postgres_batched_insert_rate", rate);
+        report::compare(
+            &mut figures,
+            "persisted_per_s",
+            reference,
+            "persisted_vs_batched",
         )?;
     }
     if let Some(deliveries) = options.bare_deliveries_per_s {

@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::accounts::{BenchUser, SignUp};
 use crate::messaging::{self, Pace};
+use crate::process::cpu_seconds;
+use crate::report::round;
 use crate::{Options, Scenario, idle, scenarios, setup};
 
 /// How many sockets share one room in `idle`.
@@ -123,7 +125,19 @@ impl<'a> Bench<'a> {
                     messages,
                     pace,
                 };
-                messaging::run(&plan).await
+                // Both processes' CPU, so a reader sees whether the client was the bound.
+                let cpu = |pids: &[u32]| -> anyhow::Result<f64> {
+                    pids.iter().map(|pid| cpu_seconds(*pid)).sum()
+                };
+                let me = [std::process::id()];
+                let before = (cpu(&options.server_pid)?, cpu(&me)?);
+                let mut figures = messaging::run(&plan).await?;
+                if !options.server_pid.is_empty() {
+                    let server = cpu(&options.server_pid)? - before.0;
+                    figures.insert("server_cpu_s".into(), round(server).into());
+                }
+                figures.insert("bench_cpu_s".into(), round(cpu(&me)? - before.1).into());
+                Ok(figures)
             }
             Scenario::Join => {
                 let room = self.room(users, index).await?;
