@@ -9,6 +9,8 @@
 //! reports medians.
 
 mod accounts;
+mod churn;
+mod churn_member;
 mod idle;
 mod messaging;
 mod process;
@@ -42,6 +44,10 @@ enum Scenario {
     History,
     /// Full logins (email + TOTP) per second.
     Login,
+    /// K members of one room keep disconnecting and resuming (`?since=`, on a random
+    /// instance) while `--senders` of them send M messages each in a closed loop; every
+    /// member must end with every stored message exactly once, in `seq` order.
+    Churn,
     /// N idle connections (over rooms of at most 100 sockets): the server's memory per
     /// connection, and whether all stay open.
     Idle,
@@ -76,6 +82,19 @@ struct Options {
     /// Messages per member (M; rooms: per member and room).
     #[arg(long, default_value_t = 200)]
     messages: usize,
+    /// Members who send (churn; the others only read).
+    #[arg(long, default_value_t = 10)]
+    senders: usize,
+    /// Mean milliseconds a member's connection stays open before it drops it (churn; each
+    /// lifetime is uniform between 0 and twice this); 0: nobody disconnects.
+    #[arg(long, default_value_t = 1000)]
+    churn_every: u64,
+    /// Seeds the members' random choices (churn), so a run can be repeated.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Seconds after which a churn run fails instead of waiting on.
+    #[arg(long, default_value_t = 600)]
+    time_limit: u64,
     /// Rooms at once (rooms).
     #[arg(long, default_value_t = 200)]
     rooms: usize,
@@ -144,9 +163,14 @@ impl Options {
         {
             bail!("--postgres-*insert-rate and --bare-deliveries-per-s must be positive");
         }
-        let spreads = messaging || self.scenario == Scenario::Join;
+        let spreads = messaging || matches!(self.scenario, Scenario::Join | Scenario::Churn);
         if !self.also_urls.is_empty() && (!spreads || self.bare) {
-            bail!("--also-url works with fanout, burst, paced, rooms and join of a real server");
+            bail!(
+                "--also-url works with fanout, burst, paced, rooms, join and churn of a real server"
+            );
+        }
+        if self.scenario == Scenario::Churn && !(1..=self.members).contains(&self.senders) {
+            bail!("--senders must be between 1 and --members");
         }
         if self.runs == 0 || self.members == 0 || self.rooms == 0 {
             bail!("--runs, --members and --rooms must be at least 1");

@@ -29,7 +29,7 @@ pub enum Pace {
     Rate(f64),
 }
 
-fn now_micros() -> u64 {
+pub(crate) fn now_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as u64)
@@ -37,7 +37,7 @@ fn now_micros() -> u64 {
 }
 
 /// `b|<sender>|<seq>|<sent micros>`
-fn parse(text: &str) -> Option<(usize, usize, u64)> {
+pub(crate) fn parse(text: &str) -> Option<(usize, usize, u64)> {
     let mut parts = text.split('|');
     (parts.next()? == "b").then_some(())?;
     Some((

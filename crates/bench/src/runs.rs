@@ -2,6 +2,8 @@
 //! and shared (login signs up fresh ones per run, since each code is spent), rooms are
 //! fresh in every run.
 
+use std::time::Duration;
+
 use anyhow::anyhow;
 use serde_json::{Map, Value};
 
@@ -9,7 +11,7 @@ use crate::accounts::{BenchUser, SignUp};
 use crate::messaging::{self, Pace};
 use crate::process::cpu_seconds;
 use crate::report::round;
-use crate::{Options, Scenario, idle, scenarios, setup};
+use crate::{Options, Scenario, churn, idle, scenarios, setup};
 
 /// How many sockets share one room in `idle`.
 const IDLE_SOCKETS_PER_ROOM: usize = 100;
@@ -143,6 +145,23 @@ impl<'a> Bench<'a> {
                 let room = self.room(users, index).await?;
                 let urls = options.instance_urls();
                 scenarios::join(&urls, &room, &tokens, &options.server_pid).await
+            }
+            Scenario::Churn => {
+                let room = self.room(users, index).await?;
+                let urls = options.instance_urls();
+                let churn_every = options.churn_every;
+                let plan = churn::Plan {
+                    urls: &urls,
+                    room: &room,
+                    tokens: &tokens,
+                    senders: options.senders,
+                    messages: options.messages,
+                    churn_every: (churn_every > 0).then(|| Duration::from_millis(churn_every)),
+                    // Each run its own choices, every invocation the same ones.
+                    seed: options.seed.wrapping_add(index as u64),
+                    time_limit: Duration::from_secs(options.time_limit),
+                };
+                churn::run(&plan).await
             }
             Scenario::History => {
                 let room = self.room(users, index).await?;

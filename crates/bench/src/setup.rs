@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use whisper_wire::{NewRoomRequest, RoomBody, ServerEvent};
+use whisper_wire::{MembersRequest, NewRoomRequest, RoomBody, ServerEvent};
 
 use crate::accounts::{BenchUser, SignUp};
 use crate::socket;
@@ -39,25 +39,55 @@ async fn create_room(url: &str, users: &[BenchUser], name: String) -> anyhow::Re
     let Some((creator, others)) = users.split_first() else {
         bail!("no users");
     };
+    // A request body holds at most 64 KiB: about 2,500 ids.
+    let mut chunks = others.chunks(MEMBERS_PER_REQUEST);
     let request = NewRoomRequest {
         room_name: name.clone(),
-        user_ids: others.iter().map(|u| u.id.clone()).collect(),
+        user_ids: ids(chunks.next().unwrap_or_default()),
     };
-    let response = reqwest::Client::new()
-        .post(format!("{url}{}", routes::ROOM_LIST))
-        .bearer_auth(&creator.access)
-        .json(&request)
+    let client = reqwest::Client::new();
+    let endpoint = format!("{url}{}", routes::ROOM_LIST);
+    let room = post(&client, &endpoint, &creator.access, &request, &name).await?;
+    let members = format!("{url}{}", routes::path(routes::ROOM_MEMBERS, &[&room.id]));
+    for chunk in chunks {
+        let request = MembersRequest {
+            user_ids: ids(chunk),
+        };
+        post(&client, &members, &creator.access, &request, &name).await?;
+    }
+    Ok(room.id)
+}
+
+/// How many users one room request names.
+const MEMBERS_PER_REQUEST: usize = 2_000;
+
+fn ids(users: &[BenchUser]) -> Vec<String> {
+    users.iter().map(|user| user.id.clone()).collect()
+}
+
+/// POSTs `body` to `endpoint` as `access`; the room it answers with.
+async fn post(
+    client: &reqwest::Client,
+    endpoint: &str,
+    access: &str,
+    body: &impl serde::Serialize,
+    name: &str,
+) -> anyhow::Result<RoomBody> {
+    let response = client
+        .post(endpoint)
+        .bearer_auth(access)
+        .json(body)
         .send()
         .await
-        .with_context(|| format!("creating room {name}"))?;
+        .with_context(|| format!("creating or filling room {name}"))?;
     let status = response.status();
     let text = response
         .text()
         .await
-        .with_context(|| format!("reading the answer to creating room {name}"))?;
+        .with_context(|| format!("reading the answer about room {name}"))?;
     match serde_json::from_str::<RoomBody>(&text) {
-        Ok(room) if status.is_success() => Ok(room.id),
-        _ => bail!("creating room {name}: {status} {text}"),
+        Ok(room) if status.is_success() => Ok(room),
+        _ => bail!("creating or filling room {name}: {status} {text}"),
     }
 }
 

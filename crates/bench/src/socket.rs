@@ -32,9 +32,29 @@ pub async fn connect(
     access: &str,
     source: Option<IpAddr>,
 ) -> anyhow::Result<(Sender, Receiver)> {
+    open(base, room, "", access, source).await
+}
+
+/// Connects like [`connect`], resuming after message `since` (`?since=`).
+pub async fn resume(
+    base: &str,
+    room: &str,
+    access: &str,
+    since: &str,
+) -> anyhow::Result<(Sender, Receiver)> {
+    open(base, room, &format!("?since={since}"), access, None).await
+}
+
+async fn open(
+    base: &str,
+    room: &str,
+    query: &str,
+    access: &str,
+    source: Option<IpAddr>,
+) -> anyhow::Result<(Sender, Receiver)> {
     let ws_base = base.replacen("http", "ws", 1);
-    let mut request =
-        format!("{ws_base}{}", routes::path(routes::CHAT_SOCKET, &[room])).into_client_request()?;
+    let path = routes::path(routes::CHAT_SOCKET, &[room]);
+    let mut request = format!("{ws_base}{path}{query}").into_client_request()?;
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {access}").parse()?);
