@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod churn;
 mod delivery;
 mod drain;
 mod faults_mail;

@@ -36,6 +36,8 @@ pub struct Cluster {
     /// Shared: mail files (`mail/`), media (`media/`), logs.
     pub work: TempDir,
     wrapper: Vec<String>,
+    /// The recipient of each mail file read so far, so a crowd signing up reads each once.
+    pub(super) recipients: std::sync::Mutex<HashMap<PathBuf, String>>,
     // Dropped after the instances (fields drop in order): nobody uses the database then.
     _database: Option<TestDatabase>,
     _permit: SemaphorePermit<'static>,
@@ -85,6 +87,7 @@ impl Cluster {
             env,
             work,
             wrapper: launch.wrapper,
+            recipients: Default::default(),
             _database: database,
             _permit: permit,
         };

@@ -2,9 +2,9 @@
 //! link from the shared mail files), create rooms, read history and log out, each call on
 //! whichever instance the test names.
 
-use std::path::Path;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use whisper_e2e::accounts::{Authenticator, fresh_client};
@@ -58,7 +58,7 @@ impl Cluster {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED, "register {name}");
-        let link = verification_link(&self.mail_dir(), &email).await;
+        let link = self.verification_link(&email).await;
         let path = url::Url::parse(&link).unwrap().path().to_owned();
         let verified = client.post(format!("{}{path}", next_url())).send().await;
         assert_eq!(verified.unwrap().status(), StatusCode::OK, "verify {name}");
@@ -175,17 +175,39 @@ impl Cluster {
     }
 }
 
-/// The verification link the server mailed to `email`, read from the `.eml` files of
-/// `mail_dir`. Polled: the outbox writes the file in the background, with nothing to wait on.
-async fn verification_link(mail_dir: &Path, email: &str) -> String {
-    let what = format!("the verification email to {email}");
-    whisper_e2e::eventually(&what, Duration::from_secs(30), || async {
-        let entries = std::fs::read_dir(mail_dir).ok()?;
-        entries.flatten().find_map(|entry| {
-            let raw = std::fs::read(entry.path()).ok()?;
-            let to = whisper_smtp::testing::to_address(&raw)?;
-            (to == email).then(|| whisper_smtp::testing::first_link(&raw))?
+impl Cluster {
+    /// Signs up `count` people named `<prefix><n>`, `in_flight` at a time, the n-th
+    /// starting on instance n (round-robin); in order.
+    pub async fn sign_up_many(&self, prefix: &str, count: usize, in_flight: usize) -> Vec<Member> {
+        let names: Vec<String> = (0..count).map(|n| format!("{prefix}{n}")).collect();
+        futures_util::stream::iter(names.iter().enumerate())
+            .map(|(index, name)| self.sign_up(name, index))
+            .buffered(in_flight)
+            .collect()
+            .await
+    }
+
+    /// The verification link the server mailed to `email`, read from the shared `.eml`
+    /// files (each file parsed once). Polled: the outbox writes the file in the background,
+    /// with nothing to wait on.
+    async fn verification_link(&self, email: &str) -> String {
+        let what = format!("the verification email to {email}");
+        let mail_dir = self.mail_dir();
+        whisper_e2e::eventually(&what, Duration::from_secs(30), || async {
+            let entries = std::fs::read_dir(&mail_dir).ok()?;
+            let mut recipients = self.recipients.lock().unwrap();
+            entries.flatten().find_map(|entry| {
+                let path = entry.path();
+                if !recipients.contains_key(&path) {
+                    // A file still being written has no recipient yet: read it again later.
+                    let raw = std::fs::read(&path).ok()?;
+                    let to = whisper_smtp::testing::to_address(&raw)?;
+                    recipients.insert(path.clone(), to);
+                }
+                (recipients.get(&path)? == email)
+                    .then(|| whisper_smtp::testing::first_link(&std::fs::read(&path).ok()?))?
+            })
         })
-    })
-    .await
+        .await
+    }
 }
