@@ -184,17 +184,23 @@ fn figures(
     let (mut lost, mut unknown, mut out_of_order, mut duplicated) = (0, 0, 0, 0);
     let (mut reconnects, mut ended_by_server, mut connect_failures) = (0, 0, 0);
     let (mut sent, mut abandoned, mut deliveries) = (0, 0, 0);
+    let (mut retries, mut retry_answers) = (0, 0);
     let (mut latencies, mut echoes) = (Latencies::default(), Latencies::default());
     for outcome in outcomes {
         let seen: HashSet<&str> = outcome.view.iter().map(|(_, id)| id.as_str()).collect();
         lost += stored_ids.difference(&seen).count();
         unknown += seen.difference(&stored_ids).count();
-        out_of_order += outcome
+        // A retried message's first copy may be the retry's answer, out of its place.
+        let placed: Vec<u64> = outcome
             .view
-            .windows(2)
-            .filter(|pair| pair[1].0 <= pair[0].0)
-            .count();
+            .iter()
+            .filter(|(_, id)| !outcome.retried.contains(id))
+            .map(|(seq, _)| *seq)
+            .collect();
+        out_of_order += placed.windows(2).filter(|pair| pair[1] <= pair[0]).count();
         duplicated += outcome.duplicated;
+        retries += outcome.retries;
+        retry_answers += outcome.retry_answers;
         reconnects += outcome.reconnects;
         ended_by_server += outcome.ended_by_server;
         connect_failures += outcome.connect_failures;
@@ -213,6 +219,8 @@ fn figures(
     figures.insert("seed".into(), json!(plan.seed));
     figures.insert("messages_stored".into(), json!(stored.len()));
     figures.insert("messages_echoed".into(), json!(sent));
+    figures.insert("sends_retried".into(), json!(retries));
+    figures.insert("retry_answers".into(), json!(retry_answers));
     figures.insert("sends_abandoned".into(), json!(abandoned));
     figures.insert("sending_s".into(), json!(round(sending.as_secs_f64())));
     figures.insert("elapsed_s".into(), json!(round(elapsed.as_secs_f64())));

@@ -21,7 +21,7 @@ use crate::socket::{self, Receiver, Sender};
 /// The text every member reads up to.
 pub const END_TEXT: &str = "churn-end";
 /// How long a sender waits for its echo before counting the send as never stored.
-const ECHO_WAIT: Duration = Duration::from_secs(10);
+const ECHO_WAIT: Duration = Duration::from_secs(30);
 /// How many times one connection is tried before the member gives up.
 const CONNECT_ATTEMPTS: u32 = 30;
 /// How long a member that stopped churning may wait for any frame.
@@ -56,8 +56,14 @@ pub struct Shared {
 pub struct Outcome {
     /// Every distinct message received, `(seq, id)`, in arrival order.
     pub view: Vec<(u64, String)>,
-    /// Copies of a message already received.
+    /// The ids of this sender's messages it sent again on a new connection: their first
+    /// copy may be the retry's answer, ahead of its place in `seq` order.
+    pub retried: HashSet<String>,
+    /// Copies of a message already received (the answer to a retry excepted).
     pub duplicated: usize,
+    /// Second copies of a retried message: the server answers a retry of a stored message
+    /// with it again, to the sender only (API.md, idempotent sends).
+    pub retry_answers: usize,
     /// Connections after the first.
     pub reconnects: usize,
     /// Connections the server ended (or that failed) rather than the member.
@@ -66,7 +72,9 @@ pub struct Outcome {
     pub connect_failures: usize,
     /// Sends whose echo was heard.
     pub sent: usize,
-    /// Sends whose echo never came: not stored (the socket went before the server read it).
+    /// Sends sent again (same `client_id`) on a new connection, their echo not heard yet.
+    pub retries: usize,
+    /// Sends whose echo never came.
     pub abandoned: usize,
     /// Send-to-receive latency of every benchmark message received (replays included).
     pub latencies: Latencies,
@@ -78,6 +86,8 @@ pub struct Outcome {
 struct Outstanding {
     text: String,
     give_up: tokio::time::Instant,
+    /// Whether it was sent again on a later connection.
+    retried: bool,
 }
 
 /// Member `me`, holding `access`, resuming after `start` from its first connection on.
@@ -136,7 +146,20 @@ impl Member {
             let cut = tokio::time::sleep(lifetime.min(Duration::from_secs(86_400)));
             let mut cut = std::pin::pin!(cut);
             let mut churning = lifetime != Duration::MAX;
-            if self.outstanding.is_none() && !self.send_next(&mut sender).await {
+            // The server may not have read a send the last connection carried: again, with
+            // the same client_id, so it is stored once.
+            let sent = match &mut self.outstanding {
+                Some(outstanding) => {
+                    outstanding.retried = true;
+                    self.out.retries += 1;
+                    let text = &outstanding.text;
+                    socket::send_identified(&mut sender, text, text)
+                        .await
+                        .is_ok()
+                }
+                None => self.send_next(&mut sender).await,
+            };
+            if !sent {
                 continue;
             }
             loop {
@@ -163,7 +186,7 @@ impl Member {
                             Ok(Ok(Some(ServerEvent::Message(event)))) => {
                                 let (seq, id) = (event.message.seq, event.message.id);
                                 let text = event.message.text_content.unwrap_or_default();
-                                if self.heard(seq, id, &text) {
+                                if self.heard(seq, id, &text, event.client_id.is_some()) {
                                     return Ok(());
                                 }
                                 if self.outstanding.as_ref().is_some_and(|o| o.text == text) {
@@ -187,11 +210,21 @@ impl Member {
         Ok(())
     }
 
-    /// Records a received message; true when it is the closing one.
-    fn heard(&mut self, seq: u64, id: String, text: &str) -> bool {
+    /// Records a received message (`own`: carrying this member's client_id); true when it
+    /// is the closing one.
+    fn heard(&mut self, seq: u64, id: String, text: &str, own: bool) -> bool {
         if !self.seen.insert(id.clone()) {
-            self.out.duplicated += 1;
+            if own && self.out.retried.contains(&id) {
+                self.out.retry_answers += 1;
+            } else {
+                self.out.duplicated += 1;
+            }
             return false;
+        }
+        if let Some(outstanding) = self.outstanding.as_ref().filter(|o| o.text == text)
+            && outstanding.retried
+        {
+            self.out.retried.insert(id.clone());
         }
         if let Some((sender, _, sent)) = parse(text) {
             let latency = now_micros().saturating_sub(sent);
@@ -220,11 +253,12 @@ impl Member {
         }
         let text = format!("b|{}|{}|{}", self.me, self.next, now_micros());
         self.next += 1;
-        let sent = socket::send_text(sender, &text).await.is_ok();
+        let sent = socket::send_identified(sender, &text, &text).await.is_ok();
         // Sent or not, the server may have it: the echo (or a replay) tells.
         self.outstanding = Some(Outstanding {
             text,
             give_up: tokio::time::Instant::now() + ECHO_WAIT,
+            retried: false,
         });
         sent
     }

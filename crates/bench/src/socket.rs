@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use whisper_http::routes;
-use whisper_wire::{ClientCommand, ServerEvent};
+use whisper_wire::{ClientCommand, ServerEvent, TextMessage};
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -100,6 +100,22 @@ async fn tcp_connect(host: &str, port: u16, source: Option<IpAddr>) -> anyhow::R
 pub async fn send_text(sender: &mut Sender, text: &str) -> anyhow::Result<()> {
     let frame = serde_json::to_string(&ClientCommand::message(text))?;
     sender.send(Message::text(frame)).await?;
+    Ok(())
+}
+
+/// Sends a text message carrying `client_id`: a retry with it is stored once.
+pub async fn send_identified(
+    sender: &mut Sender,
+    text: &str,
+    client_id: &str,
+) -> anyhow::Result<()> {
+    let command = ClientCommand::Message(TextMessage {
+        message: text.to_owned(),
+        client_id: Some(client_id.to_owned()),
+    });
+    sender
+        .send(Message::text(serde_json::to_string(&command)?))
+        .await?;
     Ok(())
 }
 
