@@ -2,7 +2,7 @@
 //! sender, and drops its socket at random moments to resume with `?since=` on a random
 //! instance, until it has read the closing message.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -96,7 +96,8 @@ pub async fn run(me: usize, access: String, start: String, shared: Arc<Shared>) 
         me,
         access,
         last_id: start,
-        seen: HashSet::new(),
+        seen: HashMap::new(),
+        here: Here::default(),
         rng: StdRng::seed_from_u64(shared.seed ^ (me as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         next: 0,
         outstanding: None,
@@ -109,12 +110,40 @@ pub async fn run(me: usize, access: String, start: String, shared: Arc<Shared>) 
     member.out
 }
 
+/// A connection, as a duplicate's report names it.
+#[derive(Default)]
+struct Here {
+    /// Its number, from 0.
+    connection: usize,
+    instance: usize,
+    /// The `since` it resumed after.
+    since: String,
+    /// Messages received on it so far.
+    received: usize,
+    /// The `seq` of each, and whether it carried this member's client_id.
+    frames: Vec<(u64, bool)>,
+}
+
+impl std::fmt::Display for Here {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "connection {} to instance {} after {}, message {} of (seq, own) {:?}",
+            self.connection, self.instance, self.since, self.received, self.frames
+        )
+    }
+}
+
 struct Member {
     me: usize,
     access: String,
     /// The id of the last message received, where the next connection resumes.
     last_id: String,
-    seen: HashSet<String>,
+    /// Where each message received first came (connection, message number on it): for
+    /// the report of a duplicate.
+    seen: HashMap<String, (usize, usize)>,
+    /// The current connection.
+    here: Here,
     rng: StdRng,
     /// The number of this sender's next message.
     next: usize,
@@ -139,6 +168,13 @@ impl Member {
                 self.rng.random_range(0..self.shared.urls.len())
             };
             let (mut sender, mut receiver) = self.connect(instance).await?;
+            self.here = Here {
+                connection,
+                instance,
+                since: self.last_id.clone(),
+                received: 0,
+                frames: Vec::new(),
+            };
             let lifetime = match self.shared.churn_every {
                 Some(mean) if !*ending.borrow() => mean.mul_f64(self.rng.random_range(0.0..2.0)),
                 _ => Duration::MAX,
@@ -213,14 +249,25 @@ impl Member {
     /// Records a received message (`own`: carrying this member's client_id); true when it
     /// is the closing one.
     fn heard(&mut self, seq: u64, id: String, text: &str, own: bool) -> bool {
-        if !self.seen.insert(id.clone()) {
-            if own && self.out.retried.contains(&id) {
+        self.here.received += 1;
+        self.here.frames.push((seq, own));
+        if let Some((connection, number)) = self.seen.get(&id) {
+            // Either copy may be the retry's answer (with the client_id), the other the
+            // announcement (without it when this instance read the message from the record).
+            if self.out.retried.contains(&id) {
                 self.out.retry_answers += 1;
             } else {
                 self.out.duplicated += 1;
+                eprintln!(
+                    "member {} received message {id} (seq {seq}, own {own}) twice: first as \
+                     message {number} of connection {connection}, again on {}",
+                    self.me, self.here
+                );
             }
             return false;
         }
+        let first = (self.here.connection, self.here.received);
+        self.seen.insert(id.clone(), first);
         if let Some(outstanding) = self.outstanding.as_ref().filter(|o| o.text == text)
             && outstanding.retried
         {
