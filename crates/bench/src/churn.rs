@@ -16,7 +16,8 @@ use tokio::sync::{Notify, Semaphore, watch};
 use whisper_http::routes;
 use whisper_wire::{HistoryBody, ServerEvent};
 
-use crate::churn_member::{self, END_TEXT, Outcome, Shared};
+use crate::churn_member::{self, END_TEXT, Shared};
+use crate::churn_outcome::Outcome;
 use crate::report::{Latencies, round};
 use crate::socket;
 

@@ -11,6 +11,7 @@
 mod accounts;
 mod churn;
 mod churn_member;
+mod churn_outcome;
 mod idle;
 mod messaging;
 mod process;
