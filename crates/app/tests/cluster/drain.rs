@@ -10,7 +10,10 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::watch;
 
-use crate::harness::{Cluster, DEADLINE, Ending, SHARED_REDIS_URL, View, assert_view_is_history};
+use crate::harness::{
+    Cluster, DEADLINE, Ending, SHARED_REDIS_URL, View, assert_view_is_history, read_until_gone,
+    send_until_gone,
+};
 
 /// The instances' `WHISPER_SHUTDOWN_TIMEOUT`.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
@@ -33,30 +36,12 @@ async fn sigterm_closes_sockets_with_1001_and_clients_resume_elsewhere_losing_no
     .await;
     // ada (sending) and cyd on A, bob on B.
     let (people, room, mut sockets) = cluster.connected_room(&["ada", "bob", "cyd"]).await;
-    let (mut cyd_on_a, mut bob_on_b, mut ada_on_a) =
+    let (cyd_on_a, mut bob_on_b, ada_on_a) =
         (sockets.remove(2), sockets.remove(1), sockets.remove(0));
     let ada_echoes = Arc::new(watch::channel(0usize).0);
     let cyd_count = Arc::new(watch::channel(0usize).0);
-    let ada_task = tokio::spawn({
-        let echoes = ada_echoes.clone();
-        async move {
-            let mut view = View::default();
-            // Far more than can be sent before the drain: ada sends until A closes.
-            let ending = view
-                .send_acknowledged(&mut ada_on_a, "ada", 0..100_000, &echoes)
-                .await;
-            assert_eq!(ending, Ending::Gone);
-            view
-        }
-    });
-    let cyd_task = tokio::spawn({
-        let count = cyd_count.clone();
-        async move {
-            let mut view = View::default();
-            view.read_until_gone(&mut cyd_on_a, &count).await;
-            view
-        }
-    });
+    let ada_task = send_until_gone(ada_on_a, "ada", &ada_echoes);
+    let cyd_task = read_until_gone(cyd_on_a, &cyd_count);
 
     // Mid-burst: ada has ten echoes and cyd has read a few messages.
     ada_echoes.subscribe().wait_for(|n| *n >= 10).await.unwrap();

@@ -9,7 +9,7 @@ use whisper_e2e::TempDir;
 
 use crate::harness::{
     Cluster, Ending, PROMPTLY, RedisServer, SHARED_REDIS_URL, View, assert_view_is_history,
-    free_port, ids, message, messages_until,
+    free_port, ids, message, messages_until, read_until_gone, send_until_gone,
 };
 
 /// Messages each sender sends per phase.
@@ -130,33 +130,15 @@ async fn an_instance_killed_mid_burst_loses_no_acknowledged_message_and_clients_
     let mut cluster = Cluster::start(3, Some(SHARED_REDIS_URL)).await;
     // ada (sending) and dee on A, bob (sending) on B, cyd on C.
     let (people, room, mut sockets) = cluster.connected_room(&["ada", "bob", "cyd", "dee"]).await;
-    let (mut dee_on_a, mut cyd_on_c) = (sockets.remove(3), sockets.remove(2));
-    let (mut bob_on_b, mut ada_on_a) = (sockets.remove(1), sockets.remove(0));
+    let (dee_on_a, mut cyd_on_c) = (sockets.remove(3), sockets.remove(2));
+    let (mut bob_on_b, ada_on_a) = (sockets.remove(1), sockets.remove(0));
     let ada_echoes = Arc::new(watch::channel(0usize).0);
     let dee_count = Arc::new(watch::channel(0usize).0);
     let (bob_phase, bob_phases) = watch::channel(0usize);
     let bob_echoes = Arc::new(watch::channel(0usize).0);
 
-    let ada_task = tokio::spawn({
-        let echoes = ada_echoes.clone();
-        async move {
-            let mut view = View::default();
-            // Far more than can be sent before the kill: ada sends until A dies.
-            let ending = view
-                .send_acknowledged(&mut ada_on_a, "ada", 0..100_000, &echoes)
-                .await;
-            assert_eq!(ending, Ending::Gone);
-            view
-        }
-    });
-    let dee_task = tokio::spawn({
-        let count = dee_count.clone();
-        async move {
-            let mut view = View::default();
-            view.read_until_gone(&mut dee_on_a, &count).await;
-            view
-        }
-    });
+    let ada_task = send_until_gone(ada_on_a, "ada", &ada_echoes);
+    let dee_task = read_until_gone(dee_on_a, &dee_count);
     let bob_task = tokio::spawn({
         let (mut phases, echoes) = (bob_phases, bob_echoes.clone());
         async move {

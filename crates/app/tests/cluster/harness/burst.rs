@@ -2,8 +2,11 @@
 //! send waits for its echo (the server's acknowledgement that it is stored), and progress
 //! is published so the test acts mid-burst on a count, not after a sleep.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use whisper_e2e::ws::{Received, WsClient};
 
 use super::{DEADLINE, assert_once_in_seq_order, ids, message};
@@ -118,4 +121,35 @@ pub fn assert_view_is_history(who: &str, view: &View, stored: &[Value]) {
         ids(stored),
         "{who} missed or reordered messages"
     );
+}
+
+/// `who` sends on `socket` until its instance goes away (far more than can be sent before
+/// the test ends it), each send after the echo of the one before, counting echoes.
+pub fn send_until_gone(
+    mut socket: WsClient,
+    who: &str,
+    echoes: &Arc<watch::Sender<usize>>,
+) -> JoinHandle<View> {
+    let (who, echoes) = (who.to_owned(), echoes.clone());
+    tokio::spawn(async move {
+        let mut view = View::default();
+        let ending = view
+            .send_acknowledged(&mut socket, &who, 0..100_000, &echoes)
+            .await;
+        assert_eq!(ending, Ending::Gone, "{who}");
+        view
+    })
+}
+
+/// Reads on `socket` until its instance goes away, publishing how many messages came.
+pub fn read_until_gone(
+    mut socket: WsClient,
+    count: &Arc<watch::Sender<usize>>,
+) -> JoinHandle<View> {
+    let count = count.clone();
+    tokio::spawn(async move {
+        let mut view = View::default();
+        view.read_until_gone(&mut socket, &count).await;
+        view
+    })
 }

@@ -13,7 +13,7 @@ mod sockets;
 use std::net::TcpListener;
 use std::time::Duration;
 
-pub use burst::{Ending, View, assert_view_is_history};
+pub use burst::{Ending, View, assert_view_is_history, read_until_gone, send_until_gone};
 pub use instances::{Cluster, Launch};
 pub use people::Member;
 pub use postgres::PostgresServer;
