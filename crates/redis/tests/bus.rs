@@ -45,13 +45,15 @@ async fn the_redis_bus_keeps_the_ports_promises() {
 
 #[tokio::test]
 async fn events_reach_another_instance_only_while_it_follows_the_room() {
-    let (here, there, [_, there_link]) = two_instances().await;
+    let (here, there, [here_link, there_link]) = two_instances().await;
     let (general, random) = (RoomId::generate(), RoomId::generate());
     let mut heard_there = hearing(&there);
     there.follow(&random);
     there_link.subscriptions_applied().await;
 
     here.publish(typing(&general, 0));
+    // Publishing is queued: wait until Redis has it, or it may arrive after the follow.
+    here_link.flushed().await;
     there.follow(&general);
     there_link.subscriptions_applied().await;
     let followed = typing(&general, 1);
