@@ -16,7 +16,8 @@ struct SchemaLine {
     line: String,
 }
 
-/// Tables, columns, constraints, indexes and domains of the public schema, as sorted text.
+/// Tables, columns, constraints, indexes, domains, triggers and functions of the public
+/// schema, as sorted text.
 fn schema_dump(conn: &mut SyncConnection) -> Vec<String> {
     let lines: Vec<SchemaLine> = sql_query(
         "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' \
@@ -34,6 +35,11 @@ fn schema_dump(conn: &mut SyncConnection) -> Vec<String> {
          UNION ALL \
          SELECT 'type ' || typname FROM pg_type \
          WHERE typnamespace = 'public'::regnamespace AND typtype = 'd' \
+         UNION ALL \
+         SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal \
+         UNION ALL \
+         SELECT 'function ' || proname || ' ' || md5(prosrc) FROM pg_proc \
+         WHERE pronamespace = 'public'::regnamespace \
          ORDER BY 1",
     )
     .load(conn)
