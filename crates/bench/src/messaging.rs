@@ -13,8 +13,6 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Barrier, mpsc};
 use tokio::task::JoinHandle;
 
-use whisper_wire::ServerEvent;
-
 use crate::report::{Latencies, round};
 use crate::socket::{self, Receiver, Sender};
 
@@ -68,19 +66,16 @@ async fn listen(
     let mut seen = HashSet::with_capacity(expected);
     let mut heard = Heard::default();
     while heard.unique < expected {
-        let event = match tokio::time::timeout(quiet, socket::next_event(&mut receiver)).await {
-            Ok(Ok(Some(event))) => event,
+        let text = match tokio::time::timeout(quiet, socket::next_message_text(&mut receiver)).await
+        {
+            Ok(Ok(Some(text))) => text,
             Ok(_) => {
                 heard.closed = true;
                 break;
             }
             Err(_) => break,
         };
-        let ServerEvent::Message(event) = event else {
-            continue;
-        };
-        let Some((sender, seq, sent)) = event.message.text_content.as_deref().and_then(parse)
-        else {
+        let Some((sender, seq, sent)) = text.as_deref().and_then(parse) else {
             continue;
         };
         let latency = now_micros().saturating_sub(sent);

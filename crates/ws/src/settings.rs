@@ -8,7 +8,7 @@ pub struct WsSettings {
     /// How often an idle connection is pinged; two missed pongs drop it.
     pub ping_interval: Duration,
     /// Frames queued per connection before it counts as too slow. A commit announces up to
-    /// 64 messages at once and every member may have `max_in_flight` sends committing, so
+    /// 256 messages at once and every member may have `max_in_flight` sends committing, so
     /// this should hold many commits. Only frames queued take memory (pointers to frames
     /// shared by every recipient), not the capacity.
     pub queue_capacity: usize,

@@ -267,6 +267,21 @@ fn sends_queued_behind_a_commit_share_the_next_one_and_keep_their_order() {
 }
 
 #[test]
+fn a_queue_longer_than_a_batch_is_stored_in_full_batches_in_order() {
+    let f = Fixture::new();
+    let count = 2 * super::send_queue::MAX_BATCH + 3;
+    let texts: Vec<String> = (0..count).map(|n| format!("m{n}")).collect();
+    let (first, later) = f.behind_a_held_commit(texts.iter().map(|t| f.send(t)).collect());
+
+    let answers = finish_in_order(first, later);
+    let max = super::send_queue::MAX_BATCH;
+    assert_eq!(f.repository.batch_sizes(), [1, max, max, 3]);
+    let seqs: Vec<u64> = answers.iter().map(|sent| sent.message.seq).collect();
+    assert_eq!(seqs, (1..=count as u64 + 1).collect::<Vec<_>>());
+    assert_eq!(f.bus.texts()[1..], texts[..]);
+}
+
+#[test]
 fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
     let f = Fixture::new();
     let there = RoomId::generate();
