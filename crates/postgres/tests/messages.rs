@@ -63,6 +63,42 @@ async fn a_stored_message_comes_back_as_members_read_it() {
 }
 
 #[tokio::test]
+async fn a_plain_batch_answers_each_message_as_it_is_read_back() {
+    let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
+    let messages = PgMessages::new(db.database.clone());
+    let room = room_of(&db, "general", &[&ada, &bob]).await;
+    store(&messages, &text(&room, &ada, "before", now())).await;
+    let batch = [
+        text(&room, &bob, "one", now()),
+        NewMessage {
+            content: MessageContent::Media(MediaRef {
+                kind: MediaKind::Video,
+                key: MediaKey::generate(),
+                content_type: "video/mp4".into(),
+                size: 7,
+            }),
+            ..text(&room, &ada, "unused", now())
+        },
+        text(&room, &bob, "three", now()),
+    ];
+
+    let answers = messages.insert_many(&batch, now()).await.unwrap();
+    let mut seqs = Vec::new();
+    for (answer, new) in answers.into_iter().zip(&batch) {
+        let Stored::New(stored) = answer.unwrap() else {
+            panic!("a plain batch has no earlier sends");
+        };
+        assert_eq!(messages.find(&new.id).await.unwrap(), Some(stored.clone()));
+        seqs.push(stored.seq);
+    }
+    assert_eq!(
+        seqs,
+        [2, 3, 4],
+        "numbered after the room's last message, in order"
+    );
+}
+
+#[tokio::test]
 async fn replies_quote_text_or_a_media_placeholder() {
     let (db, [ada, bob]) = database_with(["ada", "bob"]).await;
     let messages = PgMessages::new(db.database.clone());

@@ -11,8 +11,11 @@ use chrono::{DateTime, Utc};
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use whisper_domain::{DomainError, DomainResult, Field, Flaw, Missing, NewMessage, Stored};
+use whisper_domain::{
+    DomainError, DomainResult, Field, Flaw, Message, Missing, NewMessage, Stored, Username,
+};
 
+use super::corrupt;
 use super::message_rows::{Columns, EarlierRow, MessageRow};
 use super::message_sql::{EARLIER_SENDS, INSERT_NUMBERED, INSERT_ONE_ROOM, LOCK_ROOMS, REPLIED_TO};
 use super::messages::RoomPosition;
@@ -31,11 +34,13 @@ pub(super) async fn store(
     }
     let mut conn = database.connection().await?;
     if let Some(room) = plain_single_room(messages) {
-        let stored = insert_one_room(&mut conn, room, messages)
+        let numbered = insert_one_room(&mut conn, room, messages)
             .await
             .map_err(unexpected)?;
-        crate::storage_metrics::messages_stored(stored.len());
-        return Ok(answers_one_room(messages, stored));
+        if !numbered.is_empty() {
+            crate::storage_metrics::messages_stored(messages.len());
+        }
+        return answers_one_room(messages, numbered);
     }
     let (fates, stored) = conn
         .transaction::<_, DieselError, _>(async move |conn| {
@@ -62,15 +67,30 @@ fn plain_single_room(messages: &[NewMessage]) -> Option<&str> {
         .then_some(room)
 }
 
+/// What the one-room statement reads back: the room's counter before the batch, and the
+/// name of one of the batch's senders.
+#[derive(diesel::QueryableByName)]
+struct NumberedBy {
+    #[diesel(sql_type = BigInt)]
+    base: i64,
+    #[diesel(sql_type = Text)]
+    sender_id: String,
+    #[diesel(sql_type = Text)]
+    sender_username: String,
+}
+
 /// Stores a plain one-room batch in one statement; no rows when the room is gone.
 async fn insert_one_room(
     conn: &mut AsyncPgConnection,
     room: &str,
     messages: &[NewMessage],
-) -> Result<Vec<MessageRow>, DieselError> {
+) -> Result<Vec<NumberedBy>, DieselError> {
     let placed: Vec<(&NewMessage, i64)> = messages.iter().zip(1..).collect();
     let columns = Columns::of(&placed).map_err(|e| DieselError::SerializationError(Box::new(e)))?;
     let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+    let mut senders: Vec<&str> = messages.iter().map(|m| m.sender.as_str()).collect();
+    senders.sort_unstable();
+    senders.dedup();
     prepared_sql(INSERT_ONE_ROOM)
         .bind::<Array<Text>, _>(&columns.id)
         .bind::<Array<Text>, _>(&columns.room)
@@ -86,23 +106,49 @@ async fn insert_one_room(
         .bind::<Array<BigInt>, _>(&columns.seq)
         .bind::<BigInt, _>(count)
         .bind::<Text, _>(room)
+        .bind::<Array<Text>, _>(&senders)
         .load(conn)
         .await
 }
 
-/// The answers to a plain one-room batch: every message stored, or none (the room is gone).
-fn answers_one_room(messages: &[NewMessage], stored: Vec<MessageRow>) -> Vec<DomainResult<Stored>> {
-    let mut stored: HashMap<String, MessageRow> = stored
-        .into_iter()
-        .map(|row| (row.id.clone(), row))
-        .collect();
-    messages
+/// The answers to a plain one-room batch: every message stored as sent, numbered after
+/// the counter's old value in batch order, or none (the room is gone).
+fn answers_one_room(
+    messages: &[NewMessage],
+    numbered: Vec<NumberedBy>,
+) -> DomainResult<Vec<DomainResult<Stored>>> {
+    let Some(base) = <[_]>::first(&numbered).map(|row| row.base) else {
+        return Ok(messages
+            .iter()
+            .map(|_| Err(DomainError::NotFound(Missing::Room)))
+            .collect());
+    };
+    let mut names: HashMap<String, Username> = HashMap::with_capacity(numbered.len());
+    for row in numbered {
+        let name = Username::parse(&row.sender_username).map_err(|e| corrupt("username", e))?;
+        names.insert(row.sender_id, name);
+    }
+    let base = u64::try_from(base).map_err(|e| corrupt("last seq", e))?;
+    Ok(messages
         .iter()
-        .map(|message| match stored.remove(message.id.as_str()) {
-            Some(row) => row.into_domain().map(Stored::New),
-            None => Err(DomainError::NotFound(Missing::Room)),
+        .zip(1..)
+        .map(|(message, place)| {
+            let sender_username = names
+                .get(message.sender.as_str())
+                .cloned()
+                .ok_or_else(|| DomainError::internal("a sender's name was not read back"))?;
+            Ok(Stored::New(Message {
+                id: message.id.clone(),
+                room: message.room.clone(),
+                sender: message.sender.clone(),
+                sender_username,
+                content: message.content.clone(),
+                reply_to: None,
+                created: message.created,
+                seq: base + place,
+            }))
         })
-        .collect()
+        .collect())
 }
 
 /// What becomes of one message of the batch.

@@ -94,25 +94,27 @@ pub(super) const INSERT_NUMBERED: &str = concat!(
 /// A batch for one room with no `client_id` and no reply, in one statement (one round
 /// trip, its own commit): the room's counter advanced by the batch's size under the row
 /// lock the update takes, and the messages numbered after its old value. `$12` holds each
-/// message's place in the batch (1, 2, …), `$13` the batch's size, `$14` the room.
-pub(super) const INSERT_ONE_ROOM: &str = concat!(
-    "WITH counter AS ( \
-         UPDATE rooms SET last_seq = last_seq + $13 WHERE id = $14 \
-         RETURNING last_seq - $13 AS base), \
-     input AS ( \
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-             $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
-             $10::timestamptz[], $11::text[], $12::int8[]) \
-         AS i(id, room_id, sender_id, message_format, text_content, media_key, \
-             media_content_type, media_size, previous_message_id, created, client_id, place)), \
-     m AS ( \
-         INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
-             media_key, media_content_type, media_size, previous_message_id, is_reply, \
-             created, client_id, seq) \
-         SELECT i.id, i.room_id, i.sender_id, i.message_format, i.text_content, i.media_key, \
-             i.media_content_type, i.media_size, NULL, false, i.created, NULL, \
-             counter.base + i.place \
-         FROM input i CROSS JOIN counter \
-         RETURNING *) ",
-    select_message!("SELECT", "m")
-);
+/// message's place in the batch (1, 2, …), `$13` the batch's size, `$14` the room, `$15`
+/// the batch's senders. It reads back only the old counter and the senders' names: the
+/// rest of each stored row is what was sent, so returning and decoding every row again
+/// would only cost both sides time. No row back: the room is gone, nothing was stored.
+pub(super) const INSERT_ONE_ROOM: &str = "\
+    WITH counter AS ( \
+        UPDATE rooms SET last_seq = last_seq + $13 WHERE id = $14 \
+        RETURNING last_seq - $13 AS base), \
+    input AS ( \
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+            $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
+            $10::timestamptz[], $11::text[], $12::int8[]) \
+        AS i(id, room_id, sender_id, message_format, text_content, media_key, \
+            media_content_type, media_size, previous_message_id, created, client_id, place)), \
+    stored AS ( \
+        INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
+            media_key, media_content_type, media_size, previous_message_id, is_reply, \
+            created, client_id, seq) \
+        SELECT i.id, i.room_id, i.sender_id, i.message_format, i.text_content, i.media_key, \
+            i.media_content_type, i.media_size, NULL, false, i.created, NULL, \
+            counter.base + i.place \
+        FROM input i CROSS JOIN counter) \
+    SELECT counter.base, u.id AS sender_id, u.username AS sender_username \
+    FROM counter CROSS JOIN users u WHERE u.id = ANY($15::text[])";
