@@ -26,6 +26,19 @@ fn text(room: &Room, sender: &User, body: &str, created: DateTime<Utc>) -> NewMe
     }
 }
 
+/// A media message of `kind` from `sender`, 42 bytes of `content_type`.
+fn media(room: &Room, sender: &User, kind: MediaKind, content_type: &str) -> NewMessage {
+    NewMessage {
+        content: MessageContent::Media(MediaRef {
+            kind,
+            key: MediaKey::generate(),
+            content_type: content_type.into(),
+            size: 42,
+        }),
+        ..text(room, sender, "unused", now())
+    }
+}
+
 /// Stores `new`, which must be accepted.
 async fn store(messages: &PgMessages, new: &NewMessage) -> Message {
     insert(messages, new).await.unwrap()
@@ -70,15 +83,7 @@ async fn a_plain_batch_answers_each_message_as_it_is_read_back() {
     store(&messages, &text(&room, &ada, "before", now())).await;
     let batch = [
         text(&room, &bob, "one", now()),
-        NewMessage {
-            content: MessageContent::Media(MediaRef {
-                kind: MediaKind::Video,
-                key: MediaKey::generate(),
-                content_type: "video/mp4".into(),
-                size: 7,
-            }),
-            ..text(&room, &ada, "unused", now())
-        },
+        media(&room, &ada, MediaKind::Video, "video/mp4"),
         text(&room, &bob, "three", now()),
     ];
 
@@ -106,15 +111,7 @@ async fn replies_quote_text_or_a_media_placeholder() {
     let question = store(&messages, &text(&room, &ada, "lunch?", now())).await;
     let picture = insert(
         &messages,
-        &NewMessage {
-            content: MessageContent::Media(MediaRef {
-                kind: MediaKind::Image,
-                key: MediaKey::generate(),
-                content_type: "image/png".into(),
-                size: 42,
-            }),
-            ..text(&room, &ada, "unused", now())
-        },
+        &media(&room, &ada, MediaKind::Image, "image/png"),
     )
     .await
     .unwrap();
