@@ -7,6 +7,7 @@ pub mod nginx;
 mod people;
 mod postgres;
 mod process;
+mod ready_line;
 mod redis;
 mod sockets;
 

@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
 
 use whisper_e2e::TempDir;
-use whisper_http::routes;
 
-use super::{DEADLINE, free_port};
+use super::free_port;
+use super::ready_line::ReadyLine;
 
 const WHISPER: &str = env!("CARGO_BIN_EXE_whisper");
 /// Where `scripts/ensure-services` (and `.ci/run`) install it.
@@ -107,26 +106,27 @@ impl Nginx {
         std::fs::write(dir.0.join("whisper.conf"), rendered).unwrap();
         let main = main_config(&dir.0);
         std::fs::write(dir.0.join("nginx.conf"), main).unwrap();
-        let child = Command::new(NGINX)
+        let mut child = Command::new(NGINX)
             .arg("-p")
             .arg(&dir.0)
             .arg("-c")
             .arg(dir.0.join("nginx.conf"))
-            .arg("-e")
-            .arg(dir.0.join("error.log"))
-            .args(["-g", "daemon off;"])
+            .args(["-e", "stderr", "-g", "daemon off;"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.0.join("stderr.log")).unwrap())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut nginx = Self {
+        let output = child.stderr.take().unwrap();
+        let log = std::fs::File::create(dir.0.join("stderr.log")).unwrap();
+        let nginx = Self {
             http_port,
             https_port,
             child,
             dir,
         };
-        nginx.wait_ready(&certificate.pem).await;
+        // Logged once the listening sockets are open: connections wait in their backlog.
+        ReadyLine::watch(output, log, "start worker processes").wait("nginx", || nginx.log());
         nginx
     }
 
@@ -145,37 +145,9 @@ impl Nginx {
         format!("http://localhost:{}", self.http_port)
     }
 
-    /// What nginx wrote to its error log and stderr, for failure messages.
+    /// What nginx wrote to its error log (its stderr), for failure messages.
     pub fn log(&self) -> String {
-        ["stderr.log", "error.log"]
-            .iter()
-            .map(|name| std::fs::read_to_string(self.dir.0.join(name)).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// Polls `/health/live` through nginx until it answers 200, failing if nginx exits.
-    async fn wait_ready(&mut self, cert_pem: &[u8]) {
-        let client = https_client(cert_pem, self.https_port, None);
-        let url = format!("{}{}", self.https_url(), routes::HEALTH_LIVE);
-        let start = Instant::now();
-        loop {
-            if let Some(exit) = self.child.try_wait().unwrap() {
-                panic!("nginx exited with {exit}:\n{}", self.log());
-            }
-            if let Ok(response) = client.get(&url).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "nginx never answered {url}:\n{}",
-                self.log()
-            );
-            // A starting process gives nothing to wait on but its port.
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        std::fs::read_to_string(self.dir.0.join("stderr.log")).unwrap_or_default()
     }
 }
 
@@ -210,7 +182,7 @@ fn main_config(dir: &Path) -> String {
     format!(
         "worker_processes 1;
 pid {dir}/nginx.pid;
-error_log {dir}/error.log info;
+error_log stderr info;
 events {{
     worker_connections 256;
 }}

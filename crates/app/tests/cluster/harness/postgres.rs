@@ -2,15 +2,14 @@
 //! port, trust auth), for tests that stop the database: the shared one at 127.0.0.1:5432
 //! must never be stopped.
 
-use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use whisper_e2e::TempDir;
 
-use super::{DEADLINE, free_port};
+use super::free_port;
+use super::ready_line::ReadyLine;
 
 /// Where Debian installs the server binaries, newest version first.
 const DEBIAN_BINARIES: &str = "/usr/lib/postgresql";
@@ -85,42 +84,27 @@ impl PostgresServer {
         postgres
             .args(["-D", "data", "-p", &port, "-k", "."])
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .args(["-c", "max_connections=60"])
+            // English, whatever the machine's locale: the wait reads the readiness line.
+            .args(["-c", "max_connections=60", "-c", "lc_messages=C"])
             .current_dir(&self.dir.0)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
-            .stderr(log);
+            .stderr(Stdio::piped());
         as_owner(&mut postgres, self.owner);
-        self.child = Some(postgres.spawn().unwrap());
-        self.wait_until_it_accepts();
+        let mut child = postgres.spawn().unwrap();
+        let output = child.stderr.take().unwrap();
+        self.child = Some(child);
+        ReadyLine::watch(
+            output,
+            log,
+            "database system is ready to accept connections",
+        )
+        .wait("postgres", || self.log());
     }
 
     /// What the server logged, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("postgres.log")).unwrap_or_default()
-    }
-
-    fn wait_until_it_accepts(&mut self) {
-        let start = Instant::now();
-        loop {
-            if let Some(Ok(Some(exit))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("postgres exited with {exit}:\n{}", self.log());
-            }
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q"])
-                .status()
-                .is_ok_and(|status| status.success());
-            if ready && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "postgres never accepted connections:\n{}",
-                self.log()
-            );
-            // Nothing to wait on but the server's port.
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }
 

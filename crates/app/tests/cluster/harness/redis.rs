@@ -5,9 +5,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{DEADLINE, free_port};
+use super::free_port;
+use super::ready_line::ReadyLine;
 
 /// The Redis every instance shares unless a test starts its own (CI runs one there).
 pub const SHARED_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -64,10 +65,10 @@ impl RedisServer {
             .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "no", "--daemonize", "no"])
             .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
+            .stdout(Stdio::piped())
+            .stderr(log.try_clone().unwrap())
             .spawn();
-        let child = match spawned {
+        let mut child = match spawned {
             Ok(child) => child,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
                 "this test starts its own Redis, but `redis-server` is not on PATH: install \
@@ -75,27 +76,15 @@ impl RedisServer {
             ),
             Err(error) => panic!("cannot start redis-server: {error}"),
         };
+        let output = child.stdout.take().unwrap();
         self.child = Some(child);
-        self.wait_until_it_answers();
-    }
-
-    fn wait_until_it_answers(&mut self) {
-        let start = Instant::now();
-        while !self.answers_ping() {
-            if let Some(Ok(Some(exit))) = self.child.as_mut().map(Child::try_wait) {
-                panic!(
-                    "redis-server exited with {exit}:\n{}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "redis-server on port {} never answered PING",
-                self.port
-            );
-            // Nothing to wait on but the port itself.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        ReadyLine::watch(output, log, "Ready to accept connections").wait("redis-server", || {
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        });
+        assert!(
+            self.answers_ping(),
+            "redis-server said it was ready but does not answer PING"
+        );
     }
 
     fn answers_ping(&self) -> bool {
