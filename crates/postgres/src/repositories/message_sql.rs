@@ -67,23 +67,43 @@ pub(super) const EARLIER_SENDS: &str = concat!(
 /// The rooms of the messages replied to.
 pub(super) const REPLIED_TO: &str = "SELECT id, room_id FROM messages WHERE id = ANY($1)";
 
+/// The batch's messages, one row per index of the 12 bound arrays ($1 to $12), as `input`;
+/// `$last` names the twelfth column: the seq it is stored under, or its place in the batch.
+macro_rules! batch_input {
+    ($last:literal) => {
+        concat!(
+            "input AS ( \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+                     $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
+                     $10::timestamptz[], $11::text[], $12::int8[]) \
+                 AS i(id, room_id, sender_id, message_format, text_content, media_key, \
+                     media_content_type, media_size, previous_message_id, created, client_id, ",
+            $last,
+            ")) "
+        )
+    };
+}
+
+/// The columns a batch inserts into `messages`.
+macro_rules! insert_messages {
+    () => {
+        "INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
+             media_key, media_content_type, media_size, previous_message_id, is_reply, \
+             created, client_id, seq) "
+    };
+}
+
 /// The numbered messages of a batch and the rooms' new last seqs, in one statement, and
 /// the stored rows as members read them (sender's name, replied-to preview).
 pub(super) const INSERT_NUMBERED: &str = concat!(
-    "WITH input AS ( \
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-             $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
-             $10::timestamptz[], $11::text[], $12::int8[]) \
-         AS i(id, room_id, sender_id, message_format, text_content, media_key, \
-             media_content_type, media_size, previous_message_id, created, client_id, seq)), \
-     counters AS ( \
+    "WITH ",
+    batch_input!("seq"),
+    ", counters AS ( \
          UPDATE rooms r SET last_seq = c.last_seq \
          FROM unnest($13::text[], $14::int8[]) AS c(id, last_seq) WHERE r.id = c.id), \
-     m AS ( \
-         INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
-             media_key, media_content_type, media_size, previous_message_id, is_reply, \
-             created, client_id, seq) \
-         SELECT id, room_id, sender_id, message_format, text_content, media_key, \
+     m AS ( ",
+    insert_messages!(),
+    "SELECT id, room_id, sender_id, message_format, text_content, media_key, \
              media_content_type, media_size, previous_message_id, \
              previous_message_id IS NOT NULL, created, client_id, seq \
          FROM input \
@@ -98,23 +118,17 @@ pub(super) const INSERT_NUMBERED: &str = concat!(
 /// the batch's senders. It reads back only the old counter and the senders' names: the
 /// rest of each stored row is what was sent, so returning and decoding every row again
 /// would only cost both sides time. No row back: the room is gone, nothing was stored.
-pub(super) const INSERT_ONE_ROOM: &str = "\
-    WITH counter AS ( \
-        UPDATE rooms SET last_seq = last_seq + $13 WHERE id = $14 \
-        RETURNING last_seq - $13 AS base), \
-    input AS ( \
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
-            $5::text[], $6::text[], $7::text[], $8::int8[], $9::text[], \
-            $10::timestamptz[], $11::text[], $12::int8[]) \
-        AS i(id, room_id, sender_id, message_format, text_content, media_key, \
-            media_content_type, media_size, previous_message_id, created, client_id, place)), \
-    stored AS ( \
-        INSERT INTO messages (id, room_id, sender_id, message_format, text_content, \
-            media_key, media_content_type, media_size, previous_message_id, is_reply, \
-            created, client_id, seq) \
-        SELECT i.id, i.room_id, i.sender_id, i.message_format, i.text_content, i.media_key, \
-            i.media_content_type, i.media_size, NULL, false, i.created, NULL, \
-            counter.base + i.place \
-        FROM input i CROSS JOIN counter) \
-    SELECT counter.base, u.id AS sender_id, u.username AS sender_username \
-    FROM counter CROSS JOIN users u WHERE u.id = ANY($15::text[])";
+pub(super) const INSERT_ONE_ROOM: &str = concat!(
+    "WITH counter AS ( \
+         UPDATE rooms SET last_seq = last_seq + $13 WHERE id = $14 \
+         RETURNING last_seq - $13 AS base), ",
+    batch_input!("place"),
+    ", stored AS ( ",
+    insert_messages!(),
+    "SELECT i.id, i.room_id, i.sender_id, i.message_format, i.text_content, i.media_key, \
+             i.media_content_type, i.media_size, NULL, false, i.created, NULL, \
+             counter.base + i.place \
+         FROM input i CROSS JOIN counter) \
+     SELECT counter.base, u.id AS sender_id, u.username AS sender_username \
+     FROM counter CROSS JOIN users u WHERE u.id = ANY($15::text[])"
+);
