@@ -83,7 +83,9 @@ impl Instance {
                 self.port,
                 self.log()
             );
-            // A process starting up has nothing to wait on but its port.
+            // Readiness is a probe, as a load balancer sees it: an instance may start
+            // before its database exists (faults_postgres) and turn ready whenever it
+            // has migrated it, announcing nothing; its port is all there is to ask.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
