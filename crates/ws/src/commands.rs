@@ -2,6 +2,7 @@
 //! check, then typing at once, or a send prepared (its media stored) and submitted for
 //! commit without waiting for it (see [`InFlight`]).
 
+use tokio::sync::oneshot;
 use whisper_domain::{DomainError, DomainResult, Draft, DraftContent, Sent};
 use whisper_http::PublicUrl;
 
@@ -59,10 +60,12 @@ impl Connection {
                 client_id,
             },
         };
+        let (answered, told) = oneshot::channel();
         let teller = teller(
             in_flight.own(),
             self.public_url.clone(),
             draft.client_id.clone(),
+            answered,
         );
         let ready = match self.chat.prepare_send(&self.user, &self.room, draft).await {
             Ok(ready) => ready.tell(teller),
@@ -72,12 +75,14 @@ impl Connection {
                     .await;
             }
         };
-        // Queued for commit now, in the order read; a task of its own, so it can lead a
-        // group commit while this reader is busy with the next command.
+        // Queued for commit now, in the order read; a task of its own, so it can lead group
+        // commits (for as long as sends keep coming) while this reader reads on. The
+        // connection waits for the answer, not for the task.
         let committing = self.chat.submit(ready);
-        in_flight.push(actix_web::rt::spawn(async move {
+        actix_web::rt::spawn(async move {
             let _ = committing.await;
-        }));
+        });
+        in_flight.push(told);
     }
 
     /// False only when the room says the user is no longer a member (not when it cannot
@@ -97,21 +102,29 @@ fn refusal(error: &FrameError) -> Outgoing {
 /// What the client hears of its send when the commit answers it, among the messages that
 /// commit announces: a refusal, or the stored message again for a retried `client_id`
 /// (only the sender hears of it, with the original id); a new message reaches it through
-/// the room, like everyone.
+/// the room, like everyone. Then `answered` tells the connection, which may only now
+/// answer a later command the reader refused.
 fn teller(
     own: tokio::sync::mpsc::Sender<Outgoing>,
     public_url: PublicUrl,
     client_id: Option<String>,
+    answered: oneshot::Sender<()>,
 ) -> impl FnOnce(&DomainResult<Sent>) + Send + 'static {
     move |answer| {
         let frame = match answer {
             Ok(Sent {
                 message,
                 duplicate: true,
-            }) => message_frame(&message_body(message, &public_url), client_id.as_deref()),
-            Ok(_) => return,
-            Err(error) => error_frame(&error_of(error)),
+            }) => Some(message_frame(
+                &message_body(message, &public_url),
+                client_id.as_deref(),
+            )),
+            Ok(_) => None,
+            Err(error) => Some(error_frame(&error_of(error))),
         };
-        let _ = own.try_send(Outgoing::frame(frame));
+        if let Some(frame) = frame {
+            let _ = own.try_send(Outgoing::frame(frame));
+        }
+        let _ = answered.send(());
     }
 }

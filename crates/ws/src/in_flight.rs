@@ -1,15 +1,14 @@
 //! A connection's sends still committing. A send is queued for commit as soon as it is
 //! checked and runs as a task of its own, so the reader goes on reading while earlier
-//! sends commit (and any of them can lead a group commit without waiting for this
+//! sends commit (and any of them can lead group commits without waiting for this
 //! connection's reader). A send tells its client of a refusal or a retry through its
-//! teller, in commit order (see `commands`); what is owed here is only the end of each
-//! task, to bound how many are in flight and to answer a refusal found by the reader
+//! teller, in commit order (see `commands`); what is owed here is only the moment each is
+//! answered, to bound how many are in flight and to answer a refusal found by the reader
 //! after every earlier send: a client matches a `chat.error` to its command by order.
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 use whisper_domain::DomainError;
 
 use crate::frames::{error_frame, error_of};
@@ -17,7 +16,7 @@ use crate::outgoing::Outgoing;
 
 /// The sends still committing, oldest first, and where answers go.
 pub(crate) struct InFlight {
-    sends: FuturesOrdered<JoinHandle<()>>,
+    sends: FuturesOrdered<oneshot::Receiver<()>>,
     most: usize,
     own: mpsc::Sender<Outgoing>,
 }
@@ -47,16 +46,16 @@ impl InFlight {
         self.own.clone()
     }
 
-    /// A send committing in `task`.
-    pub(crate) fn push(&mut self, task: JoinHandle<()>) {
-        self.sends.push_back(task);
+    /// A send committing, `told` when it is answered.
+    pub(crate) fn push(&mut self, told: oneshot::Receiver<()>) {
+        self.sends.push_back(told);
     }
 
-    /// Waits for the oldest send to end; `None` at once when none is in flight.
+    /// Waits for the oldest send to be answered; `None` at once when none is in flight.
     pub(crate) async fn next_done(&mut self) -> Option<()> {
-        if let Err(error) = self.sends.next().await? {
-            // Its teller was never called: the client must still hear of it.
-            tracing::warn!(%error, "a send task ended without an answer");
+        if self.sends.next().await?.is_err() {
+            // Its teller was dropped uncalled: the client must still hear of it.
+            tracing::warn!("a send ended without an answer");
             let failure = DomainError::internal("the send task ended");
             self.answer(Outgoing::frame(error_frame(&error_of(&failure))));
         }

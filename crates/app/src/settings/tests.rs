@@ -634,7 +634,7 @@ fn the_per_user_socket_cap_defaults_to_64_and_is_set_by_its_variable() {
 
 #[test]
 fn a_connection_keeps_16_sends_in_flight_unless_configured() {
-    assert_eq!(load(&[]).unwrap().ws_settings().max_in_flight, 16);
+    assert_eq!(load(&[]).unwrap().ws_settings().max_in_flight, 128);
     let dirs = ConfigDirs::with_file("development.toml", "[websocket]\nmax_in_flight = 0\n");
     let error = dirs.load(&[]).unwrap_err();
     assert_eq!(error.setting, "websocket.max_in_flight", "{error}");

@@ -27,11 +27,16 @@ use crate::username::Username;
 /// Follows the repository contract in memory: numbers each room's messages from 1, answers
 /// a `client_id` used before (in an earlier batch or earlier in this one) with that message,
 /// and refuses rows whose text is "bad reply" without numbering them. Holds inserts open
-/// while `held`, and fails batch number `failing` (counting from 0) as a whole.
+/// while `held`, holds batch number `held_for_ever` (counting from 0) open for ever, and
+/// fails batch number `failing` as a whole. Notes how many events `watched` had seen when
+/// each insert was called.
 #[derive(Default)]
 struct Repository {
     held: AtomicBool,
+    held_for_ever: Option<usize>,
     failing: Option<usize>,
+    watched: Option<RecordingBus>,
+    announced_at_insert: Mutex<Vec<usize>>,
     batches: Mutex<Vec<Vec<NewMessage>>>,
     history: Mutex<History>,
 }
@@ -49,19 +54,20 @@ impl MessageRepository for Repository {
         rows: &[NewMessage],
         _: DateTime<Utc>,
     ) -> DomainResult<Vec<DomainResult<Stored>>> {
+        let number = {
+            let mut announced = self.announced_at_insert.lock().unwrap();
+            announced.push(self.watched.as_ref().map_or(0, |bus| bus.events().len()));
+            announced.len() - 1
+        };
         std::future::poll_fn(|_| {
-            if self.held.load(Ordering::SeqCst) {
+            if self.held.load(Ordering::SeqCst) || self.held_for_ever == Some(number) {
                 Poll::Pending
             } else {
                 Poll::Ready(())
             }
         })
         .await;
-        let number = {
-            let mut batches = self.batches.lock().unwrap();
-            batches.push(rows.to_vec());
-            batches.len() - 1
-        };
+        self.batches.lock().unwrap().push(rows.to_vec());
         if self.failing == Some(number) {
             return Err(DomainError::Unavailable(Service::Database));
         }
@@ -158,12 +164,13 @@ impl Fixture {
         Self::over(Repository::default())
     }
 
-    fn over(repository: Repository) -> Self {
+    fn over(mut repository: Repository) -> Self {
+        let bus = RecordingBus::default();
+        repository.watched = Some(bus.clone());
         let repository = Arc::new(repository);
         let mut clock = MockClock::new();
         // A clock that never moves: order comes from the repository's numbering alone.
         clock.expect_now().return_const(Utc::now());
-        let bus = RecordingBus::default();
         let chat = Chat::new(
             ChatPorts {
                 messages: repository.clone(),
@@ -282,6 +289,43 @@ fn a_queue_longer_than_a_batch_is_stored_in_full_batches_in_order() {
 }
 
 #[test]
+fn the_next_batch_is_inserted_before_the_batch_before_it_is_announced() {
+    let f = Fixture::new();
+    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
+
+    finish_in_order(first, later);
+    assert_eq!(f.repository.batch_sizes(), [1, 2]);
+    assert_eq!(
+        *f.repository.announced_at_insert.lock().unwrap(),
+        [0, 0],
+        "the second insert went out before \"first\" was announced"
+    );
+    assert_eq!(f.bus.texts(), ["first", "second", "third"]);
+}
+
+#[test]
+fn a_leader_dropped_while_committing_answers_every_send_and_announces_what_was_committed() {
+    let f = Fixture::over(Repository {
+        held_for_ever: Some(1),
+        ..Repository::default()
+    });
+    let (mut first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
+    assert!(
+        poll(&mut first).is_pending(),
+        "\"first\" is committed, the next batch held in its insert"
+    );
+    drop(first);
+
+    assert_eq!(f.bus.texts(), ["first"], "what was committed is announced");
+    for sending in later {
+        assert!(matches!(
+            finish(sending),
+            Err(DomainError::Unavailable(Service::Database))
+        ));
+    }
+}
+
+#[test]
 fn sends_to_different_rooms_share_a_commit_and_keep_each_rooms_order() {
     let f = Fixture::new();
     let there = RoomId::generate();
@@ -366,27 +410,6 @@ fn a_refused_reply_leaves_the_rest_of_its_batch_stored() {
     ));
     finish(later.next().unwrap()).unwrap();
     assert_eq!(f.bus.texts(), ["first", "third"]);
-}
-
-#[test]
-fn a_send_dropped_while_committing_others_still_answers_them() {
-    let f = Fixture::new();
-    let (first, later) = f.behind_a_held_commit(vec![f.send("second"), f.send("third")]);
-    finish(first).unwrap();
-    let mut later = later.into_iter();
-    let mut leader = later.next().unwrap();
-    f.repository.held.store(true, Ordering::SeqCst);
-    assert!(
-        poll(&mut leader).is_pending(),
-        "held inside the shared insert"
-    );
-    drop(leader);
-
-    assert!(matches!(
-        finish(later.next().unwrap()),
-        Err(DomainError::Unavailable(Service::Database))
-    ));
-    assert_eq!(f.bus.texts(), ["first"]);
 }
 
 #[test]

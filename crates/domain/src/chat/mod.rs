@@ -21,6 +21,7 @@ use crate::message::{
 use crate::ports::{Clock, EventBus, MediaStore, MessageRepository};
 use crate::problem::{Field, Flaw};
 use crate::user::User;
+use group_commit::Committed;
 use send_queue::{QueuedSend, SendQueue, Woken};
 
 /// How long a `client_id` identifies a send: a retry within this window is not stored again.
@@ -131,7 +132,8 @@ impl Chat {
         }
     }
 
-    /// Stores `draft` from `sender` in `room` and announces it.
+    /// Stores `draft` from `sender` in `room` and announces it. The caller may lead the
+    /// commits of everyone else's sends meanwhile, until none is left (see `lead`).
     pub async fn send(&self, sender: &User, room: &RoomId, draft: Draft) -> DomainResult<Sent> {
         let ready = self.prepare_send(sender, room, draft).await?;
         let leads = self.queue.push(ready.0.clone());
@@ -170,8 +172,10 @@ impl Chat {
 
     /// The second half: queues `ready` for commit now, before returning, so sends
     /// submitted one after another are committed (and numbered) in that order; the future
-    /// is its answer. A caller may hold many at once: that is how one connection keeps
-    /// several sends in flight. Dropped before it is answered, the send is withdrawn.
+    /// is its answer, given when it leads once nothing is left to commit (a caller that
+    /// must not wait that long hears the answer through [`ReadySend::tell`]). A caller may
+    /// hold many at once: that is how one connection keeps several sends in flight.
+    /// Dropped before it is answered, the send is withdrawn.
     pub fn submit(
         self: &Arc<Self>,
         ready: ReadySend,
@@ -190,7 +194,7 @@ impl Chat {
         };
         loop {
             if leads {
-                self.lead(send).await;
+                self.lead().await;
             }
             match send.woken().await {
                 Woken::Answered(answer) => {
@@ -202,16 +206,26 @@ impl Chat {
         }
     }
 
-    /// Commits the waiting sends, batch after batch, until `own` is stored; then the
-    /// oldest send still waiting leads.
-    async fn lead(&self, own: &QueuedSend) {
+    /// Commits the waiting sends, batch after batch, until none is left (the leader's own
+    /// is among them); then whoever queues next leads. Each batch's insert goes out before
+    /// the batch before it is announced, so the database is not left idle meanwhile.
+    async fn lead(&self) {
         let _leadership = Leadership(&self.queue);
-        while !own.is_answered() {
+        let mut committed: Option<Committed> = None;
+        loop {
             let batch = self.queue.next_batch();
-            if batch.is_empty() {
-                break;
-            }
-            group_commit::commit(&self.ports, batch).await;
+            committed = match (committed.take(), batch.is_empty()) {
+                (None, true) => break,
+                (Some(done), true) => {
+                    done.announce(&self.ports);
+                    None
+                }
+                (None, false) => Some(group_commit::store(&self.ports, batch).await),
+                (Some(done), false) => {
+                    let storing = group_commit::store(&self.ports, batch);
+                    Some(group_commit::overlapped(storing, || done.announce(&self.ports)).await)
+                }
+            };
         }
     }
 

@@ -1,8 +1,8 @@
 //! The sends waiting to be stored, whatever their room, and who stores them. The first
-//! send to find no leader leads: it commits batch after batch until its own send is
-//! stored, then hands over to the oldest waiting send. The others wait for their answer
-//! only, never for a lock, so nobody queues behind a commit just to learn it is done, and
-//! sends to many rooms share commits as sends to one room do.
+//! send to find no leader leads: it commits batch after batch until none is waiting (or it
+//! is dropped), then hands over to the oldest send still waiting, if any. The others wait
+//! for their answer only, never for a lock, so nobody queues behind a commit just to learn
+//! it is done, and sends to many rooms share commits as sends to one room do.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -18,11 +18,12 @@ use crate::message::MessageContent;
 use super::Sent;
 
 /// The most sends one commit stores; more wait for the next. Every commit waits for one
-/// WAL flush, so the more rows share it the better, up to where PostgreSQL's per-row work
-/// dominates (a burst stored 1.6 times as many rows/s with 256 as with 64, see
-/// docs/BENCHMARKS.md). A commit's messages reach each connection at once, so this stays
-/// well below a connection's queue (1,024 frames).
-pub(super) const MAX_BATCH: usize = 256;
+/// WAL flush and one round of announcing, so the more rows share it the better, up to
+/// where PostgreSQL's per-row work dominates (a burst stored 1.6 times as many rows/s
+/// with 256 as with 64, and 1.2 times as many again with 512, see docs/BENCHMARKS.md). A
+/// commit's messages reach each connection at once, so this stays well below a
+/// connection's queue (2,048 frames).
+pub(super) const MAX_BATCH: usize = 512;
 
 /// A send waiting to be stored, and then its answer.
 pub(super) struct QueuedSend {
@@ -86,11 +87,6 @@ impl QueuedSend {
             Poll::Pending
         })
         .await
-    }
-
-    /// Whether a commit has answered the send.
-    pub(super) fn is_answered(&self) -> bool {
-        self.slot.lock().answer.is_some()
     }
 
     /// Calls `teller` with the answer when it is given.
@@ -169,8 +165,8 @@ impl SendQueue {
         true
     }
 
-    /// The leader stops leading (its send is stored, or it was dropped): the oldest
-    /// waiting send is told to take over.
+    /// The leader stops leading (nothing was left to commit, or it was dropped): the
+    /// oldest waiting send, if one came meanwhile, is told to take over.
     pub(super) fn hand_over(&self) {
         let mut waiting = self.state.lock();
         waiting.led = false;
