@@ -77,6 +77,12 @@ fn read_with(value: &str) -> (u16, String) {
 
 const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
+/// The bytes a cookie value stands for: its percent escapes decoded, so an edit that only
+/// changes an escape's hex digit to the other case ("%2F" to "%2f") is no edit at all.
+fn meaning(value: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(value).collect()
+}
+
 #[test]
 fn a_genuine_session_cookie_carries_the_session() {
     assert_eq!(read_with(&genuine()), (200, "something".to_owned()));
@@ -98,7 +104,7 @@ proptest! {
             chars.truncate(cut % (chars.len() + 1));
         }
         let changed: String = chars.into_iter().chain(extra.chars()).collect();
-        prop_assume!(changed != original);
+        prop_assume!(meaning(&changed) != meaning(&original));
         prop_assert_eq!(read_with(&changed), (200, "nothing".to_owned()));
     }
 
