@@ -16,7 +16,7 @@ use whisper_http::PublicUrl;
 use whisper_http::body_deadline::{BodyDeadline, bound_body};
 use whisper_http::limits::{RateLimitSettings, RateLimits};
 use whisper_local::LocalEventBus;
-use whisper_postgres::{Database, PgMailOutbox, Plans};
+use whisper_postgres::{Database, PgMailOutbox, PgMessages, Plans};
 use whisper_rest::chat::history::Cursors;
 use whisper_rest::session::session_middleware;
 use whisper_rest::{Readiness, ReadinessProbe};
@@ -79,7 +79,8 @@ pub struct Databases {
 impl Databases {
     /// Builds the lazy connection pools. When `database.migrate_on_start`, a background task
     /// creates and migrates the database, retrying until PostgreSQL answers; until then
-    /// the server is live but not ready. Must be called inside a Tokio runtime.
+    /// the server is live but not ready. Then (or at once) it opens the message pool's
+    /// connections and prepares the message insert on each. Must be called inside a Tokio runtime.
     pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
         let url = settings.database.url.expose();
         // `pool_size` connections in all: half run the message statements, planned once
@@ -91,12 +92,18 @@ impl Databases {
         let message_database =
             Database::connect(url, message_connections, Plans::Generic).context("DATABASE_URL")?;
         let schema_ready = Arc::new(AtomicBool::new(!settings.database.migrate_on_start));
-        if settings.database.migrate_on_start {
-            tokio::spawn(schema::prepare_until_done(
-                settings.database.url.clone(),
-                schema_ready.clone(),
-            ));
-        }
+        let migrate = settings
+            .database
+            .migrate_on_start
+            .then(|| (settings.database.url.clone(), schema_ready.clone()));
+        let messages = PgMessages::new(message_database.clone());
+        tokio::spawn(async move {
+            if let Some((url, done)) = migrate {
+                schema::prepare_until_done(url, done).await;
+            }
+            let prepared = messages.warm(message_connections).await;
+            tracing::debug!(prepared, "message connections opened and prepared");
+        });
         Ok(Self {
             main: database,
             messages: message_database,

@@ -329,3 +329,31 @@ async fn a_connection_prepares_the_message_insert_once() {
     .unwrap();
     assert_eq!(prepared.count, 1, "parsed and planned once, then reused");
 }
+
+#[tokio::test]
+async fn warming_opens_the_pools_connections_with_the_insert_prepared_on_each() {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let (db, _) = database_with(["ada"]).await;
+    let pool = Database::connect(&db.url, 2, Plans::Generic).unwrap();
+    assert_eq!(PgMessages::new(pool.clone()).warm(2).await, 2);
+    assert_eq!(pool.pool_use().idle, 2, "both connections stay open");
+
+    // Either connection the pool hands out has the statement ready, and nothing was stored.
+    let mut conn = pool.connection().await.unwrap();
+    let prepared: Count = diesel::sql_query(
+        "SELECT count(*) AS count FROM pg_prepared_statements \
+         WHERE statement LIKE 'WITH counter AS%'",
+    )
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(prepared.count, 1);
+    assert_eq!(
+        whisper_postgres::testing::row_count(&db.url, "messages").await,
+        0
+    );
+}

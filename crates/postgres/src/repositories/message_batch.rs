@@ -111,6 +111,12 @@ async fn insert_one_room(
         .await
 }
 
+/// Prepares the one-room statement on `conn` by running it for no message: it finds no
+/// room, so it stores nothing and waits for no log flush.
+pub(super) async fn prepare_one_room(conn: &mut AsyncPgConnection) -> Result<(), DieselError> {
+    insert_one_room(conn, "", &[]).await.map(drop)
+}
+
 /// The answers to a plain one-room batch: every message stored as sent, numbered after
 /// the counter's old value in batch order, or none (the room is gone).
 fn answers_one_room(

@@ -28,6 +28,28 @@ impl PgMessages {
     pub fn new(database: Database) -> Self {
         Self { database }
     }
+
+    /// Opens `connections` of the pool's connections and prepares the one-room insert on
+    /// each, so that the first messages after a start wait for neither (together about
+    /// 20 ms a connection). Returns how many it prepared; what fails is left for the first
+    /// send to meet.
+    pub async fn warm(&self, connections: usize) -> usize {
+        // All held at once, so that each is a connection of its own.
+        let mut held = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            match self.database.connection().await {
+                Ok(conn) => held.push(conn),
+                Err(_) => break,
+            }
+        }
+        let mut prepared = 0;
+        for conn in &mut held {
+            if message_batch::prepare_one_room(conn).await.is_ok() {
+                prepared += 1;
+            }
+        }
+        prepared
+    }
 }
 
 /// A room's last seq.
